@@ -1,0 +1,105 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Test controls under `/__emulator/` (outside the API's `/client/v4`, no authentication):
+///
+/// - `GET  /__emulator/health`: `{"ok": true}`
+/// - `POST /__emulator/reset`: forget certificates, faults, the request log and rate-limit windows
+/// - `POST /__emulator/settle`: end every pending transition now (pending_revocation -> revoked, …)
+/// - `POST /__emulator/zones/{zone}/seed` `{"count", "status"?, "common_name_prefix"?, "validity_days"?}`
+/// - `GET  /__emulator/ca.pem`: the CA certificate
+/// - `GET | DELETE /__emulator/requests`: the request log / clear it
+/// - `GET | POST | DELETE /__emulator/faults`: armed faults / arm one (or an array) / disarm all
+struct ControlRoutes {
+    let emulator: Emulator
+
+    /// The most certificates one seed call adds.
+    static let maxSeed = 1_000_000
+
+    func respond(to request: Request) async -> Response {
+        var request = request
+        let segments = request.uri.path.split(separator: "/").dropFirst().map(String.init)
+        do {
+            switch (request.method, segments) {
+            case (.get, ["health"]):
+                return ok(["ok": true])
+            case (.post, ["reset"]):
+                try emulator.reset()
+                return ok(["ok": true])
+            case (.post, ["settle"]):
+                try emulator.store.settleAll()
+                return ok(["ok": true])
+            case (.post, let path) where path.count == 3 && path[0] == "zones" && path[2] == "seed":
+                return try seed(zone: path[1], body: try await request.collectBody(limit: 1 << 16))
+            case (.get, ["ca.pem"]):
+                return HTTPResponses.text(.ok, emulator.caCertificatePEM + "\n", contentType: "application/x-pem-file")
+            case (.get, ["requests"]):
+                return HTTPResponses.json(.ok, JSONBody.encode(["requests": emulator.requestLog.all]))
+            case (.delete, ["requests"]):
+                emulator.requestLog.clear()
+                return ok(["ok": true])
+            case (.get, ["faults"]):
+                return HTTPResponses.json(.ok, JSONBody.encode(["faults": emulator.faults.armed]))
+            case (.post, ["faults"]):
+                return try arm(body: try await request.collectBody(limit: 1 << 16))
+            case (.delete, ["faults"]):
+                emulator.faults.clear()
+                return ok(["ok": true])
+            default:
+                return failure(.notFound, "no control at \(request.method.rawValue) \(request.uri.path)")
+            }
+        } catch let error as ControlError {
+            return failure(.badRequest, error.message)
+        } catch let error as APIError {
+            return failure(error.status, error.message)
+        } catch {
+            return failure(.internalServerError, "\(error)")
+        }
+    }
+
+    private func seed(zone: String, body: [UInt8]) throws -> Response {
+        guard EmulatorResponder.isZoneID(zone) else { throw ControlError("zone id must be 32 lower-case hex digits") }
+        guard let fields = JSONValue.parse(body), case .object = fields else { throw ControlError("body must be a JSON object") }
+        guard let count = fields["count"]?.integer, (1...Self.maxSeed).contains(count) else {
+            throw ControlError("count must be an integer from 1 to \(Self.maxSeed)")
+        }
+        let statusName = fields["status"]?.string ?? "active"
+        guard let status = CertificateStatus(rawValue: statusName) else { throw ControlError("unknown status \(statusName)") }
+        let days = fields["validity_days"]?.integer ?? 3650
+        guard APIError.validityDaysRange.contains(days) else { throw ControlError("validity_days out of range") }
+        let prefix = fields["common_name_prefix"]?.string ?? "seed"
+        try emulator.store.seed(zone: zone, count: count, status: status, commonNamePrefix: prefix,
+                                validityDays: days, now: Date())
+        return ok(["seeded": count])
+    }
+
+    private func arm(body: [UInt8]) throws -> Response {
+        let decoder = JSONDecoder()
+        let faults: [Fault]
+        if let one = try? decoder.decode(Fault.self, from: Data(body)) {
+            faults = [one]
+        } else if let many = try? decoder.decode([Fault].self, from: Data(body)) {
+            faults = many
+        } else {
+            let kinds = Fault.Kind.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ControlError("body must be a fault object (or an array of them) with a kind of: \(kinds)")
+        }
+        guard faults.allSatisfy({ $0.count >= 1 }) else { throw ControlError("count must be at least 1") }
+        faults.forEach(emulator.faults.arm)
+        return ok(["armed": faults.count])
+    }
+
+    private func ok(_ body: [String: some Encodable]) -> Response {
+        HTTPResponses.json(.ok, JSONBody.encode(body))
+    }
+
+    private func failure(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        HTTPResponses.json(status, JSONBody.encode(["error": message]))
+    }
+}
+
+struct ControlError: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}

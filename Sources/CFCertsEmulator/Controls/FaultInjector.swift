@@ -1,0 +1,106 @@
+import Foundation
+import Synchronization
+
+/// A misbehaviour to act out for the next `count` requests matching `method` and `path`.
+struct Fault: Codable, Sendable, Equatable {
+    enum Kind: String, Codable, Sendable, CaseIterable {
+        /// Answer `status` with an error envelope (code `code`).
+        case status
+        /// Answer 429 with `Retry-After: retry_after`.
+        case rateLimit = "rate_limit"
+        /// Wait `delay_ms`, then serve the request normally.
+        case delay
+        /// Answer `status` (default 502) with an HTML page, as a proxy in front of the API would.
+        case html
+        /// Answer 200 with a JSON body cut off in the middle.
+        case truncated
+        /// Close the connection without answering.
+        case drop
+        /// Answer HTTP 200 with `success: false` and an error.
+        case successFalse = "success_false"
+    }
+
+    var kind: Kind
+    /// Upper-case HTTP method to match; nil matches any.
+    var method: String?
+    /// Path to match; `*` matches one whole segment (`/client/v4/zones/*/client_certificates`). nil matches any.
+    var path: String?
+    /// How many matching requests the fault applies to.
+    var count: Int = 1
+    var status: Int?
+    var code: Int?
+    var message: String?
+    /// Seconds for `Retry-After` (kind `rate_limit`).
+    var retryAfter: Int?
+    /// Milliseconds to wait before acting (kind `delay`, or before any other kind).
+    var delayMs: Int?
+    /// Extra response headers, e.g. `{"x-should-retry": "false"}` or `{"retry-after-ms": "50"}`.
+    var headers: [String: String]?
+
+    enum CodingKeys: String, CodingKey {
+        case kind, method, path, count, status, code, message, headers
+        case retryAfter = "retry_after"
+        case delayMs = "delay_ms"
+    }
+
+    init(kind: Kind, method: String? = nil, path: String? = nil, count: Int = 1, status: Int? = nil, code: Int? = nil,
+         message: String? = nil, retryAfter: Int? = nil, delayMs: Int? = nil, headers: [String: String]? = nil) {
+        self.kind = kind
+        self.method = method
+        self.path = path
+        self.count = count
+        self.status = status
+        self.code = code
+        self.message = message
+        self.retryAfter = retryAfter
+        self.delayMs = delayMs
+        self.headers = headers
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        kind = try container.decode(Kind.self, forKey: .kind)
+        method = try container.decodeIfPresent(String.self, forKey: .method)?.uppercased()
+        path = try container.decodeIfPresent(String.self, forKey: .path)
+        count = try container.decodeIfPresent(Int.self, forKey: .count) ?? 1
+        status = try container.decodeIfPresent(Int.self, forKey: .status)
+        code = try container.decodeIfPresent(Int.self, forKey: .code)
+        message = try container.decodeIfPresent(String.self, forKey: .message)
+        retryAfter = try container.decodeIfPresent(Int.self, forKey: .retryAfter)
+        delayMs = try container.decodeIfPresent(Int.self, forKey: .delayMs)
+        headers = try container.decodeIfPresent([String: String].self, forKey: .headers)
+    }
+
+    func matches(method: String, path: String) -> Bool {
+        if let wanted = self.method, wanted != method { return false }
+        guard let pattern = self.path else { return true }
+        let patternSegments = pattern.split(separator: "/", omittingEmptySubsequences: false)
+        let pathSegments = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard patternSegments.count == pathSegments.count else { return false }
+        return zip(patternSegments, pathSegments).allSatisfy { $0 == "*" || $0 == $1 }
+    }
+}
+
+/// The queue of armed faults; each request takes at most one (the first armed that matches).
+final class FaultInjector: Sendable {
+    private let faults = Mutex<[Fault]>([])
+
+    func arm(_ fault: Fault) {
+        faults.withLock { $0.append(fault) }
+    }
+
+    /// The fault to act out for this request, if any; uses up one of its `count`.
+    func take(method: String, path: String) -> Fault? {
+        faults.withLock { faults in
+            guard let index = faults.firstIndex(where: { $0.matches(method: method, path: path) }) else { return nil }
+            let fault = faults[index]
+            faults[index].count -= 1
+            if faults[index].count <= 0 { faults.remove(at: index) }
+            return fault
+        }
+    }
+
+    var armed: [Fault] { faults.withLock { $0 } }
+
+    func clear() { faults.withLock { $0.removeAll() } }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Serves `/client/v4/...` (the API) and `/__emulator/...` (test controls).
+struct EmulatorResponder: HTTPResponder {
+    typealias Context = EmulatorRequestContext
+
+    let emulator: Emulator
+
+    static let apiPrefix = "/client/v4"
+    static let controlPrefix = "/__emulator"
+    static let cfRay = HTTPField.Name("cf-ray")!
+    static let rateLimit = HTTPField.Name("Ratelimit")!
+    static let rateLimitPolicy = HTTPField.Name("Ratelimit-Policy")!
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let path = request.uri.path
+        if path == Self.controlPrefix || path.hasPrefix(Self.controlPrefix + "/") {
+            return await ControlRoutes(emulator: emulator).respond(to: request)
+        }
+        var response: Response
+        do {
+            response = try await api(request, context: context)
+        } catch let error as APIError {
+            response = HTTPResponses.error(error)
+        } catch is ConnectionDropped {
+            log(request, status: 0)
+            throw ConnectionDropped()
+        } catch {
+            response = HTTPResponses.error(.internalError("\(type(of: error))"))
+        }
+        response.headers[Self.cfRay] = Self.newRayID()
+        log(request, status: response.status.code)
+        return response
+    }
+
+    /// One API request: fault injection, routing, authentication, rate limiting, then the operation.
+    private func api(_ request: Request, context: Context) async throws -> Response {
+        if let fault = emulator.faults.take(method: request.method.rawValue, path: request.uri.path) {
+            if let response = try await FaultResponses.act(fault, context: context) { return response }
+        }
+        guard let route = Route(path: request.uri.path) else { throw APIError.noRoute() }
+        guard Self.isZoneID(route.zoneID) else { throw APIError.invalidZone(request.uri.path) }
+        let credential = try emulator.authenticator.authenticate(request.headers)
+
+        var rateHeaders: HTTPFields = [:]
+        if let decision = emulator.rateLimiter.check(credential: credential.limiterKey) {
+            rateHeaders[Self.rateLimit] = RateLimiter.header(decision)
+            rateHeaders[Self.rateLimitPolicy] = emulator.rateLimiter.policyHeader
+            guard decision.allowed else {
+                var error = APIError.rateLimited(retryAfter: decision.resetSeconds)
+                error.headers.append(contentsOf: rateHeaders)
+                throw error
+            }
+        }
+        var response: Response
+        do {
+            var request = request
+            response = try await ClientCertificateRoutes(emulator: emulator).handle(route, request: &request)
+        } catch var error as APIError {
+            error.headers.append(contentsOf: rateHeaders)
+            throw error
+        }
+        response.headers.append(contentsOf: rateHeaders)
+        return response
+    }
+
+    private func log(_ request: Request, status: Int) {
+        emulator.requestLog.append(.init(
+            method: request.method.rawValue,
+            path: request.uri.path,
+            query: request.uri.query ?? "",
+            auth: Authenticator.schemes(request.headers),
+            status: status,
+            userAgent: request.headers[.userAgent] ?? "",
+            time: Timestamp.format(Date())))
+    }
+
+    /// Zone ids are 32 lower-case hex digits.
+    static func isZoneID(_ id: String) -> Bool {
+        id.utf8.count == 32 && id.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    /// A `cf-ray` value: 16 hex digits and a data-centre code (`EMU` for the emulator).
+    static func newRayID() -> String {
+        Hex.encode((0..<8).map { _ in UInt8.random(in: 0...255) }) + "-EMU"
+    }
+}
+
+/// A parsed API path: `/client/v4/zones/{zone}/client_certificates[/{id}]`, each segment percent-decoded.
+struct Route: Sendable {
+    var zoneID: String
+    /// nil for the collection.
+    var certificateID: String?
+
+    init?(path: String) {
+        guard path.hasPrefix(EmulatorResponder.apiPrefix + "/") else { return nil }
+        let segments = path.dropFirst(EmulatorResponder.apiPrefix.count + 1)
+            .split(separator: "/", omittingEmptySubsequences: false)
+            .map { $0.removingPercentEncoding ?? String($0) }
+        guard segments.count == 3 || segments.count == 4,
+              segments[0] == "zones", segments[2] == "client_certificates" else { return nil }
+        zoneID = segments[1]
+        certificateID = segments.count == 4 ? segments[3] : nil
+        if certificateID?.isEmpty == true { certificateID = nil }
+    }
+}
+
+/// Thrown after a fault closed the connection: there is no response to write.
+struct ConnectionDropped: Error {}

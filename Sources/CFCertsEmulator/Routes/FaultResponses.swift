@@ -1,0 +1,53 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Acts out an armed `Fault`.
+enum FaultResponses {
+    /// The response that replaces the real one, or nil when the request should then be served normally
+    /// (kind `delay`). Throws `ConnectionDropped` for kind `drop`.
+    static func act(_ fault: Fault, context: EmulatorRequestContext) async throws -> Response? {
+        if let delay = fault.delayMs, delay > 0 {
+            try await Task.sleep(for: .milliseconds(delay))
+        }
+        var headers = HTTPFields()
+        for (name, value) in fault.headers ?? [:] {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        let status = HTTPResponse.Status(code: fault.status ?? 500)
+        let message = fault.message ?? "Injected fault (\(fault.kind.rawValue))"
+        var response: Response
+        switch fault.kind {
+        case .delay:
+            return nil
+        case .drop:
+            try? await context.channel.close()
+            throw ConnectionDropped()
+        case .status:
+            response = HTTPResponses.error(
+                APIError(status: status, code: fault.code ?? 1099, message: message))
+        case .successFalse:
+            response = HTTPResponses.error(
+                APIError(status: .ok, code: fault.code ?? 1099, message: message))
+        case .rateLimit:
+            response = HTTPResponses.error(.rateLimited(retryAfter: fault.retryAfter ?? 1))
+        case .html:
+            let code = fault.status ?? 502
+            let reason = Self.reasonPhrases[code] ?? "Error"
+            response = HTTPResponses.text(
+                .init(code: code),
+                "<html>\r\n<head><title>\(code) \(reason)</title></head>\r\n<body>\r\n<center><h1>\(code) \(reason)</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n",
+                contentType: "text/html")
+        case .truncated:
+            let whole = JSONBody.encode(Envelope.success(["id": "truncated", "status": "active"]))
+            response = HTTPResponses.json(.ok, whole.prefix(whole.count / 2))
+        }
+        response.headers.append(contentsOf: headers)
+        return response
+    }
+
+    private static let reasonPhrases = [
+        500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+        520: "Web Server Returned an Unknown Error", 522: "Connection Timed Out", 524: "A Timeout Occurred",
+    ]
+}

@@ -1,0 +1,183 @@
+import Crypto
+import Foundation
+import Synchronization
+
+/// Every zone's certificates, in creation order, with the lifecycle rules of the API.
+/// Thread-safe; with a `StateFile`, every change is on disk before the call that made it returns.
+final class CertificateStore: Sendable {
+    private struct Zone {
+        var order: [String] = []
+        var records: [String: CertificateRecord] = [:]
+        /// Ids whose status is in transition, settled lazily on the next read.
+        var pending: Set<String> = []
+
+        mutating func settle(now: Date) {
+            for id in pending {
+                records[id]?.settle(now: now)
+                if records[id]?.settlesAt == nil { pending.remove(id) }
+            }
+        }
+
+        mutating func insert(_ record: CertificateRecord) {
+            order.append(record.id)
+            records[record.id] = record
+            if record.settlesAt != nil { pending.insert(record.id) }
+        }
+    }
+
+    let authority: CertificateAuthority
+    private let stateFile: StateFile?
+    /// The one subject key of seeded certificates (they are test fixtures; nobody holds their keys).
+    private let seedKey = P256.Signing.PrivateKey()
+    private let zones: Mutex<[String: Zone]>
+
+    /// Opens the store: from `stateFile` when it exists, else with a new CA of `keyType`.
+    init(stateFile: StateFile?, keyType: CertificateAuthority.KeyType) throws {
+        self.stateFile = stateFile
+        if let contents = try stateFile?.load() {
+            authority = try CertificateAuthority(persisted: contents.certificateAuthority)
+            var zones: [String: Zone] = [:]
+            for (zoneID, records) in contents.zones {
+                var zone = Zone()
+                records.forEach { zone.insert($0) }
+                zones[zoneID] = zone
+            }
+            self.zones = Mutex(zones)
+        } else {
+            authority = try CertificateAuthority(keyType: keyType)
+            zones = Mutex([:])
+            try stateFile?.save(.init(certificateAuthority: authority.persisted, zones: [:]))
+        }
+    }
+
+    /// Stores a newly issued certificate.
+    func insert(_ record: CertificateRecord, zone zoneID: String) throws {
+        try mutate { zones in zones[zoneID, default: Zone()].insert(record) }
+    }
+
+    /// One certificate, with its status settled and its certificate signed if it was seeded.
+    func certificate(zone zoneID: String, id: String, now: Date) throws -> CertificateRecord? {
+        let record = zones.withLock { zones -> CertificateRecord? in
+            zones[zoneID]?.settle(now: now)
+            return zones[zoneID]?.records[id]
+        }
+        guard let record else { return nil }
+        return try materialized([record], zone: zoneID)[0]
+    }
+
+    /// The result of a list query: one page, and the size of the whole filtered listing.
+    struct Listing {
+        var records: [CertificateRecord]
+        var totalCount: Int
+    }
+
+    /// Lists a zone: filter by `status`, skip `offset`, keep at most `limit`, then cut page `page` of `perPage`.
+    func list(zone zoneID: String, status: CertificateStatus?, offset: Int, limit: Int?, page: Int, perPage: Int,
+              now: Date) throws -> Listing {
+        let listing = zones.withLock { zones -> Listing in
+            zones[zoneID]?.settle(now: now)
+            guard let zone = zones[zoneID] else { return Listing(records: [], totalCount: 0) }
+            let ids: [String] = status.map { wanted in zone.order.filter { zone.records[$0]?.status == wanted } } ?? zone.order
+            let start = min(offset, ids.count)
+            let end = limit.map { min(ids.count, start + $0) } ?? ids.count
+            let total = end - start
+            let pageStart = start + min(total, (page - 1) * perPage)
+            let pageEnd = min(end, pageStart + perPage)
+            return Listing(records: ids[pageStart..<pageEnd].compactMap { zone.records[$0] }, totalCount: total)
+        }
+        return Listing(records: try materialized(listing.records, zone: zoneID), totalCount: listing.totalCount)
+    }
+
+    /// `DELETE`: active -> pending_revocation, settling to revoked after `delay`.
+    func revoke(zone zoneID: String, id: String, now: Date, delay: Duration) throws -> CertificateRecord {
+        try transition(zone: zoneID, id: id, now: now, delay: delay, from: .active, to: .pendingRevocation,
+                       refusal: APIError.cannotRevoke)
+    }
+
+    /// `PATCH {"reactivate": true}`: pending_revocation -> pending_reactivation, settling to active after `delay`.
+    func reactivate(zone zoneID: String, id: String, now: Date, delay: Duration) throws -> CertificateRecord {
+        try transition(zone: zoneID, id: id, now: now, delay: delay, from: .pendingRevocation,
+                       to: .pendingReactivation, refusal: APIError.cannotReactivate)
+    }
+
+    private func transition(zone zoneID: String, id: String, now: Date, delay: Duration,
+                            from: CertificateStatus, to: CertificateStatus,
+                            refusal: (String) -> APIError) throws -> CertificateRecord {
+        let record = try mutate { zones throws -> CertificateRecord in
+            zones[zoneID]?.settle(now: now)
+            guard var record = zones[zoneID]?.records[id] else { throw APIError.certificateNotFound() }
+            guard record.status == from else { throw refusal(record.status.rawValue) }
+            record.status = to
+            record.settlesAt = now.addingTimeInterval(delay.seconds)
+            zones[zoneID]?.records[id] = record
+            zones[zoneID]?.pending.insert(id)
+            return record
+        }
+        return try materialized([record], zone: zoneID)[0]
+    }
+
+    /// Adds `count` certificates to a zone at once; their certificates are signed on first read.
+    func seed(zone zoneID: String, count: Int, status: CertificateStatus, commonNamePrefix: String,
+              validityDays: Int, now: Date) throws {
+        try mutate { zones in
+            let first = zones[zoneID]?.order.count ?? 0
+            zones[zoneID, default: Zone()].order.reserveCapacity(first + count)
+            for index in 0..<count {
+                let record = authority.seededRecord(
+                    commonName: "\(commonNamePrefix)-\(first + index + 1)", status: status,
+                    validityDays: validityDays, now: now)
+                zones[zoneID, default: Zone()].insert(record)
+            }
+        }
+    }
+
+    /// Ends every pending transition now, whatever its delay (for tests that must not depend on timing).
+    func settleAll() throws {
+        try mutate { zones in
+            for zoneID in zones.keys { zones[zoneID]?.settle(now: .distantFuture) }
+        }
+    }
+
+    /// Forgets every certificate (the CA is kept).
+    func reset() throws {
+        try mutate { zones in zones.removeAll() }
+    }
+
+    /// Applies a change and, with a state file, saves the result before returning.
+    private func mutate<T>(_ change: (inout [String: Zone]) throws -> T) throws -> T {
+        try zones.withLock { zones in
+            let result = try change(&zones)
+            if let stateFile {
+                let snapshot = zones.mapValues { zone in zone.order.compactMap { zone.records[$0] } }
+                try stateFile.save(.init(certificateAuthority: authority.persisted, zones: snapshot))
+            }
+            return result
+        }
+    }
+
+    /// Signs the certificates of seeded records among `records` (outside the lock) and keeps the results.
+    private func materialized(_ records: [CertificateRecord], zone zoneID: String) throws -> [CertificateRecord] {
+        guard records.contains(where: { $0.certificate.isEmpty }) else { return records }
+        let filled = try records.map { try $0.certificate.isEmpty ? authority.materialize($0, subjectKey: seedKey) : $0 }
+        return try mutate { zones in
+            filled.map { record in
+                guard var stored = zones[zoneID]?.records[record.id] else { return record }
+                if stored.certificate.isEmpty {
+                    stored.certificate = record.certificate
+                    stored.csr = record.csr
+                    stored.fingerprintSha256 = record.fingerprintSha256
+                    stored.ski = record.ski
+                    zones[zoneID]?.records[record.id] = stored
+                }
+                return stored  // another request may have signed it first: its certificate is the one kept
+            }
+        }
+    }
+}
+
+extension Duration {
+    var seconds: TimeInterval {
+        let (seconds, attoseconds) = components
+        return TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,100 @@
+import ArgumentParser
+import CFCertsEmulator
+import Foundation
+import Logging
+
+@main
+struct EmulatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cfcerts-emulator",
+        abstract: "A local Cloudflare API Shield client-certificates API with a real CA.",
+        discussion: """
+            Serves /client/v4/zones/{zone_id}/client_certificates on loopback, faithful enough for Cloudflare's
+            own SDKs (point their base URL at it), and test controls under /__emulator/.
+            The first line on standard output is the API base URL (useful with --port 0); the accepted
+            credentials follow. SIGINT or SIGTERM shuts it down.
+            """)
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on; 0 picks a free one.")
+    var port = 8787
+
+    @Option(name: .customLong("token"), help: "Accepted API token (repeatable; replaces the default).")
+    var tokens: [String] = []
+
+    @Option(name: .customLong("api-key"), help: "Accepted EMAIL:KEY pair for X-Auth-Email/X-Auth-Key (repeatable; replaces the default).")
+    var apiKeys: [String] = []
+
+    @Option(name: .customLong("service-key"), help: "Accepted X-Auth-User-Service-Key (repeatable; replaces the default).")
+    var serviceKeys: [String] = []
+
+    @Option(help: "Seconds a certificate stays pending_revocation / pending_reactivation; 0 settles at once.")
+    var transitionDelay: Double = 5
+
+    @Option(help: "Request budget per credential as REQUESTS/SECONDS.")
+    var rateLimit = "1200/300"
+
+    @Flag(help: "Turn rate limiting off.")
+    var noRateLimit = false
+
+    @Option(help: "Keep the CA and all certificates in FILE across restarts (written atomically).")
+    var state: String?
+
+    @Option(help: "CA key type for a new CA: rsa2048 or p256.")
+    var caKey: CAKeyType = .rsa2048
+
+    @Flag(help: "Log Hummingbird's messages at debug level on standard error.")
+    var verbose = false
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
+        guard transitionDelay >= 0, transitionDelay.isFinite else { throw ValidationError("--transition-delay must be >= 0") }
+        if !noRateLimit, try parsedRateLimit() == nil { throw ValidationError("--rate-limit takes REQUESTS/SECONDS, e.g. 1200/300") }
+        for pair in apiKeys where !pair.contains(":") { throw ValidationError("--api-key takes EMAIL:KEY") }
+    }
+
+    func run() async throws {
+        var configuration = EmulatorConfiguration()
+        configuration.host = host
+        configuration.port = port
+        if !tokens.isEmpty { configuration.tokens = tokens }
+        if !apiKeys.isEmpty {
+            configuration.apiKeys = apiKeys.map { pair in
+                let parts = pair.split(separator: ":", maxSplits: 1)
+                return APIKeyCredential(email: String(parts[0]), key: String(parts.count > 1 ? parts[1] : ""))
+            }
+        }
+        if !serviceKeys.isEmpty { configuration.serviceKeys = serviceKeys }
+        configuration.transitionDelay = .milliseconds(Int64((transitionDelay * 1000).rounded()))
+        configuration.rateLimit = noRateLimit ? nil : try parsedRateLimit()
+        configuration.statePath = state
+        configuration.caKeyType = caKey
+
+        var logger = Logger(label: "cfcerts-emulator", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = verbose ? .debug : .error
+        let server = EmulatorServer(emulator: try Emulator(configuration: configuration), logger: logger)
+        let accepted = configuration
+        try await server.run { port in
+            let shownHost = host.contains(":") ? "[\(host)]" : host
+            var lines = ["http://\(shownHost):\(port)/client/v4"]
+            lines += accepted.tokens.map { "token: \($0)" }
+            lines += accepted.apiKeys.map { "api-key: \($0.email) \($0.key)" }
+            lines += accepted.serviceKeys.map { "service-key: \($0)" }
+            lines.append("controls: http://\(shownHost):\(port)/__emulator/ (ca.pem, requests, faults, reset, zones/ZONE/seed)")
+            // Written unbuffered: scripts read the first line while the emulator keeps running.
+            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
+    }
+
+    private func parsedRateLimit() throws -> RateLimitPolicy? {
+        let parts = rateLimit.split(separator: "/")
+        guard parts.count == 2, let limit = Int(parts[0]), let seconds = Int(parts[1]), limit > 0, seconds > 0 else {
+            return nil
+        }
+        return RateLimitPolicy(limit: limit, window: .seconds(seconds))
+    }
+}
+
+extension CAKeyType: ExpressibleByArgument {}
