@@ -5,6 +5,7 @@ let package = Package(
     name: "cfcerts",
     platforms: [.macOS(.v15)],
     products: [
+        .library(name: "CFCerts", targets: ["CFCerts"]),
         .library(name: "CFCertsEmulator", targets: ["CFCertsEmulator"]),
         .executable(name: "cfcerts-emulator", targets: ["cfcerts-emulator"]),
     ],
@@ -20,6 +21,21 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
+        // Swift core SDK: configuration, transport, retries, models, pagination, CSR helper.
+        .target(
+            name: "CFCerts",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
         // Local Cloudflare-compatible API server. Never imports CFCerts: an independent implementation.
         .target(
             name: "CFCertsEmulator",
@@ -41,13 +57,34 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // examples/swift: the lifecycle with the Swift API (run by `make demo`).
+        .executableTarget(
+            name: "cfcerts-swift-example",
+            dependencies: ["CFCerts"],
+            path: "examples/swift"
+        ),
+        // Helpers shared by the test targets (openssl runner).
+        .target(
+            name: "CFCertsTestSupport",
+            path: "Tests/CFCertsTestSupport"
+        ),
         .testTarget(
             name: "CFCertsEmulatorTests",
             dependencies: [
                 "CFCertsEmulator",
+                "CFCertsTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "CFCertsTests",
+            dependencies: [
+                "CFCerts",
+                "CFCertsEmulator",
+                "CFCertsTestSupport",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

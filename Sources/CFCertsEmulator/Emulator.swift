@@ -29,4 +29,28 @@ public final class Emulator: Sendable {
         requestLog.clear()
         rateLimiter.reset()
     }
+
+    /// Arms a fault (what `POST /__emulator/faults` does).
+    public func arm(_ fault: Fault) {
+        faults.arm(fault)
+    }
+
+    /// The API requests received so far, oldest first (what `GET /__emulator/requests` returns).
+    public var receivedRequests: [RequestLog.Entry] { requestLog.all }
+
+    public func clearReceivedRequests() {
+        requestLog.clear()
+    }
+
+    /// Adds `count` certificates to a zone (what `POST /__emulator/zones/{zone}/seed` does).
+    public func seed(zoneID: String, count: Int, status: String = "active", commonNamePrefix: String = "seed") throws {
+        guard let status = CertificateStatus(rawValue: status) else { throw ControlError("unknown status \(status)") }
+        try store.seed(zone: zoneID, count: count, status: status, commonNamePrefix: commonNamePrefix,
+                       validityDays: 3650, now: Date())
+    }
+
+    /// Ends every pending transition now (what `POST /__emulator/settle` does).
+    public func settleTransitions() throws {
+        try store.settleAll()
+    }
 }

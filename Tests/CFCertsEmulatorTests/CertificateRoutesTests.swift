@@ -1,3 +1,4 @@
+import CFCertsTestSupport
 import Foundation
 import Testing
 
@@ -7,7 +8,7 @@ struct CertificateRoutesTests {
     func everyRoute() async throws {
         try await EmulatorHarness.with { emulator in
             let zone = EmulatorHarness.newZone()
-            let csr = try OpenSSL.makeCSR(key: "ec:prime256v1")
+            let csr = try await OpenSSL.makeCSR(key: "ec:prime256v1")
 
             let created = try await emulator.create(zone: zone, csr: csr, validityDays: 30)
             #expect(created.status == 200)

@@ -1,3 +1,4 @@
+import CFCertsTestSupport
 import Foundation
 import Testing
 
@@ -6,7 +7,7 @@ struct CreateValidationTests {
     @Test("a CSR with a broken signature is refused with 1004")
     func brokenSignature() async throws {
         try await EmulatorHarness.with { emulator in
-            let broken = try OpenSSL.breakSignature(of: OpenSSL.makeCSR(key: "ec:prime256v1"))
+            let broken = try OpenSSL.breakSignature(of: await OpenSSL.makeCSR(key: "ec:prime256v1"))
             let reply = try await emulator.create(zone: EmulatorHarness.newZone(), csr: broken)
             #expect(reply.status == 400)
             #expect(reply.errorCode == 1004)
@@ -31,7 +32,7 @@ struct CreateValidationTests {
     @Test("a CSR with \\r\\n line endings is accepted")
     func crlfCSR() async throws {
         try await EmulatorHarness.with { emulator in
-            let csr = try OpenSSL.makeCSR(key: "ec:prime256v1").replacingOccurrences(of: "\n", with: "\r\n")
+            let csr = try await OpenSSL.makeCSR(key: "ec:prime256v1").replacingOccurrences(of: "\n", with: "\r\n")
             let reply = try await emulator.create(zone: EmulatorHarness.newZone(), csr: csr)
             #expect(reply.status == 200)
         }
@@ -63,7 +64,7 @@ struct CreateValidationTests {
         try await EmulatorHarness.with { emulator in
             let zone = EmulatorHarness.newZone()
             let path = EmulatorHarness.certificatesPath(zone)
-            let csr = try OpenSSL.makeCSR(key: "ec:prime256v1")
+            let csr = try await OpenSSL.makeCSR(key: "ec:prime256v1")
             let cases: [([String: Any], Int)] = [
                 (["validity_days": 10], 1002),
                 (["csr": csr], 1002),

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CFCertsTestSupport
 import Foundation
 import NIOCore
 import Testing
@@ -65,7 +66,7 @@ struct EmulatorExecutableTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let state = directory.appendingPathComponent("state.json").path
         let zone = EmulatorHarness.newZone()
-        let csr = try OpenSSL.makeCSR(key: "ec:prime256v1")
+        let csr = try await OpenSSL.makeCSR(key: "ec:prime256v1")
 
         let first = try Process_(["--port", "0", "--ca-key", "p256", "--state", state])
         var ids: [String] = []

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CFCertsTestSupport
 import Foundation
 import Testing
 
@@ -115,7 +116,7 @@ struct FaultInjectionTests {
         try await EmulatorHarness.with { emulator in
             let zone = EmulatorHarness.newZone()
             try await emulator.arm(["kind": "status", "status": 500, "method": "POST"])
-            let reply = try await emulator.create(zone: zone, csr: try OpenSSL.makeCSR(key: "ec:prime256v1"))
+            let reply = try await emulator.create(zone: zone, csr: try await OpenSSL.makeCSR(key: "ec:prime256v1"))
             #expect(reply.status == 500)
             #expect(try await emulator.send(.GET, EmulatorHarness.certificatesPath(zone)).resultInfo?["total_count"] as? Int == 0)
         }

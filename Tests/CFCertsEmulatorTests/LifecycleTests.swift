@@ -1,3 +1,4 @@
+import CFCertsTestSupport
 import Foundation
 import Testing
 
@@ -10,7 +11,7 @@ struct LifecycleTests {
     }
 
     static func createCertificate(_ emulator: EmulatorHarness, zone: String) async throws -> String {
-        let reply = try await emulator.create(zone: zone, csr: OpenSSL.makeCSR(key: "ec:prime256v1"))
+        let reply = try await emulator.create(zone: zone, csr: await OpenSSL.makeCSR(key: "ec:prime256v1"))
         return try #require(reply.result?["id"] as? String)
     }
 

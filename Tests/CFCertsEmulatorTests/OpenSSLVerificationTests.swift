@@ -1,3 +1,4 @@
+import CFCertsTestSupport
 import Foundation
 import Testing
 
@@ -7,7 +8,7 @@ struct OpenSSLVerificationTests {
     func issuedCertificateVerifies() async throws {
         // The default CA (RSA-2048), as on Cloudflare.
         try await EmulatorHarness.with({ $0.caKeyType = .rsa2048 }) { emulator in
-            let csr = try OpenSSL.makeCSR()
+            let csr = try await OpenSSL.makeCSR()
             let reply = try await emulator.create(zone: EmulatorHarness.newZone(), csr: csr, validityDays: 365)
             let result = try #require(reply.result)
             #expect(result["signature"] as? String == "SHA256WithRSA")
@@ -22,11 +23,11 @@ struct OpenSSLVerificationTests {
             try caPEM.text.write(to: caFile, atomically: true, encoding: .utf8)
             try (certificate + "\n").write(to: certFile, atomically: true, encoding: .utf8)
 
-            let verify = try OpenSSL.run(["verify", "-purpose", "sslclient", "-CAfile", caFile.path, certFile.path])
+            let verify = try await OpenSSL.run(["verify", "-purpose", "sslclient", "-CAfile", caFile.path, certFile.path])
             #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
             #expect(verify.stdout.contains(": OK"))
 
-            let fields = try OpenSSL.run(["x509", "-in", certFile.path, "-noout", "-fingerprint", "-sha256", "-serial", "-subject", "-ext", "subjectKeyIdentifier,extendedKeyUsage", "-nameopt", "RFC2253"])
+            let fields = try await OpenSSL.run(["x509", "-in", certFile.path, "-noout", "-fingerprint", "-sha256", "-serial", "-subject", "-ext", "subjectKeyIdentifier,extendedKeyUsage", "-nameopt", "RFC2253"])
             #expect(fields.status == 0)
             let fingerprint = try #require(fields.stdout.firstLine(after: "sha256 Fingerprint=") ?? fields.stdout.firstLine(after: "SHA256 Fingerprint="))
             #expect(fingerprint.replacingOccurrences(of: ":", with: "").lowercased() == result["fingerprint_sha256"] as? String)
@@ -40,17 +41,10 @@ struct OpenSSLVerificationTests {
             // The key identifier is RFC 5280 method 1, as openssl would compute it for the same key.
             let csrFile = directory.appendingPathComponent("req.pem")
             try csr.write(to: csrFile, atomically: true, encoding: .utf8)
-            #expect(try OpenSSL.run(["req", "-in", csrFile.path, "-noout", "-verify"]).status == 0)
+            #expect(try await OpenSSL.run(["req", "-in", csrFile.path, "-noout", "-verify"]).status == 0)
 
-            let dates = try OpenSSL.run(["x509", "-in", certFile.path, "-noout", "-startdate", "-enddate", "-dateopt", "iso_8601"])
+            let dates = try await OpenSSL.run(["x509", "-in", certFile.path, "-noout", "-startdate", "-enddate", "-dateopt", "iso_8601"])
             #expect(dates.stdout.contains("notBefore=" + (result["issued_on"] as? String ?? "?").replacingOccurrences(of: "T", with: " ")))
         }
-    }
-}
-
-extension String {
-    /// The rest of the first line that starts with `prefix`.
-    func firstLine(after prefix: String) -> String? {
-        split(separator: "\n").first { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count)) }
     }
 }

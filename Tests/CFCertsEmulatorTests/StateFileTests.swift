@@ -1,4 +1,5 @@
 import CFCertsEmulator
+import CFCertsTestSupport
 import Foundation
 import Testing
 
@@ -15,7 +16,7 @@ struct StateFileTests {
             $0.transitionDelay = .zero
         }
         let (id, caPEM, fingerprint) = try await EmulatorHarness.with(configure) { emulator in
-            let created = try await emulator.create(zone: zone, csr: try OpenSSL.makeCSR(key: "ec:prime256v1"))
+            let created = try await emulator.create(zone: zone, csr: try await OpenSSL.makeCSR(key: "ec:prime256v1"))
             let id = try #require(created.result?["id"] as? String)
             _ = try await emulator.send(.DELETE, EmulatorHarness.certificatesPath(zone, id))
             try await emulator.seed(zone: zone, count: 3)

@@ -99,7 +99,8 @@ struct ControlRoutes {
     }
 }
 
-struct ControlError: Error {
+struct ControlError: Error, CustomStringConvertible {
+    var description: String { message }
     let message: String
     init(_ message: String) { self.message = message }
 }

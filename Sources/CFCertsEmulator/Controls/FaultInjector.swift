@@ -2,8 +2,8 @@ import Foundation
 import Synchronization
 
 /// A misbehaviour to act out for the next `count` requests matching `method` and `path`.
-struct Fault: Codable, Sendable, Equatable {
-    enum Kind: String, Codable, Sendable, CaseIterable {
+public struct Fault: Codable, Sendable, Equatable {
+    public enum Kind: String, Codable, Sendable, CaseIterable {
         /// Answer `status` with an error envelope (code `code`).
         case status
         /// Answer 429 with `Retry-After: retry_after`.
@@ -18,33 +18,41 @@ struct Fault: Codable, Sendable, Equatable {
         case drop
         /// Answer HTTP 200 with `success: false` and an error.
         case successFalse = "success_false"
+        /// Answer `status` (default 200) with `body` verbatim, as `content_type` (default application/json).
+        case body
     }
 
-    var kind: Kind
+    public var kind: Kind
     /// Upper-case HTTP method to match; nil matches any.
-    var method: String?
+    public var method: String?
     /// Path to match; `*` matches one whole segment (`/client/v4/zones/*/client_certificates`). nil matches any.
-    var path: String?
+    public var path: String?
     /// How many matching requests the fault applies to.
-    var count: Int = 1
-    var status: Int?
-    var code: Int?
-    var message: String?
+    public var count: Int = 1
+    public var status: Int?
+    public var code: Int?
+    public var message: String?
     /// Seconds for `Retry-After` (kind `rate_limit`).
-    var retryAfter: Int?
+    public var retryAfter: Int?
     /// Milliseconds to wait before acting (kind `delay`, or before any other kind).
-    var delayMs: Int?
+    public var delayMs: Int?
     /// Extra response headers, e.g. `{"x-should-retry": "false"}` or `{"retry-after-ms": "50"}`.
-    var headers: [String: String]?
+    public var headers: [String: String]?
+    /// The body of kind `body`.
+    public var body: String?
+    /// The content type of kind `body`.
+    public var contentType: String?
 
     enum CodingKeys: String, CodingKey {
-        case kind, method, path, count, status, code, message, headers
+        case kind, method, path, count, status, code, message, headers, body
+        case contentType = "content_type"
         case retryAfter = "retry_after"
         case delayMs = "delay_ms"
     }
 
-    init(kind: Kind, method: String? = nil, path: String? = nil, count: Int = 1, status: Int? = nil, code: Int? = nil,
-         message: String? = nil, retryAfter: Int? = nil, delayMs: Int? = nil, headers: [String: String]? = nil) {
+    public init(kind: Kind, method: String? = nil, path: String? = nil, count: Int = 1, status: Int? = nil,
+                code: Int? = nil, message: String? = nil, retryAfter: Int? = nil, delayMs: Int? = nil,
+                headers: [String: String]? = nil, body: String? = nil, contentType: String? = nil) {
         self.kind = kind
         self.method = method
         self.path = path
@@ -55,9 +63,11 @@ struct Fault: Codable, Sendable, Equatable {
         self.retryAfter = retryAfter
         self.delayMs = delayMs
         self.headers = headers
+        self.body = body
+        self.contentType = contentType
     }
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         kind = try container.decode(Kind.self, forKey: .kind)
         method = try container.decodeIfPresent(String.self, forKey: .method)?.uppercased()
@@ -69,6 +79,8 @@ struct Fault: Codable, Sendable, Equatable {
         retryAfter = try container.decodeIfPresent(Int.self, forKey: .retryAfter)
         delayMs = try container.decodeIfPresent(Int.self, forKey: .delayMs)
         headers = try container.decodeIfPresent([String: String].self, forKey: .headers)
+        body = try container.decodeIfPresent(String.self, forKey: .body)
+        contentType = try container.decodeIfPresent(String.self, forKey: .contentType)
     }
 
     func matches(method: String, path: String) -> Bool {

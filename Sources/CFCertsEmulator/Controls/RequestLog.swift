@@ -3,16 +3,16 @@ import Synchronization
 
 /// What the emulator received under `/client/v4`, so tests can count requests and retries.
 /// Credentials are reduced to their scheme: no secret is ever recorded.
-final class RequestLog: Sendable {
-    struct Entry: Codable, Sendable, Equatable {
-        var method: String
-        var path: String
-        var query: String
+public final class RequestLog: Sendable {
+    public struct Entry: Codable, Sendable, Equatable {
+        public var method: String
+        public var path: String
+        public var query: String
         /// `bearer`, `key`, `service_key` or `none`.
-        var auth: String
-        var status: Int
-        var userAgent: String
-        var time: String
+        public var auth: String
+        public var status: Int
+        public var userAgent: String
+        public var time: String
 
         enum CodingKeys: String, CodingKey {
             case method, path, query, auth, status, time

@@ -38,6 +38,9 @@ enum FaultResponses {
                 .init(code: code),
                 "<html>\r\n<head><title>\(code) \(reason)</title></head>\r\n<body>\r\n<center><h1>\(code) \(reason)</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n",
                 contentType: "text/html")
+        case .body:
+            response = HTTPResponses.text(.init(code: fault.status ?? 200), fault.body ?? "",
+                                          contentType: fault.contentType ?? "application/json")
         case .truncated:
             let whole = JSONBody.encode(Envelope.success(["id": "truncated", "status": "active"]))
             response = HTTPResponses.json(.ok, whole.prefix(whole.count / 2))

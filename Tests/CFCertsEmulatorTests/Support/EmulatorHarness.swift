@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import CFCertsEmulator
+import CFCertsTestSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -97,9 +98,4 @@ struct EmulatorHarness {
     static func newZone() -> String {
         (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
     }
-}
-
-struct HarnessError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -1,0 +1,26 @@
+/// The entry point: one client per set of credentials, shared freely between tasks.
+///
+/// ```swift
+/// let client = try CFCertsClient(configuration: .fromEnvironment())
+/// for try await certificate in client.clientCertificates.list(zoneID: zone) { print(certificate.commonName) }
+/// try await client.shutdown()
+/// ```
+/// Call `shutdown()` before the client is released: it closes the connection pool.
+public final class CFCertsClient: Sendable {
+    public let configuration: Configuration
+    /// The `/zones/{zone_id}/client_certificates` endpoints.
+    public let clientCertificates: ClientCertificates
+    private let transport: Transport
+
+    /// Checks `configuration` (credentials, base URL, limits) and opens a connection pool.
+    public init(configuration: Configuration) throws(CFCertsError) {
+        self.configuration = configuration
+        self.transport = try Transport(configuration: configuration)
+        self.clientCertificates = ClientCertificates(transport: transport)
+    }
+
+    /// Closes every connection and waits until they are closed. The client cannot be used afterwards.
+    public func shutdown() async throws {
+        try await transport.shutdown()
+    }
+}

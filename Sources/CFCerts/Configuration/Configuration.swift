@@ -1,0 +1,104 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Logging
+
+/// Everything a `CFCertsClient` needs: credentials, where the API is, timeouts, retries, logging.
+public struct Configuration: Sendable {
+    /// How requests authenticate.
+    public var credentials: Credentials
+    /// The API's base URL. Default `https://api.cloudflare.com/client/v4`. Plain `http://` is accepted only for
+    /// loopback hosts (`127.0.0.0/8`, `::1`, `localhost`) unless `allowInsecureHTTP` is set.
+    public var baseURL: String
+    /// Allow `http://` to hosts other than loopback (credentials then cross the network in clear). Default false.
+    public var allowInsecureHTTP = false
+    /// Time allowed to open a connection. Default 5 s.
+    public var connectTimeout: Duration = .seconds(5)
+    /// Time allowed for one attempt of a request, from sending to the last byte of the answer. Default 60 s.
+    public var requestTimeout: Duration = .seconds(60)
+    /// Retries after the first attempt (see `RetryPolicy`). Default 2.
+    public var maxRetries = 2
+    /// The first retry's backoff; each further one doubles it. Default 0.5 s.
+    public var initialBackoff: Duration = .milliseconds(500)
+    /// The longest backoff between retries. Default 8 s.
+    public var maxBackoff: Duration = .seconds(8)
+    /// The longest `Retry-After` honoured; a server asking for more ends the call with its error. Default 60 s.
+    public var maxRetryAfter: Duration = .seconds(60)
+    /// Appended to the `User-Agent` header (`cfcerts/<version> <suffix>`). Default none.
+    public var userAgentSuffix: String?
+    /// The largest response body accepted. Default 16 MiB (a full page of 50 certificates is about 200 KB).
+    public var maxResponseBytes = 16 << 20
+    /// Where request and response logging goes. Default: nothing, unless `CLOUDFLARE_LOG=debug` is set, which
+    /// logs at debug level to standard error. Credential headers are always redacted.
+    public var logger: Logger
+
+    public static let defaultBaseURL = "https://api.cloudflare.com/client/v4"
+
+    public init(credentials: Credentials, baseURL: String = Self.defaultBaseURL, logger: Logger? = nil) {
+        self.credentials = credentials
+        self.baseURL = baseURL
+        self.logger = logger ?? Self.defaultLogger(environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// The `User-Agent` sent with every request.
+    public var userAgent: String {
+        let base = "cfcerts/\(CFCertsVersion.string)"
+        guard let userAgentSuffix, !userAgentSuffix.isEmpty else { return base }
+        return base + " " + userAgentSuffix
+    }
+
+    /// Checks the configuration before any request is sent.
+    func validate() throws(CFCertsError) {
+        try credentials.validate()
+        _ = try BaseURL(baseURL, allowInsecureHTTP: allowInsecureHTTP)
+        guard maxRetries >= 0, maxRetries <= 10 else { throw .invalidArgument("maxRetries must be from 0 to 10") }
+        guard initialBackoff >= .zero, maxBackoff >= initialBackoff else {
+            throw .invalidArgument("backoffs must be non-negative, maxBackoff at least initialBackoff")
+        }
+        guard connectTimeout > .zero, requestTimeout > .zero else { throw .invalidArgument("timeouts must be positive") }
+        guard maxResponseBytes > 0 else { throw .invalidArgument("maxResponseBytes must be positive") }
+        if let userAgentSuffix, userAgentSuffix.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+            throw .invalidArgument("userAgentSuffix holds control characters")
+        }
+    }
+
+    static func defaultLogger(environment: [String: String]) -> Logger {
+        let level = environment["CLOUDFLARE_LOG"].flatMap { Logger.Level(rawValue: $0.lowercased()) }
+        guard let level else { return Logger(label: "cfcerts", factory: { _ in SwiftLogNoOpLogHandler() }) }
+        var logger = Logger(label: "cfcerts", factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = level
+        return logger
+    }
+}
+
+/// A checked base URL: scheme, host, port and path prefix.
+struct BaseURL: Sendable {
+    let string: String
+
+    init(_ text: String, allowInsecureHTTP: Bool) throws(CFCertsError) {
+        var trimmed = text
+        while trimmed.hasSuffix("/") { trimmed.removeLast() }
+        guard let components = URLComponents(string: trimmed), let scheme = components.scheme?.lowercased(),
+              let host = components.host, !host.isEmpty, components.query == nil, components.fragment == nil
+        else { throw .invalidArgument("the base URL is not an absolute http(s) URL without query or fragment") }
+        switch scheme {
+        case "https": break
+        case "http":
+            guard allowInsecureHTTP || Self.isLoopback(host) else {
+                throw .invalidArgument("plain http:// is accepted only for loopback hosts (set allowInsecureHTTP to override)")
+            }
+        default:
+            throw .invalidArgument("the base URL's scheme must be https (or http for loopback)")
+        }
+        string = trimmed
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.lowercased().filter { $0 != "[" && $0 != "]" }
+        if bare == "localhost" || bare == "::1" { return true }
+        let octets = bare.split(separator: ".")
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+}

@@ -1,0 +1,51 @@
+/// How requests authenticate. Exactly one scheme is sent with every request.
+public enum Credentials: Sendable, Hashable, CustomStringConvertible {
+    /// `Authorization: Bearer <token>` — an API token (recommended).
+    case apiToken(String)
+    /// `X-Auth-Email` + `X-Auth-Key` — the legacy global API key.
+    case apiKey(email: String, key: String)
+    /// `X-Auth-User-Service-Key` — an Origin CA key.
+    case userServiceKey(String)
+
+    /// The headers this scheme sends (name, value).
+    var headers: [(String, String)] {
+        switch self {
+        case .apiToken(let token): [("Authorization", "Bearer \(token)")]
+        case .apiKey(let email, let key): [("X-Auth-Email", email), ("X-Auth-Key", key)]
+        case .userServiceKey(let key): [("X-Auth-User-Service-Key", key)]
+        }
+    }
+
+    /// Names of every header that carries a secret, redacted in logs whatever scheme is in use.
+    static let secretHeaderNames: Set<String> = ["authorization", "x-auth-key", "x-auth-user-service-key"]
+
+    /// The secrets themselves, so messages built from server text can be scrubbed of them.
+    var secrets: [String] {
+        switch self {
+        case .apiToken(let token): [token]
+        case .apiKey(_, let key): [key]
+        case .userServiceKey(let key): [key]
+        }
+    }
+
+    /// The scheme's name only: a description never shows a secret.
+    public var description: String {
+        switch self {
+        case .apiToken: "Credentials.apiToken(<redacted>)"
+        case .apiKey(let email, _): "Credentials.apiKey(email: \(email), key: <redacted>)"
+        case .userServiceKey: "Credentials.userServiceKey(<redacted>)"
+        }
+    }
+
+    func validate() throws(CFCertsError) {
+        guard secrets.allSatisfy({ !$0.isEmpty }) else { throw .invalidArgument("the credential is empty") }
+        for (name, value) in headers {
+            guard !value.isEmpty, value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7f }) else {
+                throw .invalidArgument("the \(name) credential is empty or holds characters not allowed in an HTTP header")
+            }
+        }
+        if case .apiKey(let email, _) = self, !email.contains("@") {
+            throw .invalidArgument("the API key's email is not an email address")
+        }
+    }
+}

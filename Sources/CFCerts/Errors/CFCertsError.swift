@@ -1,0 +1,121 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The one error type of cfcerts: what kind of failure, and everything Cloudflare said about it.
+///
+/// Two errors are `==` when their kinds are, so tests and callers can match on `kind` alone.
+/// Descriptions never hold a credential.
+public struct CFCertsError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong, coarsely: the branch a caller takes.
+    public struct Kind: Hashable, Sendable, CustomStringConvertible {
+        private enum Code: String, Hashable, Sendable {
+            case api, authentication, permission, notFound = "not found", rateLimited = "rate limited"
+            case connection, timeout, decoding, invalidArgument = "invalid argument", cancelled
+        }
+        private let code: Code
+        private init(_ code: Code) { self.code = code }
+
+        /// The API answered with an error not covered by a more specific kind (validation, 5xx, `success:false`).
+        public static let api = Kind(.api)
+        /// Credentials missing, malformed or unknown (HTTP 401, or 400/403 with an authentication code).
+        public static let authentication = Kind(.authentication)
+        /// The credentials are valid but may not do this (HTTP 403).
+        public static let permission = Kind(.permission)
+        /// The zone or certificate does not exist (HTTP 404).
+        public static let notFound = Kind(.notFound)
+        /// HTTP 429 after every allowed retry.
+        public static let rateLimited = Kind(.rateLimited)
+        /// The server could not be reached, or the connection broke.
+        public static let connection = Kind(.connection)
+        /// No answer within the configured timeout.
+        public static let timeout = Kind(.timeout)
+        /// The answer was not the JSON the API documents.
+        public static let decoding = Kind(.decoding)
+        /// A parameter was refused before any request was sent.
+        public static let invalidArgument = Kind(.invalidArgument)
+        /// The calling task was cancelled.
+        public static let cancelled = Kind(.cancelled)
+
+        public var description: String { code.rawValue }
+    }
+
+    public let kind: Kind
+    /// A one-line explanation, free of secrets.
+    public let message: String
+    /// The HTTP status, when the server answered.
+    public let httpStatus: Int?
+    /// Cloudflare's `errors[]`, as sent.
+    public let cloudflareErrors: [CloudflareMessage]
+    /// The `cf-ray` header of the failed response, for Cloudflare support.
+    public let rayID: String?
+    /// The delay the server asked for (`Retry-After`), when it did.
+    public let retryAfter: Duration?
+
+    public init(kind: Kind, message: String, httpStatus: Int? = nil, cloudflareErrors: [CloudflareMessage] = [],
+                rayID: String? = nil, retryAfter: Duration? = nil) {
+        self.kind = kind
+        self.message = message
+        self.httpStatus = httpStatus
+        self.cloudflareErrors = cloudflareErrors
+        self.rayID = rayID
+        self.retryAfter = retryAfter
+    }
+
+    public static func == (lhs: CFCertsError, rhs: CFCertsError) -> Bool { lhs.kind == rhs.kind }
+
+    public var description: String {
+        var text = "cfcerts \(kind) error"
+        if let httpStatus { text += " (HTTP \(httpStatus))" }
+        text += ": " + message
+        if let rayID { text += " [cf-ray \(rayID)]" }
+        return text
+    }
+
+    static func invalidArgument(_ message: String) -> CFCertsError {
+        CFCertsError(kind: .invalidArgument, message: message)
+    }
+
+    static func cancelled() -> CFCertsError {
+        CFCertsError(kind: .cancelled, message: "the task was cancelled")
+    }
+}
+
+/// One entry of Cloudflare's `errors[]` or `messages[]`.
+public struct CloudflareMessage: Codable, Sendable, Equatable {
+    public struct Source: Codable, Sendable, Equatable {
+        public var pointer: String?
+    }
+
+    public var code: Int
+    public var message: String
+    public var documentationURL: String?
+    public var source: Source?
+
+    enum CodingKeys: String, CodingKey {
+        case code, message, source
+        case documentationURL = "documentation_url"
+    }
+
+    public init(code: Int, message: String, documentationURL: String? = nil, source: Source? = nil) {
+        self.code = code
+        self.message = message
+        self.documentationURL = documentationURL
+        self.source = source
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        // Tolerate a string code or a missing message rather than losing the whole error.
+        if let number = try? container.decode(Int.self, forKey: .code) {
+            code = number
+        } else {
+            code = Int((try? container.decode(String.self, forKey: .code)) ?? "") ?? 0
+        }
+        message = (try? container.decode(String.self, forKey: .message)) ?? ""
+        documentationURL = try? container.decodeIfPresent(String.self, forKey: .documentationURL)
+        source = try? container.decodeIfPresent(Source.self, forKey: .source)
+    }
+}

@@ -1,0 +1,104 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The five endpoints of `/zones/{zone_id}/client_certificates`. Every method throws `CFCertsError` only.
+public struct ClientCertificates: Sendable {
+    let transport: Transport
+
+    /// `per_page` bounds the API accepts.
+    public static let perPageRange = 5...50
+
+    /// One page of a zone's certificates, with its `result_info`.
+    ///
+    /// - Parameters:
+    ///   - status: only certificates in this status; nil lists all.
+    ///   - limit, offset: the API's window over the listing, applied before paging.
+    public func listPage(zoneID: String, page: Int = 1, perPage: Int = 20, status: ClientCertificateStatus? = nil,
+                         limit: Int? = nil, offset: Int? = nil) async throws(CFCertsError) -> ClientCertificatePage {
+        try PathSegment.validate(zoneID, name: "zone id")
+        guard page >= 1 else { throw .invalidArgument("page must be at least 1") }
+        guard Self.perPageRange.contains(perPage) else {
+            throw .invalidArgument("perPage must be from \(Self.perPageRange.lowerBound) to \(Self.perPageRange.upperBound)")
+        }
+        if let limit, limit < 1 { throw .invalidArgument("limit must be at least 1") }
+        if let offset, offset < 0 { throw .invalidArgument("offset may not be negative") }
+        if let status { try PathSegment.validate(status.rawValue, name: "status") }
+
+        var query = [("page", String(page)), ("per_page", String(perPage))]
+        if let status { query.append(("status", status.rawValue)) }
+        if let limit { query.append(("limit", String(limit))) }
+        if let offset { query.append(("offset", String(offset))) }
+        let request = APIRequest(method: .get, pathSegments: ["zones", zoneID, "client_certificates"], query: query)
+        let (certificates, info) = try await perform(request, as: [ClientCertificate].self)
+        return ClientCertificatePage(certificates: certificates, resultInfo: info)
+    }
+
+    /// Every certificate of a zone, fetched page by page as the sequence is iterated (see `ClientCertificateSequence`).
+    ///
+    /// - Parameters:
+    ///   - perPage: page size; the default, 50, is the API's largest (the fewest requests).
+    ///   - prefetchPages: how many following pages may be fetched while the current one is consumed (0: strictly
+    ///     one request at a time). Order is preserved either way.
+    public func list(zoneID: String, status: ClientCertificateStatus? = nil, perPage: Int = 50,
+                     prefetchPages: Int = 0) -> ClientCertificateSequence {
+        ClientCertificateSequence(resource: self, zoneID: zoneID, status: status, perPage: perPage,
+                                  prefetchPages: max(0, min(prefetchPages, 8)))
+    }
+
+    /// One certificate.
+    public func get(zoneID: String, id: String) async throws(CFCertsError) -> ClientCertificate {
+        try await perform(try itemRequest(.get, zoneID: zoneID, id: id), as: ClientCertificate.self).result
+    }
+
+    /// Has Cloudflare's CA issue a certificate for `csr` (PEM), valid `validityDays` days after issue.
+    /// Never retried in a way that could issue two certificates.
+    public func create(zoneID: String, csr: String, validityDays: Int) async throws(CFCertsError) -> ClientCertificate {
+        try PathSegment.validate(zoneID, name: "zone id")
+        guard !csr.isEmpty else { throw .invalidArgument("csr is empty") }
+        guard csr.utf8.count <= 64 * 1024 else { throw .invalidArgument("csr is longer than 64 KiB") }
+        guard validityDays >= 1 else { throw .invalidArgument("validityDays must be at least 1") }
+        struct Body: Encodable {
+            let csr: String
+            let validity_days: Int
+        }
+        let body = try Self.encode(Body(csr: csr, validity_days: validityDays))
+        let request = APIRequest(method: .post, pathSegments: ["zones", zoneID, "client_certificates"], body: body)
+        return try await perform(request, as: ClientCertificate.self).result
+    }
+
+    /// Reactivates a certificate in `pending_revocation` (it goes through `pending_reactivation` to `active`).
+    public func reactivate(zoneID: String, id: String) async throws(CFCertsError) -> ClientCertificate {
+        var request = try itemRequest(.patch, zoneID: zoneID, id: id)
+        request.body = Array(#"{"reactivate":true}"#.utf8)
+        return try await perform(request, as: ClientCertificate.self).result
+    }
+
+    /// Starts revoking an active certificate (it goes through `pending_revocation` to `revoked`).
+    public func revoke(zoneID: String, id: String) async throws(CFCertsError) -> ClientCertificate {
+        try await perform(try itemRequest(.delete, zoneID: zoneID, id: id), as: ClientCertificate.self).result
+    }
+
+    private func itemRequest(_ method: APIRequest.Method, zoneID: String, id: String) throws(CFCertsError) -> APIRequest {
+        try PathSegment.validate(zoneID, name: "zone id")
+        try PathSegment.validate(id, name: "certificate id")
+        return APIRequest(method: method, pathSegments: ["zones", zoneID, "client_certificates", id])
+    }
+
+    private func perform<Result: Decodable>(_ request: APIRequest, as type: Result.Type)
+        async throws(CFCertsError) -> (result: Result, resultInfo: ResultInfo?)
+    {
+        let response = try await transport.send(request)
+        return try ResponseDecoder.decode(type, from: response, secrets: transport.configuration.credentials.secrets)
+    }
+
+    private static func encode(_ value: some Encodable) throws(CFCertsError) -> [UInt8] {
+        do {
+            return Array(try JSONEncoder().encode(value))
+        } catch {
+            throw .invalidArgument("the request body cannot be encoded as JSON")
+        }
+    }
+}
