@@ -25,7 +25,9 @@ struct EmulatorResponder: HTTPResponder {
         } catch let error as APIError {
             response = HTTPResponses.error(error)
         } catch is ConnectionDropped {
+            // Logged before the close, so a client that sees the connection drop also sees the log entry.
             log(request, status: 0)
+            try? await context.channel.close()
             throw ConnectionDropped()
         } catch {
             response = HTTPResponses.error(.internalError("\(type(of: error))"))
@@ -38,7 +40,7 @@ struct EmulatorResponder: HTTPResponder {
     /// One API request: fault injection, routing, authentication, rate limiting, then the operation.
     private func api(_ request: Request, context: Context) async throws -> Response {
         if let fault = emulator.faults.take(method: request.method.rawValue, path: request.uri.path) {
-            if let response = try await FaultResponses.act(fault, context: context) { return response }
+            if let response = try await FaultResponses.act(fault) { return response }
         }
         guard let route = Route(path: request.uri.path) else { throw APIError.noRoute() }
         guard Self.isZoneID(route.zoneID) else { throw APIError.invalidZone(request.uri.path) }

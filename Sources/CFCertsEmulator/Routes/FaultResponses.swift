@@ -5,8 +5,8 @@ import Hummingbird
 /// Acts out an armed `Fault`.
 enum FaultResponses {
     /// The response that replaces the real one, or nil when the request should then be served normally
-    /// (kind `delay`). Throws `ConnectionDropped` for kind `drop`.
-    static func act(_ fault: Fault, context: EmulatorRequestContext) async throws -> Response? {
+    /// (kind `delay`). Throws `ConnectionDropped` for kind `drop` (the responder logs, then closes the connection).
+    static func act(_ fault: Fault) async throws -> Response? {
         if let delay = fault.delayMs, delay > 0 {
             try await Task.sleep(for: .milliseconds(delay))
         }
@@ -21,7 +21,6 @@ enum FaultResponses {
         case .delay:
             return nil
         case .drop:
-            try? await context.channel.close()
             throw ConnectionDropped()
         case .status:
             response = HTTPResponses.error(
