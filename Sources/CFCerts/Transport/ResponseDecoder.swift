@@ -26,7 +26,7 @@ enum ResponseDecoder {
     }
 
     /// Cloudflare codes that mean the credentials are missing, malformed or unknown.
-    static let authenticationCodes: Set<Int> = [6003, 6103, 6111, 9103, 9106, 9109, 10000, 10001]
+    static let authenticationCodes: Set<Int> = [6003, 6103, 6111, 9103, 9106, 10000, 10001]
 
     static func decode<Result: Decodable>(_ type: Result.Type, from response: APIResponse, secrets: [String])
         throws(CFCertsError) -> (result: Result, resultInfo: ResultInfo?)
