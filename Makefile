@@ -4,10 +4,18 @@
 SWIFT        ?= swift
 SCRATCH      ?= .build
 DEBUG_BIN    := $(SCRATCH)/debug
+# The shipped library: a release build of its own, Swift runtime linked in statically.
+LIB_SCRATCH  ?= .build-lib
+VERSION      := $(shell sed -n 's/^\#define CFCERTS_VERSION "\(.*\)"/\1/p' include/cfcerts.h)
+SOVERSION    := $(word 1,$(subst ., ,$(VERSION)))
+STAGE        := stage
+PREFIX       ?= /usr/local
+DESTDIR      ?=
+LIBDIR       ?= $(PREFIX)/lib
 # Debian packages the tests and demo need; installed by `make deps` when missing and running as root.
-DEB_PACKAGES := openssl curl ca-certificates
+DEB_PACKAGES := openssl curl ca-certificates pkg-config patchelf binutils valgrind libjansson-dev gcc libc6-dev file
 
-.PHONY: all build deps test test-swift emulator demo clean
+.PHONY: all build deps lib install test test-swift test-c emulator demo clean
 
 all: build
 
@@ -19,11 +27,34 @@ deps:
 build:
 	$(SWIFT) build --scratch-path $(SCRATCH) --build-tests
 
-## test: every suite against emulators on free loopback ports
-test: deps build test-swift
+## lib: stage the shipped libcfcerts.so.$(VERSION) (+ .so.0 and .so links) and cfcerts.pc in $(STAGE)/
+lib:
+	$(SWIFT) build -c release --scratch-path $(LIB_SCRATCH) --product cfcerts \
+	  -Xswiftc -static-stdlib \
+	  -Xlinker --version-script=$(CURDIR)/packaging/cfcerts.map \
+	  -Xlinker -soname=libcfcerts.so.$(SOVERSION) \
+	  -Xlinker -z -Xlinker nodelete
+	scripts/stage-lib.sh $(LIB_SCRATCH)/release/libcfcerts.so $(STAGE) $(VERSION)
+
+## install: the staged library, its links, the header and cfcerts.pc under $(DESTDIR)$(PREFIX)
+install: lib
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 0644 $(STAGE)/lib/libcfcerts.so.$(VERSION) $(DESTDIR)$(LIBDIR)/
+	ln -sf libcfcerts.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libcfcerts.so.$(SOVERSION)
+	ln -sf libcfcerts.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libcfcerts.so
+	install -m 0644 include/cfcerts.h $(DESTDIR)$(PREFIX)/include/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	  packaging/cfcerts.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/cfcerts.pc
+
+## test: every suite against emulators on free loopback ports: Swift, then C against the staged library
+test: deps build test-swift lib test-c
 
 test-swift:
 	$(SWIFT) test --scratch-path $(SCRATCH) --skip-build
+
+## test-c: the C suites (ABI, valgrind, ASan/UBSan, threads, dlopen, examples); needs `build` and `lib`
+test-c:
+	scripts/run-c-tests.sh $(DEBUG_BIN)
 
 ## emulator: run the emulator in the foreground on port 8787 (PORT=0 for a free port)
 PORT ?= 8787
@@ -35,4 +66,4 @@ demo: deps build
 	scripts/demo.sh $(DEBUG_BIN)
 
 clean:
-	rm -rf $(SCRATCH)
+	rm -rf $(SCRATCH) $(LIB_SCRATCH) $(STAGE) .build-c

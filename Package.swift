@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "CFCerts", targets: ["CFCerts"]),
+        // libcfcerts.so: the C ABI (`make lib` builds the shipped, self-contained copy).
+        .library(name: "cfcerts", type: .dynamic, targets: ["CFCertsABI"]),
         .library(name: "CFCertsEmulator", targets: ["CFCertsEmulator"]),
         .executable(name: "cfcerts-emulator", targets: ["cfcerts-emulator"]),
     ],
@@ -35,6 +37,13 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
+        ),
+        // include/cfcerts.h, so Swift can check the C ABI against the header.
+        .systemLibrary(name: "CCFCerts", path: "include"),
+        // The C facade only: @c @implementation functions, handles, errors, the blocking bridge.
+        .target(
+            name: "CFCertsABI",
+            dependencies: ["CFCerts", "CCFCerts"]
         ),
         // Local Cloudflare-compatible API server. Never imports CFCerts: an independent implementation.
         .target(

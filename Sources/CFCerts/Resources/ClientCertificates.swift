@@ -81,6 +81,12 @@ public struct ClientCertificates: Sendable {
         try await perform(try itemRequest(.delete, zoneID: zoneID, id: id), as: ClientCertificate.self).result
     }
 
+    /// The check every operation applies to a zone or certificate id before sending anything: refuses empty,
+    /// `.`, `..`, over-long (256 bytes) ids and ids with control characters.
+    public static func checkIdentifier(_ id: String, name: String) throws(CFCertsError) {
+        try PathSegment.validate(id, name: name)
+    }
+
     private func itemRequest(_ method: APIRequest.Method, zoneID: String, id: String) throws(CFCertsError) -> APIRequest {
         try PathSegment.validate(zoneID, name: "zone id")
         try PathSegment.validate(id, name: "certificate id")

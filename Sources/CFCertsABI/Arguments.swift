@@ -1,0 +1,104 @@
+import CCFCerts
+import CFCerts
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reading what C hands in, and handing results out. Every refusal is a `CFCertsError` of kind invalidArgument.
+enum Arguments {
+    /// The longest string argument read (a CSR is about 1-2 KB, a params object far less).
+    static let maxStringBytes = 1 << 20
+
+    /// A required C string as Swift text: refused when NULL, longer than 1 MiB, or not UTF-8.
+    static func string(_ pointer: UnsafePointer<CChar>?, name: String) throws(CFCertsError) -> String {
+        guard let pointer else { throw invalid("\(name) is NULL") }
+        guard strnlen(pointer, maxStringBytes + 1) <= maxStringBytes else {
+            throw invalid("\(name) is longer than \(maxStringBytes) bytes")
+        }
+        guard let text = String(validatingCString: pointer) else { throw invalid("\(name) is not valid UTF-8") }
+        return text
+    }
+
+    /// An optional JSON object argument: NULL is an empty object; anything but an object is refused, and so is
+    /// any key not in `allowed` (a misspelt parameter should not be silently ignored).
+    static func object(_ pointer: UnsafePointer<CChar>?, name: String, allowed: Set<String>)
+        throws(CFCertsError) -> JSONObject
+    {
+        guard pointer != nil else { return JSONObject(fields: [:], name: name) }
+        let text = try string(pointer, name: name)
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else {
+            throw invalid("\(name) is not valid JSON")
+        }
+        guard case .object(let fields) = value else { throw invalid("\(name) must be a JSON object") }
+        if let unknown = fields.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw invalid("\(name) has an unknown key '\(unknown.prefix(64))' (known: \(allowed.sorted().joined(separator: ", ")))")
+        }
+        return JSONObject(fields: fields, name: name)
+    }
+
+    /// Writes `text` to `*out` as a string the caller frees with cfcerts_string_free().
+    static func hand(_ text: String, to out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) {
+        out.pointee = strdup(text)
+    }
+
+    /// JSON text of a model, in the API's shapes (no escaped slashes).
+    static func json(_ value: some Encodable) throws(CFCertsError) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        do {
+            return String(decoding: try encoder.encode(value), as: UTF8.self)
+        } catch {
+            throw CFCertsError(kind: .decoding, message: "the result cannot be encoded as JSON")
+        }
+    }
+
+    static func invalid(_ message: String) -> CFCertsError {
+        CFCertsError(kind: .invalidArgument, message: message)
+    }
+}
+
+/// The fields of a JSON object argument, read with type checks.
+struct JSONObject {
+    let fields: [String: JSONValue]
+    let name: String
+
+    func integer(_ key: String) throws(CFCertsError) -> Int? {
+        guard let value = fields[key], value != .null else { return nil }
+        guard case .number(let number) = value, number.rounded() == number, abs(number) < 1e15 else {
+            throw Arguments.invalid("\(name).\(key) must be an integer")
+        }
+        return Int(number)
+    }
+
+    func string(_ key: String) throws(CFCertsError) -> String? {
+        guard let value = fields[key], value != .null else { return nil }
+        guard case .string(let text) = value else { throw Arguments.invalid("\(name).\(key) must be a string") }
+        return text
+    }
+
+    func required<T>(_ value: T?, _ key: String) throws(CFCertsError) -> T {
+        guard let value else { throw Arguments.invalid("\(name).\(key) is required") }
+        return value
+    }
+}
+
+/// The common shape of a call that hands out one JSON string: check `out`, run, record any failure.
+func handOut(_ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ body: () throws(CFCertsError) -> String) -> Int32 {
+    guard let out else { return LastError.invalid("out is NULL") }
+    out.pointee = nil
+    do {
+        Arguments.hand(try body(), to: out)
+        return CFCERTS_OK
+    } catch {
+        return LastError.record(error)
+    }
+}

@@ -1,0 +1,124 @@
+import CCFCerts
+import CFCerts
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The calling thread's last failure: a `cfcerts_error` and the strings it points to, owned by the library and
+/// freed when the thread exits or the next failure replaces them.
+final class LastError {
+    private let error = UnsafeMutablePointer<cfcerts_error>.allocate(capacity: 1)
+    private var strings: [UnsafeMutablePointer<CChar>] = []
+
+    private init() {
+        error.initialize(to: cfcerts_error())
+        clear()
+    }
+
+    deinit {
+        strings.forEach { free($0) }
+        error.deallocate()
+    }
+
+    /// Resets to "no failure".
+    func clear() {
+        set(code: CFCERTS_OK, httpStatus: 0, message: "", rayID: "", cloudflareErrors: "[]", retryAfterMilliseconds: 0)
+    }
+
+    func set(code: Int32, httpStatus: Int32, message: String, rayID: String, cloudflareErrors: String,
+             retryAfterMilliseconds: Int64) {
+        let old = strings
+        strings = [strdup(message), strdup(rayID), strdup(cloudflareErrors)].map { $0 ?? Self.empty() }
+        error.pointee = cfcerts_error(
+            code: code, http_status: httpStatus, message: UnsafePointer(strings[0]), ray_id: UnsafePointer(strings[1]),
+            cloudflare_errors: UnsafePointer(strings[2]), retry_after_ms: retryAfterMilliseconds)
+        old.forEach { free($0) }
+    }
+
+    var pointer: UnsafePointer<cfcerts_error> { UnsafePointer(error) }
+
+    private static func empty() -> UnsafeMutablePointer<CChar> {
+        let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: 1)
+        pointer.pointee = 0
+        return pointer
+    }
+
+    // MARK: Per-thread storage
+
+    /// A pthread key whose destructor releases the thread's `LastError` when the thread exits.
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key) { pointer in
+            if let pointer { Unmanaged<LastError>.fromOpaque(pointer).release() }
+        }
+        return key
+    }()
+
+    /// The calling thread's instance, created on first use.
+    static var current: LastError {
+        if let existing = pthread_getspecific(key) {
+            return Unmanaged<LastError>.fromOpaque(existing).takeUnretainedValue()
+        }
+        let created = LastError()
+        pthread_setspecific(key, Unmanaged.passRetained(created).toOpaque())
+        return created
+    }
+
+    /// Records `error` as the thread's last failure and returns its code.
+    @discardableResult
+    static func record(_ error: CFCertsError) -> Int32 {
+        let code = ReturnCode.of(error.kind)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let errorsJSON = (try? encoder.encode(error.cloudflareErrors)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+        let retryAfter = error.retryAfter.map { duration -> Int64 in
+            let (seconds, attoseconds) = duration.components
+            return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        } ?? 0
+        current.set(code: code, httpStatus: Int32(error.httpStatus ?? 0), message: error.message,
+                    rayID: error.rayID ?? "", cloudflareErrors: errorsJSON, retryAfterMilliseconds: retryAfter)
+        return code
+    }
+
+    /// Records an argument refused before any request and returns CFCERTS_EINVAL.
+    @discardableResult
+    static func invalid(_ message: String) -> Int32 {
+        record(CFCertsError(kind: .invalidArgument, message: message))
+    }
+}
+
+/// The mapping from error kinds to the header's return codes.
+enum ReturnCode {
+    static func of(_ kind: CFCertsError.Kind) -> Int32 {
+        switch kind {
+        case .invalidArgument: CFCERTS_EINVAL
+        case .notFound: CFCERTS_ENOTFOUND
+        case .authentication: CFCERTS_EAUTH
+        case .permission: CFCERTS_EPERM
+        case .rateLimited: CFCERTS_ERATELIMIT
+        case .timeout: CFCERTS_ETIMEOUT
+        case .connection: CFCERTS_ECONNECT
+        case .decoding: CFCERTS_EDECODE
+        default: CFCERTS_ERROR
+        }
+    }
+}
+
+@c @implementation
+public func cfcerts_error_last() -> UnsafePointer<cfcerts_error>? {
+    LastError.current.pointer
+}
+
+@c @implementation
+public func cfcerts_error_clear() {
+    LastError.current.clear()
+}
