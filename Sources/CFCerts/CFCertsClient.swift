@@ -7,6 +7,7 @@
 /// ```
 /// Call `shutdown()` before the client is released: it closes the connection pool.
 public final class CFCertsClient: Sendable {
+    /// The configuration the client was made with.
     public let configuration: Configuration
     /// The `/zones/{zone_id}/client_certificates` endpoints.
     public let clientCertificates: ClientCertificates

@@ -36,6 +36,8 @@ public struct Configuration: Sendable {
 
     public static let defaultBaseURL = "https://api.cloudflare.com/client/v4"
 
+    /// A configuration with every default but `credentials` (and `baseURL`, `logger` when given). Checked when a
+    /// `CFCertsClient` is made from it.
     public init(credentials: Credentials, baseURL: String = Self.defaultBaseURL, logger: Logger? = nil) {
         self.credentials = credentials
         self.baseURL = baseURL

@@ -42,6 +42,7 @@ public struct CFCertsError: Error, Sendable, Equatable, CustomStringConvertible 
         public var description: String { code.rawValue }
     }
 
+    /// The branch a caller takes; `==` compares only this.
     public let kind: Kind
     /// A one-line explanation, free of secrets.
     public let message: String
@@ -89,9 +90,11 @@ public struct CloudflareMessage: Codable, Sendable, Equatable {
         public var pointer: String?
     }
 
+    /// Cloudflare's error code (the emulator's are listed in the README).
     public var code: Int
     public var message: String
     public var documentationURL: String?
+    /// Where in the request the problem is (`source.pointer`, a JSON pointer such as `/csr`).
     public var source: Source?
 
     enum CodingKeys: String, CodingKey {

@@ -16,7 +16,9 @@ public struct ClientCertificate: Codable, Sendable, Hashable, Identifiable {
     public var certificate: String
     /// The CA that issued the certificate.
     public var certificateAuthority: CertificateAuthority
+    /// Common Name, from the CSR.
     public var commonName: String
+    /// Country, from the CSR.
     public var country: String
     /// The certificate signing request, PEM.
     public var csr: String
@@ -26,8 +28,11 @@ public struct ClientCertificate: Codable, Sendable, Hashable, Identifiable {
     public var fingerprintSHA256: String
     /// When the CA issued the certificate (RFC 3339), see `issuedOnDate`.
     public var issuedOn: String
+    /// Location (locality), from the CSR.
     public var location: String
+    /// Organization, from the CSR.
     public var organization: String
+    /// Organizational Unit, from the CSR.
     public var organizationalUnit: String
     /// The certificate's serial number, hex.
     public var serialNumber: String
@@ -35,7 +40,9 @@ public struct ClientCertificate: Codable, Sendable, Hashable, Identifiable {
     public var signature: String
     /// Subject Key Identifier, hex.
     public var ski: String
+    /// State, from the CSR.
     public var state: String
+    /// `active` or `revoked`, or the in-progress `pending_revocation` / `pending_reactivation`.
     public var status: ClientCertificateStatus
     /// Days of validity after `issuedOn`.
     public var validityDays: Int?
@@ -59,7 +66,9 @@ public struct ClientCertificate: Codable, Sendable, Hashable, Identifiable {
         }
     }
 
+    /// `issuedOn` as a date; nil when the API sent something that is not RFC 3339.
     public var issuedOnDate: Date? { Self.parseDate(issuedOn) }
+    /// `expiresOn` as a date; nil when the API sent something that is not RFC 3339.
     public var expiresOnDate: Date? { Self.parseDate(expiresOn) }
 
     enum CodingKeys: String, CodingKey, CaseIterable {

@@ -17,6 +17,7 @@ public struct ClientCertificateSequence: AsyncSequence, Sendable {
         Iterator(fetcher: PageFetcher(sequence: self))
     }
 
+    /// Iterates in the API's order; use it from one task at a time.
     public struct Iterator: AsyncIteratorProtocol {
         let fetcher: PageFetcher
         private var buffer: [ClientCertificate] = []
@@ -24,6 +25,7 @@ public struct ClientCertificateSequence: AsyncSequence, Sendable {
 
         init(fetcher: PageFetcher) { self.fetcher = fetcher }
 
+        /// The next certificate (fetching the next page when needed), or nil after the last. Throws `CFCertsError`.
         public mutating func next() async throws -> ClientCertificate? {
             while index == buffer.count {
                 guard let page = try await fetcher.nextPage() else { return nil }
