@@ -88,6 +88,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "CFCertsABITests",
+            dependencies: ["CFCertsABI", "CCFCerts", "CFCertsTestSupport"]
+        ),
+        .testTarget(
             name: "CFCertsTests",
             dependencies: [
                 "CFCerts",

@@ -4,54 +4,12 @@ import Foundation
 import NIOCore
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The `cfcerts-emulator` executable, run as a user would run it.
 @Suite("cfcerts-emulator executable")
 struct EmulatorExecutableTests {
-    /// Built next to the test bundle by `swift build --build-tests`; `CFCERTS_EMULATOR_BIN` overrides.
-    static var executable: String {
-        if let override = ProcessInfo.processInfo.environment["CFCERTS_EMULATOR_BIN"] { return override }
-        return URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("cfcerts-emulator").path
-    }
-
-    /// A running emulator process and the base URL from its first line of output.
-    final class Process_ {
-        let process = Process()
-        let output = Pipe()
-        var baseURL = ""
-        var banner: [String] = []
-
-        init(_ arguments: [String]) throws {
-            process.executableURL = URL(fileURLWithPath: EmulatorExecutableTests.executable)
-            process.arguments = arguments
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            var text = ""
-            let handle = output.fileHandleForReading
-            while !text.contains("controls:") {
-                let data = handle.availableData
-                guard !data.isEmpty else { break }
-                text += String(decoding: data, as: UTF8.self)
-            }
-            banner = text.split(separator: "\n").map(String.init)
-            baseURL = banner.first ?? ""
-        }
-
-        func signal(_ signal: Int32) -> Int32 {
-            kill(process.processIdentifier, signal)
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
-    }
-
     @Test("--port 0 prints the base URL first; SIGTERM shuts down cleanly")
     func portZeroAndSigterm() async throws {
-        let emulator = try Process_(["--port", "0", "--ca-key", "p256"])
+        let emulator = try EmulatorProcess(["--port", "0", "--ca-key", "p256"])
         #expect(emulator.baseURL.hasPrefix("http://127.0.0.1:"))
         #expect(emulator.baseURL.hasSuffix("/client/v4"))
         #expect(emulator.banner.contains("token: cfcerts-emulator-token"))
@@ -68,7 +26,7 @@ struct EmulatorExecutableTests {
         let zone = EmulatorHarness.newZone()
         let csr = try await OpenSSL.makeCSR(key: "ec:prime256v1")
 
-        let first = try Process_(["--port", "0", "--ca-key", "p256", "--state", state])
+        let first = try EmulatorProcess(["--port", "0", "--ca-key", "p256", "--state", state])
         var ids: [String] = []
         for _ in 0..<5 {
             let reply = try await Self.create(base: first.baseURL, zone: zone, csr: csr)
@@ -76,7 +34,7 @@ struct EmulatorExecutableTests {
         }
         _ = first.signal(SIGKILL)
 
-        let second = try Process_(["--port", "0", "--state", state])
+        let second = try EmulatorProcess(["--port", "0", "--state", state])
         defer { _ = second.signal(SIGTERM) }
         for id in ids {
             let status = try await Self.get(second.baseURL + "/zones/\(zone)/client_certificates/\(id)",
