@@ -2,10 +2,14 @@
 ///
 /// It stops at `result_info.total_pages` (or at a short or empty page, when the server sends no `result_info`):
 /// no request is made for a page past the end. A server that sends the same page again, or that never ends, cannot
-/// make it loop: a repeated page ends the iteration with a decoding error, and it never asks for more pages than the
-/// first page announced. Cancelling the iterating task cancels the requests in flight. Throws `CFCertsError`.
+/// make it loop: a repeated page ends the iteration with a decoding error, it never asks for more pages than the
+/// first page announced, and without `result_info` it gives up with a decoding error after `maxPages`.
+/// Cancelling the iterating task cancels the requests in flight. Throws `CFCertsError`.
 public struct ClientCertificateSequence: AsyncSequence, Sendable {
     public typealias Element = ClientCertificate
+
+    /// The most pages a listing without `result_info` may take (5 million certificates at 50 a page).
+    public static let maxPages = 100_000
 
     let resource: ClientCertificates
     let zoneID: String
@@ -68,6 +72,10 @@ public struct ClientCertificateSequence: AsyncSequence, Sendable {
             }
             inFlight[number] = nil
             nextPageNumber += 1
+            if number >= ClientCertificateSequence.maxPages, lastPage == nil {
+                finish()
+                throw CFCertsError(kind: .decoding, message: "the listing did not end within \(ClientCertificateSequence.maxPages) pages")
+            }
 
             let ids = page.certificates.map(\.id)
             if !ids.isEmpty, ids == previousIDs {
