@@ -32,4 +32,18 @@ struct StateFileTests {
         }
         #expect(!FileManager.default.fileExists(atPath: statePath + ".tmp"))
     }
+
+    @Test("a change that cannot be saved is refused with 1500 and not kept")
+    func unsavedChangeIsRefused() async throws {
+        let directory = try OpenSSL.temporaryDirectory()
+        let statePath = directory.appendingPathComponent("state.json").path
+        try await EmulatorHarness.with({ $0.statePath = statePath }) { emulator in
+            let zone = EmulatorHarness.newZone()
+            try FileManager.default.removeItem(at: directory)  // every later save fails
+            let reply = try await emulator.create(zone: zone, csr: try await OpenSSL.makeCSR(key: "ec:prime256v1"))
+            #expect(reply.status == 500)
+            #expect(reply.errorCode == 1500)
+            #expect(try await emulator.send(.GET, EmulatorHarness.certificatesPath(zone)).resultInfo?["total_count"] as? Int == 0)
+        }
+    }
 }

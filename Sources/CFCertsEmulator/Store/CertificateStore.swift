@@ -143,14 +143,20 @@ final class CertificateStore: Sendable {
         try mutate { zones in zones.removeAll() }
     }
 
-    /// Applies a change and, with a state file, saves the result before returning.
+    /// Applies a change and, with a state file, saves the result before returning. When the save fails the change
+    /// is undone, so nothing unacknowledged is served and nothing acknowledged is lost.
     private func mutate<T>(_ change: (inout [String: Zone]) throws -> T) throws -> T {
         try zones.withLock { zones in
-            let result = try change(&zones)
-            if let stateFile {
-                let snapshot = zones.mapValues { zone in zone.order.compactMap { zone.records[$0] } }
+            guard let stateFile else { return try change(&zones) }
+            var candidate = zones
+            let result = try change(&candidate)
+            let snapshot = candidate.mapValues { zone in zone.order.compactMap { zone.records[$0] } }
+            do {
                 try stateFile.save(.init(certificateAuthority: authority.persisted, zones: snapshot))
+            } catch {
+                throw APIError.internalError("the state file could not be written")
             }
+            zones = candidate
             return result
         }
     }
