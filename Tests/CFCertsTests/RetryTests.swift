@@ -174,4 +174,23 @@ struct RetryTests {
             #expect(clock.now - start >= .seconds(1))
         }
     }
+
+    @Test("cancelling the task ends a backoff sleep at once")
+    func cancelledBackoff() async throws {
+        try await CoreHarness.with { harness in
+            // The server asks for 30 s before a retry; the cancellation must not wait for them.
+            harness.emulator.arm(.init(kind: .status, method: "GET", count: 5, status: 503, headers: ["retry-after": "30"]))
+            let client = harness.client
+            let zone = harness.zone
+            let task = Task { try await client.clientCertificates.listPage(zoneID: zone) }
+            while harness.requests.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+            let clock = ContinuousClock()
+            let start = clock.now
+            task.cancel()
+            let result = await task.result
+            #expect(clock.now - start < .seconds(5))
+            #expect(throws: CFCertsError(kind: .cancelled, message: "")) { _ = try result.get() }
+            #expect(harness.requests.count == 1)
+        }
+    }
 }
