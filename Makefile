@@ -15,7 +15,7 @@ LIBDIR       ?= $(PREFIX)/lib
 # Debian packages the tests and demo need; installed by `make deps` when missing and running as root.
 DEB_PACKAGES := openssl curl ca-certificates pkg-config patchelf binutils valgrind libjansson-dev gcc libc6-dev file
 
-.PHONY: all build deps lib install test test-swift test-c emulator demo clean
+.PHONY: all build deps lib install test test-swift test-c bench emulator demo clean
 
 all: build
 
@@ -56,6 +56,10 @@ test-swift:
 test-c:
 	scripts/run-c-tests.sh $(DEBUG_BIN)
 
+## bench: speed figures as ratios measured in one run (listing with and without prefetch over a slow link)
+bench: deps build lib
+	scripts/bench.sh $(DEBUG_BIN)
+
 ## emulator: run the emulator in the foreground on port 8787 (PORT=0 for a free port)
 PORT ?= 8787
 emulator: build
@@ -66,4 +70,4 @@ demo: deps build
 	scripts/demo.sh $(DEBUG_BIN)
 
 clean:
-	rm -rf $(SCRATCH) $(LIB_SCRATCH) $(STAGE) .build-c
+	rm -rf $(SCRATCH) $(LIB_SCRATCH) $(STAGE) .build-c .build-bench
