@@ -40,7 +40,7 @@ passed=0 failed=0
 run() {
   local name=$1; shift
   if "$@" >"$work/$name.log" 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; fi
-  grep -E "passed, [0-9]+ failed|ERROR SUMMARY|definitely lost|possibly lost|threads x" "$work/$name.log" | sed "s/^/  $name: /" || true
+  grep -E "passed, [0-9]+ failed|ERROR SUMMARY|definitely lost|possibly lost|threads x" "$work/$name.log" | sed "s/^/  /" || true
   [ "$failed" -eq 0 ] || tail -n 30 "$work/$name.log"
 }
 # --undef-value-errors=no: memcheck misreads the spare-bit tags of Swift's multi-payload enums as undefined (in
