@@ -42,11 +42,19 @@ public final class Emulator: Sendable {
         requestLog.clear()
     }
 
-    /// Adds `count` certificates to a zone (what `POST /__emulator/zones/{zone}/seed` does).
-    public func seed(zoneID: String, count: Int, status: String = "active", commonNamePrefix: String = "seed") throws {
+    /// The most certificates one seed call adds.
+    public static let maxSeed = 1_000_000
+
+    /// Adds `count` certificates to a zone (what `POST /__emulator/zones/{zone}/seed` does); they are named
+    /// `<commonNamePrefix>-<n>` and signed on first read.
+    public func seed(zoneID: String, count: Int, status: String = "active", commonNamePrefix: String = "seed",
+                     validityDays: Int = 3650) throws {
+        guard EmulatorResponder.isZoneID(zoneID) else { throw ControlError("zone id must be 32 lower-case hex digits") }
+        guard (1...Self.maxSeed).contains(count) else { throw ControlError("count must be from 1 to \(Self.maxSeed)") }
         guard let status = CertificateStatus(rawValue: status) else { throw ControlError("unknown status \(status)") }
+        guard APIError.validityDaysRange.contains(validityDays) else { throw ControlError("validity_days out of range") }
         try store.seed(zone: zoneID, count: count, status: status, commonNamePrefix: commonNamePrefix,
-                       validityDays: 3650, now: Date())
+                       validityDays: validityDays, now: Date())
     }
 
     /// Ends every pending transition now (what `POST /__emulator/settle` does).

@@ -14,9 +14,6 @@ import Hummingbird
 struct ControlRoutes {
     let emulator: Emulator
 
-    /// The most certificates one seed call adds.
-    static let maxSeed = 1_000_000
-
     func respond(to request: Request) async -> Response {
         var request = request
         let segments = request.uri.path.split(separator: "/").dropFirst().map(String.init)
@@ -59,18 +56,11 @@ struct ControlRoutes {
     }
 
     private func seed(zone: String, body: [UInt8]) throws -> Response {
-        guard EmulatorResponder.isZoneID(zone) else { throw ControlError("zone id must be 32 lower-case hex digits") }
         guard let fields = JSONValue.parse(body), case .object = fields else { throw ControlError("body must be a JSON object") }
-        guard let count = fields["count"]?.integer, (1...Self.maxSeed).contains(count) else {
-            throw ControlError("count must be an integer from 1 to \(Self.maxSeed)")
-        }
-        let statusName = fields["status"]?.string ?? "active"
-        guard let status = CertificateStatus(rawValue: statusName) else { throw ControlError("unknown status \(statusName)") }
-        let days = fields["validity_days"]?.integer ?? 3650
-        guard APIError.validityDaysRange.contains(days) else { throw ControlError("validity_days out of range") }
-        let prefix = fields["common_name_prefix"]?.string ?? "seed"
-        try emulator.store.seed(zone: zone, count: count, status: status, commonNamePrefix: prefix,
-                                validityDays: days, now: Date())
+        guard let count = fields["count"]?.integer else { throw ControlError("count must be an integer") }
+        try emulator.seed(zoneID: zone, count: count, status: fields["status"]?.string ?? "active",
+                          commonNamePrefix: fields["common_name_prefix"]?.string ?? "seed",
+                          validityDays: fields["validity_days"]?.integer ?? 3650)
         return ok(["seeded": count])
     }
 
