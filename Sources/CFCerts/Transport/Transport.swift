@@ -62,20 +62,20 @@ final class Transport: Sendable {
         var attempt = 0
         while true {
             guard !Task.isCancelled else { throw .cancelled() }
-            let verdict: RetryPolicy.Verdict
+            let delay: Duration
             do {
                 let response = try await attemptOnce(request, attempt: attempt)
                 if (200..<300).contains(response.status) { return response }
-                verdict = retryPolicy.verdict(status: response.status, headers: response.headers, request: request, attempt: attempt)
-                if verdict == .stop { return response }
+                let verdict = retryPolicy.verdict(status: response.status, headers: response.headers, request: request, attempt: attempt)
+                guard case .retry(let after) = verdict else { return response }
+                delay = after
             } catch let failure as TransportFailure {
-                guard failure.isRetryable else { throw failure.error }
-                verdict = retryPolicy.verdict(transportFailure: failure.mayHaveReachedServer, request: request, attempt: attempt)
-                if verdict == .stop { throw failure.error }
+                let verdict = retryPolicy.verdict(transportFailure: failure.mayHaveReachedServer, request: request, attempt: attempt)
+                guard failure.isRetryable, case .retry(let after) = verdict else { throw failure.error }
+                delay = after
             } catch {
                 throw CFCertsError(kind: .connection, message: "unexpected failure: \(type(of: error))")
             }
-            guard case .retry(let delay) = verdict else { continue }
             configuration.logger.debug("retrying in \(delay)", metadata: ["attempt": "\(attempt + 1)"])
             do {
                 try await Task.sleep(for: delay)
@@ -166,7 +166,7 @@ final class Transport: Sendable {
         if let ioError = error as? IOError, ioError.errnoCode == ECONNREFUSED {
             return TransportFailure(error: CFCertsError(kind: .connection, message: "connection refused"), mayHaveReachedServer: false)
         }
-        if error is ChannelError, case .connectTimeout = error as! ChannelError {
+        if let channelError = error as? ChannelError, case .connectTimeout = channelError {
             return TransportFailure(error: CFCertsError(kind: .timeout, message: "could not connect in time"), mayHaveReachedServer: false)
         }
         return TransportFailure(
