@@ -2,7 +2,7 @@
 ///
 /// ```swift
 /// let client = try CFCertsClient(configuration: .fromEnvironment())
-/// for try await certificate in client.clientCertificates.list(zoneID: zone) { print(certificate.commonName) }
+/// for try await certificate in try client.clientCertificates.list(zoneID: zone) { print(certificate.commonName) }
 /// try await client.shutdown()
 /// ```
 /// Call `shutdown()` before the client is released: it closes the connection pool.

@@ -56,4 +56,75 @@ struct ConfigurationTests {
         configuration.userAgentSuffix = "myapp/2.0"
         #expect(configuration.userAgent == "cfcerts/\(CFCertsVersion.string) myapp/2.0")
     }
+
+    @Test("durations beyond a day are refused, not overflowed",
+          arguments: ["connectTimeout", "requestTimeout", "initialBackoff", "maxBackoff", "maxRetryAfter"])
+    func hugeDurations(name: String) {
+        let fields: [String: WritableKeyPath<Configuration, Duration>] = [
+            "connectTimeout": \.connectTimeout, "requestTimeout": \.requestTimeout, "initialBackoff": \.initialBackoff,
+            "maxBackoff": \.maxBackoff, "maxRetryAfter": \.maxRetryAfter,
+        ]
+        guard let field = fields[name] else { Issue.record("no field \(name)"); return }
+        var configuration = Configuration(credentials: .apiToken("t"), baseURL: "http://127.0.0.1:9")
+        configuration.maxBackoff = .seconds(86_400)
+        configuration[keyPath: field] = .seconds(Int64.max / 2)
+        #expect(throws: CFCertsError(kind: .invalidArgument, message: "")) { _ = try CFCertsClient(configuration: configuration) }
+        configuration[keyPath: field] = .seconds(86_401)
+        #expect(throws: CFCertsError(kind: .invalidArgument, message: "")) { _ = try CFCertsClient(configuration: configuration) }
+        var total = Configuration(credentials: .apiToken("t"), baseURL: "http://127.0.0.1:9")
+        total.totalTimeout = .seconds(Int64.max / 2)
+        #expect(throws: CFCertsError(kind: .invalidArgument, message: "")) { _ = try CFCertsClient(configuration: total) }
+        total.totalTimeout = .zero
+        #expect(throws: CFCertsError(kind: .invalidArgument, message: "")) { _ = try CFCertsClient(configuration: total) }
+    }
+
+    @Test("a base URL carrying user:pass@ is refused, and the password is in no message")
+    func credentialsInURL() {
+        for url in ["https://user:s3cretpass@api.example.com/client/v4", "http://user@127.0.0.1:9/client/v4"] {
+            let error = #expect(throws: CFCertsError.self) {
+                _ = try CFCertsClient(configuration: Configuration(credentials: .apiToken("t"), baseURL: url))
+            }
+            #expect(error?.kind == .invalidArgument)
+            #expect(error?.message.contains("s3cretpass") == false)
+        }
+        #expect(throws: CFCertsError(kind: .invalidArgument, message: "")) {
+            _ = try Configuration.fromEnvironment(["CLOUDFLARE_API_TOKEN": "t", "CLOUDFLARE_BASE_URL": "https://u:p@h.example/"])
+        }
+    }
+
+    @Test("no secret in dump(), Mirror, String(reflecting:) or debugDescription")
+    func secretsHidden() {
+        let all: [Credentials] = [.apiToken("tok-SECRET-1"), .apiKey(email: "a@b.c", key: "key-SECRET-2"),
+                                  .userServiceKey("svc-SECRET-3")]
+        for credentials in all {
+            var dumped = ""
+            dump(credentials, to: &dumped)
+            var configurationDump = ""
+            dump(Configuration(credentials: credentials), to: &configurationDump)
+            let mirrored = Mirror(reflecting: credentials).children.map { "\($0.label ?? ""): \($0.value)" }.joined()
+            for text in [dumped, configurationDump, mirrored, String(reflecting: credentials), credentials.debugDescription, "\(credentials)"] {
+                #expect(!text.contains("SECRET"), "\(text)")
+            }
+            #expect(dumped.contains("redacted"))
+        }
+    }
+
+    @Test("resolving: explicit values win, the environment fills the rest")
+    func resolving() throws {
+        let environment = ["CLOUDFLARE_API_TOKEN": "env-token", "CLOUDFLARE_BASE_URL": "http://127.0.0.1:1/client/v4"]
+        let explicit = try Configuration.resolving(credentials: .userServiceKey("svc"), baseURL: "http://127.0.0.1:2", environment: environment)
+        #expect(explicit.credentials == .userServiceKey("svc"))
+        #expect(explicit.baseURL == "http://127.0.0.1:2")
+        let fallback = try Configuration.resolving(environment: environment)
+        #expect(fallback.credentials == .apiToken("env-token"))
+        #expect(fallback.baseURL == "http://127.0.0.1:1/client/v4")
+        #expect(try Credentials.explicit(apiToken: nil, apiEmail: "a@b.c", apiKey: "k", userServiceKey: nil) == .apiKey(email: "a@b.c", key: "k"))
+        #expect(try Credentials.explicit(apiToken: nil, apiEmail: nil, apiKey: nil, userServiceKey: nil) == nil)
+        #expect(throws: CFCertsError(kind: .invalidArgument, message: "")) {
+            _ = try Credentials.explicit(apiToken: "t", apiEmail: nil, apiKey: nil, userServiceKey: "s")
+        }
+        #expect(throws: CFCertsError(kind: .invalidArgument, message: "")) {
+            _ = try Credentials.explicit(apiToken: nil, apiEmail: nil, apiKey: "k", userServiceKey: nil)
+        }
+    }
 }

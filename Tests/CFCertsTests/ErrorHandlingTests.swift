@@ -8,7 +8,7 @@ struct ErrorHandlingTests {
     @Test("success:false with HTTP 200 is an api error with Cloudflare's errors")
     func successFalse() async throws {
         try await CoreHarness.with { harness in
-            harness.emulator.arm(.init(kind: .successFalse, method: "GET", code: 1234, message: "quota exceeded"))
+            try harness.emulator.arm(.init(kind: .successFalse, method: "GET", code: 1234, message: "quota exceeded"))
             let error = await #expect(throws: CFCertsError.self) {
                 _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone)
             }
@@ -22,7 +22,7 @@ struct ErrorHandlingTests {
     @Test("an HTML 502 is an api error carrying the status, after the allowed retries")
     func html() async throws {
         try await CoreHarness.with(client: { $0.maxRetries = 0 }) { harness in
-            harness.emulator.arm(.init(kind: .html, method: "GET", status: 502))
+            try harness.emulator.arm(.init(kind: .html, method: "GET", status: 502))
             let error = await #expect(throws: CFCertsError.self) {
                 _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone)
             }
@@ -35,13 +35,13 @@ struct ErrorHandlingTests {
     @Test("a truncated body and a wrong shape are decoding errors")
     func decoding() async throws {
         try await CoreHarness.with { harness in
-            harness.emulator.arm(.init(kind: .truncated, method: "GET"))
+            try harness.emulator.arm(.init(kind: .truncated, method: "GET"))
             let truncated = await #expect(throws: CFCertsError.self) {
                 _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone)
             }
             #expect(truncated?.kind == .decoding)
 
-            harness.emulator.arm(.init(kind: .body, method: "GET", body: #"{"success":true,"errors":[],"messages":[],"result":{"id":1}}"#))
+            try harness.emulator.arm(.init(kind: .body, method: "GET", body: #"{"success":true,"errors":[],"messages":[],"result":{"id":1}}"#))
             let shape = await #expect(throws: CFCertsError.self) {
                 _ = try await harness.client.clientCertificates.get(zoneID: harness.zone, id: "x")
             }
@@ -53,7 +53,7 @@ struct ErrorHandlingTests {
     @Test("a response over the size cap is refused")
     func sizeCap() async throws {
         try await CoreHarness.with(client: { $0.maxResponseBytes = 1000 }) { harness in
-            harness.emulator.arm(.init(kind: .body, method: "GET", body: String(repeating: " ", count: 5000) + "{}"))
+            try harness.emulator.arm(.init(kind: .body, method: "GET", body: String(repeating: " ", count: 5000) + "{}"))
             let error = await #expect(throws: CFCertsError.self) {
                 _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone)
             }
@@ -94,13 +94,23 @@ struct ErrorHandlingTests {
         let token = EmulatorConfiguration.defaultToken
         try await CoreHarness.with { harness in
             _ = try await harness.createCertificate()
-            harness.emulator.arm(.init(kind: .status, method: "GET", status: 500, message: "echo \(token)"))
-            harness.emulator.arm(.init(kind: .status, method: "GET", count: 3, status: 403, code: 10000))
+            // The final answer echoes the token in every text field of Cloudflare's errors.
+            let echo = #"{"success":false,"errors":[{"code":10000,"message":"bad token TOKEN","documentation_url":"https://x.example/TOKEN","source":{"pointer":"/TOKEN"}}],"messages":[],"result":null}"#
+                .replacingOccurrences(of: "TOKEN", with: token)
+            try harness.emulator.arm(.init(kind: .status, method: "GET", status: 500, message: "echo \(token)"))
+            try harness.emulator.arm(.init(kind: .body, method: "GET", count: 3, status: 403, body: echo))
             let error = await #expect(throws: CFCertsError.self) {
                 _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone)
             }
-            let texts = [error.map { "\($0)" } ?? "", String(reflecting: error as Any), "\(harness.client.configuration.credentials)"]
+            var dumped = ""
+            dump(error, to: &dumped)
+            let texts = [error.map { "\($0)" } ?? "", String(reflecting: error as Any), dumped,
+                         "\(harness.client.configuration.credentials)"]
             for text in texts { #expect(!text.contains(token)) }
+            #expect(error?.httpStatus == 403)
+            #expect(error?.cloudflareErrors.first?.documentationURL == "https://x.example/<redacted>")
+            #expect(error?.cloudflareErrors.first?.source?.pointer == "/<redacted>")
+            #expect(error?.message.contains("bad token <redacted>") == true)
             #expect(!harness.logs.all.isEmpty)
             #expect(harness.logs.all.contains { $0.contains("Authorization: <redacted>") })
             for line in harness.logs.all { #expect(!line.contains(token)) }

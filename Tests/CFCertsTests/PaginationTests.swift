@@ -13,7 +13,7 @@ struct PaginationTests {
             harness.emulator.clearReceivedRequests()
 
             var names: [String] = []
-            for try await certificate in harness.client.clientCertificates.list(zoneID: harness.zone, perPage: perPage) {
+            for try await certificate in try harness.client.clientCertificates.list(zoneID: harness.zone, perPage: perPage) {
                 names.append(certificate.commonName)
             }
             #expect(names == (1...123).map { "seed-\($0)" })
@@ -28,7 +28,7 @@ struct PaginationTests {
         try await CoreHarness.with { harness in
             try harness.emulator.seed(zoneID: harness.zone, count: 123)
             var names: [String] = []
-            for try await certificate in harness.client.clientCertificates.list(zoneID: harness.zone, perPage: 5, prefetchPages: pages) {
+            for try await certificate in try harness.client.clientCertificates.list(zoneID: harness.zone, perPage: 5, prefetchPages: pages) {
                 names.append(certificate.commonName)
             }
             #expect(names == (1...123).map { "seed-\($0)" })
@@ -41,14 +41,14 @@ struct PaginationTests {
     func emptyAndFiltered() async throws {
         try await CoreHarness.with { harness in
             var count = 0
-            for try await _ in harness.client.clientCertificates.list(zoneID: harness.zone) { count += 1 }
+            for try await _ in try harness.client.clientCertificates.list(zoneID: harness.zone) { count += 1 }
             #expect(count == 0)
             #expect(harness.requests.count == 1)
 
             try harness.emulator.seed(zoneID: harness.zone, count: 7, status: "active")
             try harness.emulator.seed(zoneID: harness.zone, count: 4, status: "revoked")
             var revoked: [ClientCertificate] = []
-            for try await certificate in harness.client.clientCertificates.list(zoneID: harness.zone, status: .revoked) {
+            for try await certificate in try harness.client.clientCertificates.list(zoneID: harness.zone, status: .revoked) {
                 revoked.append(certificate)
             }
             #expect(revoked.count == 4)
@@ -66,12 +66,12 @@ struct PaginationTests {
             var page = firstPage
             page.resultInfo = ResultInfo(count: 5, page: 1, perPage: 5, totalCount: 5000, totalPages: 1000)
             let body = String(decoding: try JSONEncoder().encode(EnvelopeFixture(result: page.certificates, result_info: page.resultInfo!)), as: UTF8.self)
-            harness.emulator.arm(.init(kind: .body, method: "GET", count: 100, body: body))
+            try harness.emulator.arm(.init(kind: .body, method: "GET", count: 100, body: body))
             harness.emulator.clearReceivedRequests()
 
             var seen = 0
             let error = await #expect(throws: CFCertsError.self) {
-                for try await _ in harness.client.clientCertificates.list(zoneID: harness.zone, perPage: 5) { seen += 1 }
+                for try await _ in try harness.client.clientCertificates.list(zoneID: harness.zone, perPage: 5) { seen += 1 }
             }
             #expect(error?.kind == .decoding)
             #expect(seen == 5)
@@ -84,12 +84,12 @@ struct PaginationTests {
         try await CoreHarness.with { harness in
             try harness.emulator.seed(zoneID: harness.zone, count: 500)
             // Every page takes 10 s: cancellation must not wait for them.
-            harness.emulator.arm(.init(kind: .delay, method: "GET", count: 100, delayMs: 10_000))
+            try harness.emulator.arm(.init(kind: .delay, method: "GET", count: 100, delayMs: 10_000))
             let client = harness.client
             let zone = harness.zone
             let task = Task {
                 var count = 0
-                for try await _ in client.clientCertificates.list(zoneID: zone, perPage: 5, prefetchPages: 2) { count += 1 }
+                for try await _ in try client.clientCertificates.list(zoneID: zone, perPage: 5, prefetchPages: 2) { count += 1 }
                 return count
             }
             try await Task.sleep(for: .milliseconds(300))
@@ -117,7 +117,7 @@ struct PaginationTests {
 
     static func allIDs(_ harness: CoreHarness) async throws -> [String] {
         var ids: [String] = []
-        for try await certificate in harness.client.clientCertificates.list(zoneID: harness.zone) { ids.append(certificate.id) }
+        for try await certificate in try harness.client.clientCertificates.list(zoneID: harness.zone) { ids.append(certificate.id) }
         return ids
     }
 }
@@ -128,4 +128,77 @@ private struct EnvelopeFixture: Encodable {
     var messages: [String] = []
     var result: [ClientCertificate]
     var result_info: ResultInfo
+}
+
+@Suite("Auto-paging listing against a misbehaving server")
+struct HostilePaginationTests {
+    /// The body of a list answer holding `certificates`, with `resultInfo` (nil: none at all).
+    static func body(_ certificates: ArraySlice<ClientCertificate>, resultInfo: [String: Int]?) throws -> String {
+        var envelope: [String: Any] = ["success": true, "errors": [], "messages": []]
+        let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(Array(certificates)))
+        envelope["result"] = encoded
+        if let resultInfo { envelope["result_info"] = resultInfo }
+        return String(decoding: try JSONSerialization.data(withJSONObject: envelope), as: UTF8.self)
+    }
+
+    static func certificates(_ harness: CoreHarness, count: Int) async throws -> [ClientCertificate] {
+        try harness.emulator.seed(zoneID: harness.zone, count: count)
+        return try await harness.client.clientCertificates.listPage(zoneID: harness.zone, perPage: 50).certificates
+    }
+
+    @Test("result_info without total_pages: every page until a short one, not just the first",
+          arguments: [true, false])
+    func noTotalPages(withResultInfo: Bool) async throws {
+        try await CoreHarness.with { harness in
+            let all = try await Self.certificates(harness, count: 15)
+            for start in stride(from: 0, to: 15, by: 5) {
+                let info = withResultInfo ? ["page": start / 5 + 1, "per_page": 5, "count": 5] : nil
+                try harness.emulator.arm(.init(kind: .body, method: "GET", body: try Self.body(all[start..<start + 5], resultInfo: info)))
+            }
+            try harness.emulator.arm(.init(kind: .body, method: "GET", body: try Self.body([], resultInfo: nil)))
+            harness.emulator.clearReceivedRequests()
+            var ids: [String] = []
+            for try await certificate in try harness.client.clientCertificates.list(zoneID: harness.zone, perPage: 5) {
+                ids.append(certificate.id)
+            }
+            #expect(ids == all.map(\.id))
+            #expect(harness.requests.count == 4)
+        }
+    }
+
+    @Test("pages alternating A, B, A, B under a huge total_pages end with a decoding error, each certificate once")
+    func alternatingPages() async throws {
+        try await CoreHarness.with { harness in
+            let all = try await Self.certificates(harness, count: 10)
+            let info = ["page": 1, "per_page": 5, "count": 5, "total_count": 5_000_000, "total_pages": 1_000_000]
+            for _ in 0..<5 {
+                try harness.emulator.arm(.init(kind: .body, method: "GET", body: try Self.body(all[0..<5], resultInfo: info)))
+                try harness.emulator.arm(.init(kind: .body, method: "GET", body: try Self.body(all[5..<10], resultInfo: info)))
+            }
+            harness.emulator.clearReceivedRequests()
+            var ids: [String] = []
+            let error = await #expect(throws: CFCertsError.self) {
+                for try await certificate in try harness.client.clientCertificates.list(zoneID: harness.zone, perPage: 5) {
+                    ids.append(certificate.id)
+                }
+            }
+            #expect(error?.kind == .decoding)
+            #expect(ids == all.map(\.id))
+            #expect(harness.requests.count == 3)
+        }
+    }
+
+    @Test("list() refuses bad parameters before any request")
+    func listParameters() async throws {
+        try await CoreHarness.with { harness in
+            let certificates = harness.client.clientCertificates
+            for (zone, perPage, prefetch) in [(harness.zone, 4, 0), (harness.zone, 51, 0), (harness.zone, 50, -1),
+                                              (harness.zone, 50, 9), ("..", 50, 0), ("", 50, 0)] {
+                #expect(throws: CFCertsError(kind: .invalidArgument, message: ""), "\(zone) \(perPage) \(prefetch)") {
+                    _ = try certificates.list(zoneID: zone, perPage: perPage, prefetchPages: prefetch)
+                }
+            }
+            #expect(harness.requests.isEmpty)
+        }
+    }
 }

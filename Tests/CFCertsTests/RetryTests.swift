@@ -10,7 +10,7 @@ struct RetryTests {
     @Test("503 twice then success: 3 requests and a result")
     func retriesServerErrors() async throws {
         try await CoreHarness.with { harness in
-            harness.emulator.arm(.init(kind: .status, method: "GET", path: Self.listPath, count: 2, status: 503))
+            try harness.emulator.arm(.init(kind: .status, method: "GET", path: Self.listPath, count: 2, status: 503))
             let page = try await harness.client.clientCertificates.listPage(zoneID: harness.zone)
             #expect(page.certificates.isEmpty)
             #expect(harness.requests.map(\.status) == [503, 503, 200])
@@ -20,7 +20,7 @@ struct RetryTests {
     @Test("408, 409, 429 and 5xx are retried for a get", arguments: [408, 409, 429, 500, 502, 504])
     func retryableStatuses(status: Int) async throws {
         try await CoreHarness.with { harness in
-            harness.emulator.arm(.init(kind: .status, method: "GET", count: 1, status: status))
+            try harness.emulator.arm(.init(kind: .status, method: "GET", count: 1, status: status))
             _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone)
             #expect(harness.requests.map(\.status) == [status, 200])
         }
@@ -31,7 +31,7 @@ struct RetryTests {
         try await CoreHarness.with { harness in
             for status in [400, 403, 404] {
                 harness.emulator.clearReceivedRequests()
-                harness.emulator.arm(.init(kind: .status, method: "GET", count: 1, status: status))
+                try harness.emulator.arm(.init(kind: .status, method: "GET", count: 1, status: status))
                 await #expect(throws: CFCertsError.self) { _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone) }
                 #expect(harness.requests.count == 1)
             }
@@ -41,7 +41,7 @@ struct RetryTests {
     @Test("after max retries the last error is thrown")
     func exhaustsRetries() async throws {
         try await CoreHarness.with(client: { $0.maxRetries = 3 }) { harness in
-            harness.emulator.arm(.init(kind: .status, method: "GET", count: 10, status: 500))
+            try harness.emulator.arm(.init(kind: .status, method: "GET", count: 10, status: 500))
             let error = await #expect(throws: CFCertsError.self) {
                 _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone)
             }
@@ -54,7 +54,7 @@ struct RetryTests {
     @Test("429 with Retry-After: 1 waits at least a second")
     func honoursRetryAfter() async throws {
         try await CoreHarness.with { harness in
-            harness.emulator.arm(.init(kind: .rateLimit, method: "GET", count: 1, retryAfter: 1))
+            try harness.emulator.arm(.init(kind: .rateLimit, method: "GET", count: 1, retryAfter: 1))
             let clock = ContinuousClock()
             let start = clock.now
             _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone)
@@ -66,14 +66,14 @@ struct RetryTests {
     @Test("Retry-After-Ms is honoured; a Retry-After over the cap ends the call as rate limited")
     func retryAfterVariants() async throws {
         try await CoreHarness.with(client: { $0.maxRetryAfter = .seconds(5) }) { harness in
-            harness.emulator.arm(.init(kind: .status, method: "GET", count: 1, status: 503, headers: ["retry-after-ms": "300"]))
+            try harness.emulator.arm(.init(kind: .status, method: "GET", count: 1, status: 503, headers: ["retry-after-ms": "300"]))
             let clock = ContinuousClock()
             let start = clock.now
             _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone)
             #expect(clock.now - start >= .milliseconds(300))
 
             harness.emulator.clearReceivedRequests()
-            harness.emulator.arm(.init(kind: .rateLimit, method: "GET", count: 1, retryAfter: 3600))
+            try harness.emulator.arm(.init(kind: .rateLimit, method: "GET", count: 1, retryAfter: 3600))
             let error = await #expect(throws: CFCertsError.self) {
                 _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone)
             }
@@ -86,7 +86,7 @@ struct RetryTests {
     @Test("create meeting a 500 is not retried: it may have been processed")
     func createNotRetriedOnServerError() async throws {
         try await CoreHarness.with { harness in
-            harness.emulator.arm(.init(kind: .status, method: "POST", count: 1, status: 500))
+            try harness.emulator.arm(.init(kind: .status, method: "POST", count: 1, status: 500))
             await #expect(throws: CFCertsError.self) { _ = try await harness.createCertificate() }
             #expect(harness.requests.count == 1)
         }
@@ -95,8 +95,8 @@ struct RetryTests {
     @Test("create is retried on 429 and on x-should-retry: true, and mints exactly one certificate")
     func createRetriedWhenSafe() async throws {
         try await CoreHarness.with { harness in
-            harness.emulator.arm(.init(kind: .rateLimit, method: "POST", count: 1, retryAfter: 0))
-            harness.emulator.arm(.init(kind: .status, method: "POST", count: 1, status: 500, headers: ["x-should-retry": "true"]))
+            try harness.emulator.arm(.init(kind: .rateLimit, method: "POST", count: 1, retryAfter: 0))
+            try harness.emulator.arm(.init(kind: .status, method: "POST", count: 1, status: 500, headers: ["x-should-retry": "true"]))
             _ = try await harness.createCertificate()
             #expect(harness.requests.map(\.status) == [429, 500, 200])
             #expect(try await harness.client.clientCertificates.listPage(zoneID: harness.zone).certificates.count == 1)
@@ -106,7 +106,7 @@ struct RetryTests {
     @Test("create meeting a dropped connection is not retried")
     func createNotRetriedOnDrop() async throws {
         try await CoreHarness.with { harness in
-            harness.emulator.arm(.init(kind: .drop, method: "POST", count: 1))
+            try harness.emulator.arm(.init(kind: .drop, method: "POST", count: 1))
             let error = await #expect(throws: CFCertsError.self) { _ = try await harness.createCertificate() }
             #expect(error?.kind == .connection)
             #expect(harness.requests.count == 1)
@@ -116,7 +116,7 @@ struct RetryTests {
     @Test("a get meeting a dropped connection is retried")
     func getRetriedOnDrop() async throws {
         try await CoreHarness.with { harness in
-            harness.emulator.arm(.init(kind: .drop, method: "GET", count: 1))
+            try harness.emulator.arm(.init(kind: .drop, method: "GET", count: 1))
             _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone)
             #expect(harness.requests.map(\.status) == [0, 200])
         }
@@ -125,7 +125,7 @@ struct RetryTests {
     @Test("x-should-retry: false stops retries")
     func shouldRetryFalse() async throws {
         try await CoreHarness.with { harness in
-            harness.emulator.arm(.init(kind: .status, method: "GET", count: 5, status: 503, headers: ["x-should-retry": "false"]))
+            try harness.emulator.arm(.init(kind: .status, method: "GET", count: 5, status: 503, headers: ["x-should-retry": "false"]))
             await #expect(throws: CFCertsError.self) { _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone) }
             #expect(harness.requests.count == 1)
         }
@@ -162,7 +162,7 @@ struct RetryTests {
             $0.requestTimeout = .milliseconds(500)
             $0.maxRetries = 1
         }) { harness in
-            harness.emulator.arm(.init(kind: .delay, method: "GET", count: 5, delayMs: 10_000))
+            try harness.emulator.arm(.init(kind: .delay, method: "GET", count: 5, delayMs: 10_000))
             let clock = ContinuousClock()
             let start = clock.now
             let error = await #expect(throws: CFCertsError.self) {
@@ -179,7 +179,7 @@ struct RetryTests {
     func cancelledBackoff() async throws {
         try await CoreHarness.with { harness in
             // The server asks for 30 s before a retry; the cancellation must not wait for them.
-            harness.emulator.arm(.init(kind: .status, method: "GET", count: 5, status: 503, headers: ["retry-after": "30"]))
+            try harness.emulator.arm(.init(kind: .status, method: "GET", count: 5, status: 503, headers: ["retry-after": "30"]))
             let client = harness.client
             let zone = harness.zone
             let task = Task { try await client.clientCertificates.listPage(zoneID: zone) }

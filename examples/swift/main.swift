@@ -31,7 +31,7 @@ do {
 
     print("listing     every certificate of the zone:")
     var count = 0
-    for try await certificate in certificates.list(zoneID: zoneID) {
+    for try await certificate in try certificates.list(zoneID: zoneID) {
         count += 1
         print("            \(certificate.id)  \(certificate.status.rawValue.padding(toLength: 20, withPad: " ", startingAt: 0))  \(certificate.commonName)")
     }

@@ -24,7 +24,7 @@ public enum CertificateSigningRequests {
     /// What a CSR says about itself.
     public struct Inspection: Sendable, Hashable {
         public var subject: CSRSubject
-        /// `P-256`, `P-384`, `P-521`, `RSA-2048`, `Ed25519`, …
+        /// In `KeyType`'s vocabulary: `p256`, `rsa2048`, and likewise `p384`, `p521`, `rsa3072`, `rsa4096`, `ed25519`, `unknown`.
         public var keyType: String
         /// Whether the CSR's signature verifies with its own public key (the API refuses it otherwise).
         public var signatureIsValid: Bool
@@ -130,11 +130,11 @@ public enum CertificateSigningRequests {
     }
 
     private static func keyTypeName(_ key: Certificate.PublicKey) -> String {
-        if P256.Signing.PublicKey(key) != nil { return "P-256" }
-        if P384.Signing.PublicKey(key) != nil { return "P-384" }
-        if P521.Signing.PublicKey(key) != nil { return "P-521" }
-        if let rsa = _RSA.Signing.PublicKey(key) { return "RSA-\(rsa.keySizeInBits)" }
-        if Curve25519.Signing.PublicKey(key) != nil { return "Ed25519" }
+        if P256.Signing.PublicKey(key) != nil { return "p256" }
+        if P384.Signing.PublicKey(key) != nil { return "p384" }
+        if P521.Signing.PublicKey(key) != nil { return "p521" }
+        if let rsa = _RSA.Signing.PublicKey(key) { return "rsa\(rsa.keySizeInBits)" }
+        if Curve25519.Signing.PublicKey(key) != nil { return "ed25519" }
         return "unknown"
     }
 }

@@ -16,10 +16,15 @@ public struct Configuration: Sendable {
     public var allowInsecureHTTP = false
     /// Time allowed to open a connection. Default 5 s.
     public var connectTimeout: Duration = .seconds(5)
-    /// Time allowed for one attempt of a request, from sending to the last byte of the answer. Default 60 s.
+    /// Time allowed for one attempt of a request, from opening the connection to the last byte of the answer,
+    /// however slowly the server sends it. Default 60 s.
     public var requestTimeout: Duration = .seconds(60)
-    /// Retries after the first attempt (see `RetryPolicy`). Default 2.
-    public var maxRetries = 2
+    /// Time allowed for a whole call: every attempt, the waits between them and, for `revoke`/`reactivate`, the
+    /// read that settles an unknown outcome. Default nil: no bound beyond `worstCaseCallTime`. When it runs out,
+    /// the call ends with a `timeout` error; a wait that would outlast it is not started.
+    public var totalTimeout: Duration?
+    /// Retries after the first attempt, 0...10 (see `RetryPolicy`). Default 2.
+    public var maxRetries = Self.defaultMaxRetries
     /// The first retry's backoff; each further one doubles it. Default 0.5 s.
     public var initialBackoff: Duration = .milliseconds(500)
     /// The longest backoff between retries. Default 8 s.
@@ -35,6 +40,9 @@ public struct Configuration: Sendable {
     public var logger: Logger
 
     public static let defaultBaseURL = "https://api.cloudflare.com/client/v4"
+    public static let defaultMaxRetries = 2
+    /// The longest any duration setting may be (one day): longer ones are refused, never overflowed.
+    public static let longestDuration: Duration = .seconds(86_400)
 
     /// A configuration with every default but `credentials` (and `baseURL`, `logger` when given). Checked when a
     /// `CFCertsClient` is made from it.
@@ -51,15 +59,34 @@ public struct Configuration: Sendable {
         return base + " " + userAgentSuffix
     }
 
+    /// The longest a call can block when `totalTimeout` is nil: every attempt taking `requestTimeout`, and the
+    /// longest wait between them (`maxBackoff` or `maxRetryAfter`); `revoke` and `reactivate` may add one `get`
+    /// (of the same bound) to settle an unknown outcome. With the defaults: 3 × 60 s + 2 × 60 s = 300 s, and 600 s
+    /// for `revoke`/`reactivate`. A `totalTimeout` lowers it.
+    public var worstCaseCallTime: Duration {
+        let attempts = requestTimeout * (maxRetries + 1) + max(maxBackoff, maxRetryAfter) * maxRetries
+        guard let totalTimeout else { return attempts }
+        return min(attempts, totalTimeout)
+    }
+
     /// Checks the configuration before any request is sent.
     func validate() throws(CFCertsError) {
         try credentials.validate()
         _ = try BaseURL(baseURL, allowInsecureHTTP: allowInsecureHTTP)
         guard maxRetries >= 0, maxRetries <= 10 else { throw .invalidArgument("maxRetries must be from 0 to 10") }
-        guard initialBackoff >= .zero, maxBackoff >= initialBackoff else {
+        let durations: [(String, Duration?)] = [
+            ("connectTimeout", connectTimeout), ("requestTimeout", requestTimeout), ("totalTimeout", totalTimeout),
+            ("initialBackoff", initialBackoff), ("maxBackoff", maxBackoff), ("maxRetryAfter", maxRetryAfter),
+        ]
+        for case let (name, duration?) in durations where duration > Self.longestDuration {
+            throw .invalidArgument("\(name) may be at most \(Self.longestDuration)")
+        }
+        guard initialBackoff >= .zero, maxBackoff >= initialBackoff, maxRetryAfter >= .zero else {
             throw .invalidArgument("backoffs must be non-negative, maxBackoff at least initialBackoff")
         }
-        guard connectTimeout > .zero, requestTimeout > .zero else { throw .invalidArgument("timeouts must be positive") }
+        guard connectTimeout > .zero, requestTimeout > .zero, (totalTimeout ?? .seconds(1)) > .zero else {
+            throw .invalidArgument("timeouts must be positive")
+        }
         guard maxResponseBytes > 0 else { throw .invalidArgument("maxResponseBytes must be positive") }
         if let userAgentSuffix, userAgentSuffix.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
             throw .invalidArgument("userAgentSuffix holds control characters")
@@ -85,6 +112,10 @@ struct BaseURL: Sendable {
         guard let components = URLComponents(string: trimmed), let scheme = components.scheme?.lowercased(),
               let host = components.host, !host.isEmpty, components.query == nil, components.fragment == nil
         else { throw .invalidArgument("the base URL is not an absolute http(s) URL without query or fragment") }
+        // Credentials in the URL would be sent to the server and shown wherever the URL is logged.
+        guard components.user == nil, components.password == nil else {
+            throw .invalidArgument("the base URL may not hold a user name or password (user:pass@); pass credentials as credentials")
+        }
         switch scheme {
         case "https": break
         case "http":

@@ -1,5 +1,5 @@
 /// How requests authenticate. Exactly one scheme is sent with every request.
-public enum Credentials: Sendable, Hashable, CustomStringConvertible {
+public enum Credentials: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// `Authorization: Bearer <token>` — an API token (recommended).
     case apiToken(String)
     /// `X-Auth-Email` + `X-Auth-Key` — the legacy global API key.
@@ -35,6 +35,34 @@ public enum Credentials: Sendable, Hashable, CustomStringConvertible {
         case .apiKey(let email, _): "Credentials.apiKey(email: \(email), key: <redacted>)"
         case .userServiceKey: "Credentials.userServiceKey(<redacted>)"
         }
+    }
+
+    public var debugDescription: String { description }
+
+    /// What `dump()`, `Mirror` and debuggers show: the scheme and email, never a secret.
+    public var customMirror: Mirror {
+        switch self {
+        case .apiToken: Mirror(self, children: ["token": "<redacted>"], displayStyle: .enum)
+        case .apiKey(let email, _): Mirror(self, children: ["email": email, "key": "<redacted>"], displayStyle: .enum)
+        case .userServiceKey: Mirror(self, children: ["key": "<redacted>"], displayStyle: .enum)
+        }
+    }
+
+    /// Credentials from separately given values (as a C or Python caller passes them): nil when none is set;
+    /// refused when more than one scheme is, or only half of the email + key pair.
+    public static func explicit(apiToken: String?, apiEmail: String?, apiKey: String?, userServiceKey: String?)
+        throws(CFCertsError) -> Credentials?
+    {
+        let schemes = [apiToken != nil, apiEmail != nil || apiKey != nil, userServiceKey != nil].filter { $0 }.count
+        guard schemes <= 1 else {
+            throw .invalidArgument("set one credential scheme: an API token, or an email + API key, or a user service key")
+        }
+        if let apiToken { return .apiToken(apiToken) }
+        if apiEmail != nil || apiKey != nil {
+            guard let apiEmail, let apiKey else { throw .invalidArgument("the API key and its email go together") }
+            return .apiKey(email: apiEmail, key: apiKey)
+        }
+        return userServiceKey.map { .userServiceKey($0) }
     }
 
     func validate() throws(CFCertsError) {

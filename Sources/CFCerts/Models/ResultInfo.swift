@@ -4,9 +4,10 @@ public struct ResultInfo: Codable, Sendable, Hashable {
     public var count: Int
     public var page: Int
     public var perPage: Int
-    /// Items in the whole (filtered) listing.
-    public var totalCount: Int
-    public var totalPages: Int
+    /// Items in the whole (filtered) listing; nil when the server did not say.
+    public var totalCount: Int?
+    /// Pages in the whole listing; nil when the server did not say (a listing then runs to a short or empty page).
+    public var totalPages: Int?
 
     enum CodingKeys: String, CodingKey {
         case count, page
@@ -15,7 +16,7 @@ public struct ResultInfo: Codable, Sendable, Hashable {
         case totalPages = "total_pages"
     }
 
-    public init(count: Int, page: Int, perPage: Int, totalCount: Int, totalPages: Int) {
+    public init(count: Int, page: Int, perPage: Int, totalCount: Int?, totalPages: Int?) {
         self.count = count
         self.page = page
         self.perPage = perPage
@@ -28,8 +29,8 @@ public struct ResultInfo: Codable, Sendable, Hashable {
         count = try container.decodeIfPresent(Int.self, forKey: .count) ?? 0
         page = try container.decodeIfPresent(Int.self, forKey: .page) ?? 0
         perPage = try container.decodeIfPresent(Int.self, forKey: .perPage) ?? 0
-        totalCount = try container.decodeIfPresent(Int.self, forKey: .totalCount) ?? 0
-        totalPages = try container.decodeIfPresent(Int.self, forKey: .totalPages) ?? 0
+        totalCount = try container.decodeIfPresent(Int.self, forKey: .totalCount)
+        totalPages = try container.decodeIfPresent(Int.self, forKey: .totalPages)
     }
 }
 

@@ -20,9 +20,7 @@ public struct ClientCertificates: Sendable {
                          limit: Int? = nil, offset: Int? = nil) async throws(CFCertsError) -> ClientCertificatePage {
         try PathSegment.validate(zoneID, name: "zone id")
         guard page >= 1 else { throw .invalidArgument("page must be at least 1") }
-        guard Self.perPageRange.contains(perPage) else {
-            throw .invalidArgument("perPage must be from \(Self.perPageRange.lowerBound) to \(Self.perPageRange.upperBound)")
-        }
+        try Self.checkPerPage(perPage)
         if let limit, limit < 1 { throw .invalidArgument("limit must be at least 1") }
         if let offset, offset < 0 { throw .invalidArgument("offset may not be negative") }
         if let status { try PathSegment.validate(status.rawValue, name: "status") }
@@ -39,14 +37,31 @@ public struct ClientCertificates: Sendable {
     /// Every certificate of a zone, fetched page by page as the sequence is iterated (see `ClientCertificateSequence`).
     ///
     /// - Parameters:
-    ///   - perPage: page size; the default, 50, is the API's largest (the fewest requests).
-    ///   - prefetchPages: how many following pages may be fetched while the current one is consumed (0: strictly
-    ///     one request at a time). Order is preserved either way.
+    ///   - perPage: page size, 5...50; the default, 50, is the API's largest (the fewest requests).
+    ///   - prefetchPages: how many following pages may be fetched while the current one is consumed, 0...8 (0:
+    ///     strictly one request at a time). Order is preserved either way.
+    /// - Throws: `invalidArgument` for a bad zone id, page size or prefetch count, before any request.
     public func list(zoneID: String, status: ClientCertificateStatus? = nil, perPage: Int = 50,
-                     prefetchPages: Int = 0) -> ClientCertificateSequence {
-        ClientCertificateSequence(resource: self, zoneID: zoneID, status: status, perPage: perPage,
-                                  prefetchPages: max(0, min(prefetchPages, 8)))
+                     prefetchPages: Int = 0) throws(CFCertsError) -> ClientCertificateSequence {
+        try list(zoneID: zoneID, status: status, perPage: perPage, prefetchPages: prefetchPages, taskExecutor: nil)
     }
+
+    /// `list`, with the prefetching tasks run on `taskExecutor` (the C facade's own threads) rather than the
+    /// global pool.
+    package func list(zoneID: String, status: ClientCertificateStatus?, perPage: Int, prefetchPages: Int,
+                      taskExecutor: (any TaskExecutor)?) throws(CFCertsError) -> ClientCertificateSequence {
+        try PathSegment.validate(zoneID, name: "zone id")
+        try Self.checkPerPage(perPage)
+        guard Self.prefetchRange.contains(prefetchPages) else {
+            throw .invalidArgument("prefetchPages must be from \(Self.prefetchRange.lowerBound) to \(Self.prefetchRange.upperBound)")
+        }
+        if let status { try PathSegment.validate(status.rawValue, name: "status") }
+        return ClientCertificateSequence(resource: self, zoneID: zoneID, status: status, perPage: perPage,
+                                         prefetchPages: prefetchPages, taskExecutor: taskExecutor)
+    }
+
+    /// How many pages `list` may fetch ahead.
+    public static let prefetchRange = 0...8
 
     /// One certificate.
     public func get(zoneID: String, id: String) async throws(CFCertsError) -> ClientCertificate {
@@ -70,15 +85,22 @@ public struct ClientCertificates: Sendable {
     }
 
     /// Reactivates a certificate in `pending_revocation` (it goes through `pending_reactivation` to `active`).
+    ///
+    /// When an attempt's outcome is unknown (no answer arrived, so it may have been done) and the retry is refused,
+    /// the certificate is read: if it is already `pending_reactivation` or `active`, that is the result.
     public func reactivate(zoneID: String, id: String) async throws(CFCertsError) -> ClientCertificate {
         var request = try itemRequest(.patch, zoneID: zoneID, id: id)
         request.body = Array(#"{"reactivate":true}"#.utf8)
-        return try await perform(request, as: ClientCertificate.self).result
+        return try await transition(request, zoneID: zoneID, id: id, reached: [.pendingReactivation, .active])
     }
 
     /// Starts revoking an active certificate (it goes through `pending_revocation` to `revoked`).
+    ///
+    /// When an attempt's outcome is unknown (no answer arrived, so it may have been done) and the retry is refused,
+    /// the certificate is read: if it is already `pending_revocation` or `revoked`, that is the result.
     public func revoke(zoneID: String, id: String) async throws(CFCertsError) -> ClientCertificate {
-        try await perform(try itemRequest(.delete, zoneID: zoneID, id: id), as: ClientCertificate.self).result
+        let request = try itemRequest(.delete, zoneID: zoneID, id: id)
+        return try await transition(request, zoneID: zoneID, id: id, reached: [.pendingRevocation, .revoked])
     }
 
     /// The check every operation applies to a zone or certificate id before sending anything: refuses empty,
@@ -93,11 +115,46 @@ public struct ClientCertificates: Sendable {
         return APIRequest(method: method, pathSegments: ["zones", zoneID, "client_certificates", id])
     }
 
-    private func perform<Result: Decodable>(_ request: APIRequest, as type: Result.Type)
+    private static func checkPerPage(_ perPage: Int) throws(CFCertsError) {
+        guard perPageRange.contains(perPage) else {
+            throw .invalidArgument("perPage must be from \(perPageRange.lowerBound) to \(perPageRange.upperBound)")
+        }
+    }
+
+    /// Sends `request` and decodes its answer; `deadline` is the call's (nil: the configuration's total timeout
+    /// from now).
+    private func perform<Result: Decodable>(_ request: APIRequest, as type: Result.Type,
+                                            deadline: ContinuousClock.Instant? = nil)
         async throws(CFCertsError) -> (result: Result, resultInfo: ResultInfo?)
     {
-        let response = try await transport.send(request)
-        return try ResponseDecoder.decode(type, from: response, secrets: transport.configuration.credentials.secrets)
+        let response = try await transport.send(request, deadline: deadline ?? transport.callDeadline())
+        return try decode(response, as: type)
+    }
+
+    private func decode<Result: Decodable>(_ response: APIResponse, as type: Result.Type)
+        throws(CFCertsError) -> (result: Result, resultInfo: ResultInfo?)
+    {
+        try ResponseDecoder.decode(type, from: response, secrets: transport.configuration.credentials.secrets)
+    }
+
+    /// A revoke or reactivate, reconciled after an unknown outcome: a first attempt that was done but whose answer
+    /// was lost makes the retry fail ("only an active certificate can be revoked"); the certificate's status then
+    /// tells whether the change was made. Every request shares the call's deadline.
+    private func transition(_ request: APIRequest, zoneID: String, id: String, reached: Set<ClientCertificateStatus>)
+        async throws(CFCertsError) -> ClientCertificate
+    {
+        let deadline = transport.callDeadline()
+        let exchange = await transport.exchange(request, deadline: deadline)
+        do throws(CFCertsError) {
+            return try decode(try exchange.result.get(), as: ClientCertificate.self).result
+        } catch {
+            guard exchange.outcomeUnknown, error.kind != .cancelled else { throw error }
+            let read = try? await perform(try itemRequest(.get, zoneID: zoneID, id: id), as: ClientCertificate.self,
+                                          deadline: deadline)
+            guard let current = read?.result, reached.contains(current.status) else { throw error }
+            transport.configuration.logger.debug("reconciled \(request.method.rawValue) \(id): already \(current.status)")
+            return current
+        }
     }
 
     private static func encode(_ value: some Encodable) throws(CFCertsError) -> [UInt8] {

@@ -73,14 +73,16 @@ enum ResponseDecoder {
         let scrubbed = errors.map { message in
             var message = message
             message.message = scrub(message.message, secrets: secrets)
+            message.documentationURL = message.documentationURL.map { scrub($0, secrets: secrets) }
+            if let pointer = message.source?.pointer { message.source?.pointer = scrub(pointer, secrets: secrets) }
             return message
         }
         let text = scrubbed.isEmpty ? fallback : scrubbed.map { "\($0.message) (code \($0.code))" }.joined(separator: "; ")
         return CFCertsError(kind: kind, message: text, httpStatus: status, cloudflareErrors: scrubbed,
-                            rayID: response.rayID, retryAfter: RetryPolicy.retryAfter(response.headers))
+                            rayID: response.rayID, retryAfter: RetryAfter.parse(response.headers))
     }
 
-    /// A server could echo a credential back in a message; it never reaches ours.
+    /// A server could echo a credential back in any text it sends; none of it reaches ours.
     private static func scrub(_ text: String, secrets: [String]) -> String {
         secrets.reduce(text) { text, secret in secret.count >= 4 ? text.replacing(secret, with: "<redacted>") : text }
     }

@@ -4,7 +4,8 @@
 /// never anything with `x-should-retry: false`. A create (`POST`) is retried only when it certainly was not
 /// processed — the connection could not be opened, 429, or `x-should-retry: true` — so a retry never mints a
 /// duplicate certificate. Backoff is exponential (by default 0.5 s, 1 s, 2 s, … up to 8 s) with jitter; the server's
-/// `Retry-After-Ms` / `Retry-After` replaces it, up to `Configuration.maxRetryAfter`.
+/// `Retry-After-Ms` / `Retry-After` (see `RetryAfter`) replaces it, up to `Configuration.maxRetryAfter`: a server
+/// asking for longer ends the call with its answer.
 struct RetryPolicy: Sendable {
     var maxRetries: Int
     var maxRetryAfter: Duration
@@ -31,7 +32,7 @@ struct RetryPolicy: Sendable {
             retryable = status == 429
         }
         guard retryable else { return .stop }
-        if let asked = Self.retryAfter(headers) {
+        if let asked = RetryAfter.parse(headers) {
             return asked <= maxRetryAfter ? .retry(after: asked) : .stop
         }
         return .retry(after: backoff(attempt: attempt))
@@ -49,17 +50,6 @@ struct RetryPolicy: Sendable {
         let exponential = initialBackoff * (1 << min(attempt, 16))
         let capped = min(exponential, maxBackoff)
         return capped * (1 - 0.25 * Double.random(in: 0..<1))
-    }
-
-    /// `Retry-After-Ms` (milliseconds) or `Retry-After` (seconds, as Cloudflare sends it; an HTTP date is
-    /// ignored and the backoff used instead).
-    static func retryAfter(_ headers: ResponseHeaders) -> Duration? {
-        if let text = headers.first("retry-after-ms"), let ms = Double(text), ms >= 0, ms.isFinite {
-            return .milliseconds(Int64(ms.rounded(.up)))
-        }
-        guard let text = headers.first("retry-after") else { return nil }
-        guard let seconds = Double(text), seconds >= 0, seconds.isFinite else { return nil }
-        return .milliseconds(Int64(seconds * 1000))
     }
 }
 

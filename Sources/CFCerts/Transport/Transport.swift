@@ -33,7 +33,7 @@ final class Transport: Sendable {
         self.configuration = configuration
         self.baseURL = try BaseURL(configuration.baseURL, allowInsecureHTTP: configuration.allowInsecureHTTP).string
         var httpConfiguration = HTTPClient.Configuration()
-        httpConfiguration.timeout = .init(connect: .nanoseconds(Int64(configuration.connectTimeout.nanoseconds)))
+        httpConfiguration.timeout = .init(connect: TimeAmount(configuration.connectTimeout))
         // Never follow a redirect: it could carry the credentials to another host.
         httpConfiguration.redirectConfiguration = .disallow
         self.http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: httpConfiguration)
@@ -56,31 +56,55 @@ final class Transport: Sendable {
         Task.detached { let _: Void? = try? await http.shutdown() }
     }
 
+    /// When a call made now must be over: `totalTimeout` from now, or nil for no bound beyond the attempts'.
+    func callDeadline() -> ContinuousClock.Instant? {
+        configuration.totalTimeout.map { ContinuousClock.now + $0 }
+    }
+
     /// Sends `request`, retrying as `RetryPolicy` allows. Returns the last answer whatever its status; throws
     /// for failures with no answer (connection, timeout, cancellation).
-    func send(_ request: APIRequest) async throws(CFCertsError) -> APIResponse {
+    func send(_ request: APIRequest, deadline: ContinuousClock.Instant?) async throws(CFCertsError) -> APIResponse {
+        try await exchange(request, deadline: deadline).result.get()
+    }
+
+    /// What came of a request and its retries.
+    struct Exchange: Sendable {
+        /// The last answer, or the failure of the last attempt.
+        var result: Result<APIResponse, CFCertsError>
+        /// Some attempt may have been processed by the server although no answer arrived (a timeout or a
+        /// connection lost after sending): a later attempt's answer may then describe a state this request made.
+        var outcomeUnknown: Bool
+    }
+
+    /// `send`, also telling whether an attempt's outcome is unknown (for `ClientCertificates` to reconcile).
+    func exchange(_ request: APIRequest, deadline: ContinuousClock.Instant?) async -> Exchange {
         var attempt = 0
+        var outcomeUnknown = false
         while true {
-            guard !Task.isCancelled else { throw .cancelled() }
-            let delay: Duration
+            guard !Task.isCancelled else { return Exchange(result: .failure(.cancelled()), outcomeUnknown: outcomeUnknown) }
+            let last: Result<APIResponse, CFCertsError>
+            let verdict: RetryPolicy.Verdict
             do {
-                let response = try await attemptOnce(request, attempt: attempt)
-                if (200..<300).contains(response.status) { return response }
-                let verdict = retryPolicy.verdict(status: response.status, headers: response.headers, request: request, attempt: attempt)
-                guard case .retry(let after) = verdict else { return response }
-                delay = after
-            } catch let failure as TransportFailure {
-                let verdict = retryPolicy.verdict(transportFailure: failure.mayHaveReachedServer, request: request, attempt: attempt)
-                guard failure.isRetryable, case .retry(let after) = verdict else { throw failure.error }
-                delay = after
+                let response = try await attemptOnce(request, attempt: attempt, callDeadline: deadline)
+                if (200..<300).contains(response.status) { return Exchange(result: .success(response), outcomeUnknown: outcomeUnknown) }
+                last = .success(response)
+                verdict = retryPolicy.verdict(status: response.status, headers: response.headers, request: request, attempt: attempt)
             } catch {
-                throw CFCertsError(kind: .connection, message: "unexpected failure: \(type(of: error))")
+                outcomeUnknown = outcomeUnknown || error.mayHaveReachedServer
+                last = .failure(error.error)
+                let allowed = retryPolicy.verdict(transportFailure: error.mayHaveReachedServer, request: request, attempt: attempt)
+                verdict = error.isRetryable ? allowed : .stop
+            }
+            guard case .retry(let delay) = verdict else { return Exchange(result: last, outcomeUnknown: outcomeUnknown) }
+            if let deadline, ContinuousClock.now + delay >= deadline {
+                configuration.logger.debug("not retrying: the wait would outlast totalTimeout")
+                return Exchange(result: last, outcomeUnknown: outcomeUnknown)
             }
             configuration.logger.debug("retrying in \(delay)", metadata: ["attempt": "\(attempt + 1)"])
             do {
                 try await Task.sleep(for: delay)
             } catch {
-                throw .cancelled()
+                return Exchange(result: .failure(.cancelled()), outcomeUnknown: outcomeUnknown)
             }
             attempt += 1
         }
@@ -90,11 +114,15 @@ final class Transport: Sendable {
         var error: CFCertsError
         /// False only when the connection was never opened: then even a create is safe to retry.
         var mayHaveReachedServer: Bool
-        /// False for failures a retry cannot mend (cancellation, an oversized answer).
+        /// False for failures a retry cannot mend (cancellation, an oversized answer, the call's time is up).
         var isRetryable = true
     }
 
-    private func attemptOnce(_ request: APIRequest, attempt: Int) async throws -> APIResponse {
+    /// One attempt, bounded as a whole (connecting, sending, and every byte of the answer) by `requestTimeout`
+    /// and by the call's deadline, whichever comes first.
+    private func attemptOnce(_ request: APIRequest, attempt: Int, callDeadline: ContinuousClock.Instant?)
+        async throws(TransportFailure) -> APIResponse
+    {
         var url = baseURL + request.encodedPath
         if !request.query.isEmpty { url += "?" + request.encodedQuery }
         var httpRequest = HTTPClientRequest(url: url)
@@ -113,19 +141,37 @@ final class Transport: Sendable {
             ])
         }
         let started = ContinuousClock.now
+        let attemptDeadline = started + configuration.requestTimeout
+        let deadline = callDeadline.map { min($0, attemptDeadline) } ?? attemptDeadline
+        let callRunsOutFirst = callDeadline.map { $0 < attemptDeadline } ?? false
+        let timedOut = TransportFailure(
+            error: CFCertsError(kind: .timeout, message: callRunsOutFirst
+                ? "the call did not complete within its total timeout of \(configuration.totalTimeout ?? .zero)"
+                : "no complete answer within \(configuration.requestTimeout)"),
+            mayHaveReachedServer: true, isRetryable: !callRunsOutFirst)
+        let http = self.http
+        let maxBytes = configuration.maxResponseBytes
+        let timeout = configuration.requestTimeout
+        let httpRequestToSend = httpRequest
         do {
-            let deadline = NIODeadline.now() + .nanoseconds(Int64(configuration.requestTimeout.nanoseconds))
-            let response = try await http.execute(httpRequest, deadline: deadline, logger: nil)
-            let body = try await response.body.collect(upTo: configuration.maxResponseBytes)
-            let headers = ResponseHeaders(response.headers.map { (name: $0.name, value: $0.value) })
-            let answer = APIResponse(status: Int(response.status.code), headers: headers, body: Array(body.readableBytesView))
+            let answer = try await Deadline.run(until: deadline, orThrow: timedOut) { () async throws(TransportFailure) -> APIResponse in
+                do {
+                    let response = try await http.execute(httpRequestToSend, deadline: NIODeadline.after(deadline), logger: nil)
+                    let body = try await response.body.collect(upTo: maxBytes)
+                    let headers = ResponseHeaders(response.headers.map { (name: $0.name, value: $0.value) })
+                    return APIResponse(status: Int(response.status.code), headers: headers, body: Array(body.readableBytesView))
+                } catch {
+                    throw Self.classify(error, timeout: timeout, maxBytes: maxBytes)
+                }
+            }
             logger.debug("response \(answer.status) \(request.method.rawValue) \(url)", metadata: [
                 "elapsed": "\(ContinuousClock.now - started)", "cf-ray": "\(answer.rayID ?? "-")",
                 "bytes": "\(answer.body.count)",
             ])
             return answer
         } catch {
-            let failure = Self.classify(error, timeout: configuration.requestTimeout, maxBytes: configuration.maxResponseBytes)
+            // A timeout seen by the HTTP client at the call's deadline is the call's timeout.
+            let failure = callRunsOutFirst && error.error.kind == .timeout ? timedOut : error
             logger.debug("failed \(request.method.rawValue) \(url): \(failure.error.message)")
             throw failure
         }
@@ -181,9 +227,18 @@ final class Transport: Sendable {
     }
 }
 
-extension Duration {
-    var nanoseconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) * 1e9 + Double(attoseconds) / 1e9
+extension TimeAmount {
+    /// A Swift `Duration` as NIO's nanoseconds, saturating instead of trapping.
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        let limit = Int64.max / 1_000_000_000 - 1
+        self = .nanoseconds(max(-limit, min(seconds, limit)) * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}
+
+extension NIODeadline {
+    /// The NIO deadline at the same moment as a `ContinuousClock` instant.
+    static func after(_ instant: ContinuousClock.Instant) -> NIODeadline {
+        .now() + TimeAmount(ContinuousClock.now.duration(to: instant))
     }
 }

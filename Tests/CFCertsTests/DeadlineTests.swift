@@ -1,0 +1,78 @@
+import CFCerts
+import CFCertsEmulator
+import Foundation
+import Testing
+
+@Suite("Timeouts bound the whole exchange and the whole call")
+struct DeadlineTests {
+    @Test("headers then a stalled body: the request timeout still ends the attempt")
+    func stalledBody() async throws {
+        try await CoreHarness.with(client: { $0.requestTimeout = .milliseconds(500); $0.maxRetries = 0 }) { harness in
+            // 200, a Content-Length, half the body, then 30 s of silence.
+            try harness.emulator.arm(.init(kind: .stall, method: "GET", delayMs: 30_000))
+            let clock = ContinuousClock()
+            let start = clock.now
+            let error = await #expect(throws: CFCertsError.self) {
+                _ = try await harness.client.clientCertificates.get(zoneID: harness.zone, id: "x")
+            }
+            #expect(error?.kind == .timeout)
+            #expect(clock.now - start < .seconds(5))
+        }
+    }
+
+    @Test("a stalled body is retried like any timeout, each attempt bounded")
+    func stalledThenServed() async throws {
+        try await CoreHarness.with(client: { $0.requestTimeout = .milliseconds(400) }) { harness in
+            let created = try await harness.createCertificate()
+            try harness.emulator.arm(.init(kind: .stall, method: "GET", count: 2, delayMs: 30_000))
+            let clock = ContinuousClock()
+            let start = clock.now
+            let certificate = try await harness.client.clientCertificates.get(zoneID: harness.zone, id: created.id)
+            #expect(certificate.id == created.id)
+            #expect(clock.now - start < .seconds(10))
+            #expect(harness.requests.suffix(3).map(\.method) == ["GET", "GET", "GET"])
+        }
+    }
+
+    @Test("totalTimeout bounds a call across its retries")
+    func totalTimeout() async throws {
+        try await CoreHarness.with(client: {
+            $0.requestTimeout = .seconds(30)
+            $0.totalTimeout = .milliseconds(800)
+            $0.maxRetries = 10
+        }) { harness in
+            try harness.emulator.arm(.init(kind: .stall, method: "GET", count: 20, delayMs: 30_000))
+            let clock = ContinuousClock()
+            let start = clock.now
+            let error = await #expect(throws: CFCertsError.self) {
+                _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone)
+            }
+            #expect(error?.kind == .timeout)
+            #expect(error?.message.contains("total timeout") == true)
+            #expect(clock.now - start < .seconds(5))
+        }
+    }
+
+    @Test("a wait the server asks for that would outlast totalTimeout is not started")
+    func waitBeyondTotal() async throws {
+        try await CoreHarness.with(client: { $0.totalTimeout = .seconds(2) }) { harness in
+            try harness.emulator.arm(.init(kind: .rateLimit, method: "GET", retryAfter: 30))
+            let clock = ContinuousClock()
+            let start = clock.now
+            let error = await #expect(throws: CFCertsError.self) {
+                _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone)
+            }
+            #expect(error?.kind == .rateLimited)
+            #expect(clock.now - start < .seconds(2))
+            #expect(harness.requests.count == 1)
+        }
+    }
+
+    @Test("worstCaseCallTime states the bound: 300 s with the defaults, lowered by totalTimeout")
+    func worstCase() {
+        var configuration = Configuration(credentials: .apiToken("t"))
+        #expect(configuration.worstCaseCallTime == .seconds(300))
+        configuration.totalTimeout = .seconds(10)
+        #expect(configuration.worstCaseCallTime == .seconds(10))
+    }
+}

@@ -1,0 +1,77 @@
+import CFCerts
+import CFCertsEmulator
+import Foundation
+import Testing
+
+@Suite("Revoke and reactivate after an unknown outcome")
+struct ReconciliationTests {
+    static let itemPath = "/client/v4/zones/*/client_certificates/*"
+
+    @Test("a revoke whose answer is lost is done: the retry's refusal is reconciled by a read")
+    func lostRevokeAnswer() async throws {
+        try await CoreHarness.with { harness in
+            let created = try await harness.createCertificate()
+            harness.emulator.clearReceivedRequests()
+            try harness.emulator.arm(.init(kind: .lostAnswer, method: "DELETE", path: Self.itemPath))
+            let revoked = try await harness.client.clientCertificates.revoke(zoneID: harness.zone, id: created.id)
+            #expect(revoked.status == .pendingRevocation)
+            // The lost answer (0), the retry refused (400: only an active certificate can be revoked), the read.
+            #expect(harness.requests.map { "\($0.method) \($0.status)" } == ["DELETE 0", "DELETE 400", "GET 200"])
+        }
+    }
+
+    @Test("with no retries, a lost answer alone is reconciled too")
+    func lostAnswerNoRetry() async throws {
+        try await CoreHarness.with(client: { $0.maxRetries = 0 }) { harness in
+            let created = try await harness.createCertificate()
+            harness.emulator.clearReceivedRequests()
+            try harness.emulator.arm(.init(kind: .lostAnswer, method: "DELETE", path: Self.itemPath))
+            let revoked = try await harness.client.clientCertificates.revoke(zoneID: harness.zone, id: created.id)
+            #expect(revoked.status == .pendingRevocation)
+            #expect(harness.requests.map(\.method) == ["DELETE", "GET"])
+        }
+    }
+
+    @Test("a reactivate whose answer is lost is done")
+    func lostReactivateAnswer() async throws {
+        try await CoreHarness.with { harness in
+            let created = try await harness.createCertificate()
+            _ = try await harness.client.clientCertificates.revoke(zoneID: harness.zone, id: created.id)
+            try harness.emulator.arm(.init(kind: .lostAnswer, method: "PATCH", path: Self.itemPath))
+            let reactivated = try await harness.client.clientCertificates.reactivate(zoneID: harness.zone, id: created.id)
+            #expect(reactivated.status == .pendingReactivation)
+        }
+    }
+
+    @Test("without an unknown outcome a refusal stays a refusal, and nothing is read")
+    func refusalStays() async throws {
+        try await CoreHarness.with { harness in
+            let created = try await harness.createCertificate()
+            _ = try await harness.client.clientCertificates.revoke(zoneID: harness.zone, id: created.id)
+            harness.emulator.clearReceivedRequests()
+            let error = await #expect(throws: CFCertsError.self) {
+                _ = try await harness.client.clientCertificates.revoke(zoneID: harness.zone, id: created.id)
+            }
+            #expect(error?.kind == .api)
+            #expect(error?.cloudflareErrors.first?.code == 1010)
+            #expect(harness.requests.map(\.method) == ["DELETE"])
+        }
+    }
+
+    @Test("a lost answer on a certificate left in another state is still an error")
+    func lostButNotDone() async throws {
+        try await CoreHarness.with { harness in
+            let created = try await harness.createCertificate()
+            _ = try await harness.client.clientCertificates.revoke(zoneID: harness.zone, id: created.id)
+            _ = try await harness.client.clientCertificates.reactivate(zoneID: harness.zone, id: created.id)
+            // pending_reactivation: the DELETE is processed and refused, and that answer is lost.
+            try harness.emulator.arm(.init(kind: .lostAnswer, method: "DELETE", path: Self.itemPath))
+            let error = await #expect(throws: CFCertsError.self) {
+                _ = try await harness.client.clientCertificates.revoke(zoneID: harness.zone, id: created.id)
+            }
+            #expect(error?.cloudflareErrors.first?.code == 1010)
+            let current = try await harness.client.clientCertificates.get(zoneID: harness.zone, id: created.id)
+            #expect(current.status == .pendingReactivation)
+        }
+    }
+}
