@@ -11,7 +11,9 @@ public final class Emulator: Sendable {
     let authenticator: Authenticator
 
     /// Opens the emulator's state: from `configuration.statePath` when that file exists, else a new CA.
+    /// Throws `EmulatorConfiguration.Invalid` for a value out of range.
     public init(configuration: EmulatorConfiguration = .init()) throws {
+        try configuration.validate()
         self.configuration = configuration
         self.store = try CertificateStore(
             stateFile: configuration.statePath.map(StateFile.init(path:)), keyType: configuration.caKeyType)
@@ -30,8 +32,9 @@ public final class Emulator: Sendable {
         rateLimiter.reset()
     }
 
-    /// Arms a fault (what `POST /__emulator/faults` does).
-    public func arm(_ fault: Fault) {
+    /// Arms a fault (what `POST /__emulator/faults` does). Throws for a value out of range (see `Fault.validate`).
+    public func arm(_ fault: Fault) throws {
+        try fault.validate()
         faults.arm(fault)
     }
 
@@ -42,8 +45,10 @@ public final class Emulator: Sendable {
         requestLog.clear()
     }
 
-    /// The most certificates one seed call adds.
+    /// The most certificates a zone may hold through seeding (one seed call adds at most as many).
     public static let maxSeed = 1_000_000
+    /// The longest common name prefix of seeded certificates, in bytes.
+    public static let maxSeedPrefixBytes = 64
 
     /// Adds `count` certificates to a zone (what `POST /__emulator/zones/{zone}/seed` does); they are named
     /// `<commonNamePrefix>-<n>` and signed on first read.
@@ -51,6 +56,12 @@ public final class Emulator: Sendable {
                      validityDays: Int = 3650) throws {
         guard EmulatorResponder.isZoneID(zoneID) else { throw ControlError("zone id must be 32 lower-case hex digits") }
         guard (1...Self.maxSeed).contains(count) else { throw ControlError("count must be from 1 to \(Self.maxSeed)") }
+        guard store.count(zone: zoneID) + count <= Self.maxSeed else {
+            throw ControlError("a zone may hold at most \(Self.maxSeed) seeded certificates; it has \(store.count(zone: zoneID))")
+        }
+        guard (1...Self.maxSeedPrefixBytes).contains(commonNamePrefix.utf8.count),
+              !commonNamePrefix.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { throw ControlError("common_name_prefix must be 1 to \(Self.maxSeedPrefixBytes) bytes without control characters") }
         guard let status = CertificateStatus(rawValue: status) else { throw ControlError("unknown status \(status)") }
         guard APIError.validityDaysRange.contains(validityDays) else { throw ControlError("validity_days out of range") }
         try store.seed(zone: zoneID, count: count, status: status, commonNamePrefix: commonNamePrefix,

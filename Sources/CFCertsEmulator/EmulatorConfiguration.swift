@@ -54,8 +54,50 @@ public struct EmulatorConfiguration: Sendable {
     public var caKeyType: CAKeyType = .rsa2048
     /// The largest request body accepted. Default 1 MiB.
     public var maxBodySize = 1 << 20
+    /// Serve the test controls under `/__emulator/` although `host` is not a loopback address (anyone who can
+    /// reach the port can then reset the emulator, or read its request log). Default false: with a non-loopback
+    /// host the controls answer 403.
+    public var allowRemoteControls = false
 
     public init() {}
+
+    /// Whether `/__emulator/` is served: always on a loopback host, elsewhere only when allowed.
+    public var controlsEnabled: Bool { Self.isLoopback(host) || allowRemoteControls }
+
+    /// `127.0.0.0/8`, `::1` and `localhost`.
+    public static func isLoopback(_ host: String) -> Bool {
+        let bare = host.lowercased().filter { $0 != "[" && $0 != "]" }
+        if bare == "localhost" || bare == "::1" { return true }
+        let octets = bare.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// The longest transition delay and rate-limit window (a year).
+    public static let longestDuration: Duration = .seconds(365 * 86_400)
+    /// The largest rate-limit budget.
+    public static let largestRateLimit = 1_000_000_000
+
+    /// A value out of range, named.
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Refuses values the emulator cannot honour (they would overflow a clock or a counter).
+    public func validate() throws(Invalid) {
+        guard (0...65535).contains(port) else { throw Invalid(description: "port must be from 0 to 65535") }
+        guard transitionDelay >= .zero, transitionDelay <= Self.longestDuration else {
+            throw Invalid(description: "the transition delay must be from 0 to \(Self.longestDuration)")
+        }
+        if let rateLimit {
+            guard (1...Self.largestRateLimit).contains(rateLimit.limit) else {
+                throw Invalid(description: "the rate limit must allow 1 to \(Self.largestRateLimit) requests")
+            }
+            guard rateLimit.window >= .seconds(1), rateLimit.window <= Self.longestDuration else {
+                throw Invalid(description: "the rate-limit window must be from 1 s to \(Self.longestDuration)")
+            }
+        }
+        guard maxBodySize > 0, maxBodySize <= 1 << 30 else { throw Invalid(description: "maxBodySize must be from 1 byte to 1 GiB") }
+    }
 
     public static let defaultToken = "cfcerts-emulator-token"
     public static let defaultEmail = "emulator@example.com"

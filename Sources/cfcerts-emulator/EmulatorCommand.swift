@@ -30,10 +30,10 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("service-key"), help: "Accepted X-Auth-User-Service-Key (repeatable; replaces the default).")
     var serviceKeys: [String] = []
 
-    @Option(help: "Seconds a certificate stays pending_revocation / pending_reactivation; 0 settles at once.")
+    @Option(help: "Seconds a certificate stays pending_revocation / pending_reactivation, 0 to 31536000 (a year); 0 settles at once.")
     var transitionDelay: Double = 5
 
-    @Option(help: "Request budget per credential as REQUESTS/SECONDS.")
+    @Option(help: "Request budget per credential as REQUESTS/SECONDS (1 to 1000000000 requests, 1 to 31536000 seconds).")
     var rateLimit = "1200/300"
 
     @Flag(help: "Turn rate limiting off.")
@@ -45,13 +45,21 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(help: "CA key type for a new CA: rsa2048 or p256.")
     var caKey: CAKeyType = .rsa2048
 
+    @Flag(help: "Serve the test controls (/__emulator/) although --host is not a loopback address: anyone who can reach the port can then reset the emulator or read its request log.")
+    var allowRemoteControls = false
+
     @Flag(help: "Log Hummingbird's messages at debug level on standard error.")
     var verbose = false
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
-        guard transitionDelay >= 0, transitionDelay.isFinite else { throw ValidationError("--transition-delay must be >= 0") }
-        if !noRateLimit, try parsedRateLimit() == nil { throw ValidationError("--rate-limit takes REQUESTS/SECONDS, e.g. 1200/300") }
+        let longest = Double(EmulatorConfiguration.longestDuration.components.seconds)
+        guard transitionDelay.isFinite, (0...longest).contains(transitionDelay) else {
+            throw ValidationError("--transition-delay must be from 0 to \(Int(longest)) seconds")
+        }
+        if !noRateLimit, parsedRateLimit() == nil {
+            throw ValidationError("--rate-limit takes REQUESTS/SECONDS, e.g. 1200/300 (1 to \(EmulatorConfiguration.largestRateLimit) requests, 1 to \(Int(longest)) seconds)")
+        }
         for pair in apiKeys where !pair.contains(":") { throw ValidationError("--api-key takes EMAIL:KEY") }
     }
 
@@ -68,9 +76,16 @@ struct EmulatorCommand: AsyncParsableCommand {
         }
         if !serviceKeys.isEmpty { configuration.serviceKeys = serviceKeys }
         configuration.transitionDelay = .milliseconds(Int64((transitionDelay * 1000).rounded()))
-        configuration.rateLimit = noRateLimit ? nil : try parsedRateLimit()
+        configuration.rateLimit = noRateLimit ? nil : parsedRateLimit()
         configuration.statePath = state
         configuration.caKeyType = caKey
+        configuration.allowRemoteControls = allowRemoteControls
+        if !EmulatorConfiguration.isLoopback(host) {
+            let warning = allowRemoteControls
+                ? "warning: the test controls under /__emulator/ are served on \(host) to anyone who can reach it (--allow-remote-controls)\n"
+                : "note: listening on \(host), not loopback: the test controls under /__emulator/ are off (--allow-remote-controls serves them)\n"
+            FileHandle.standardError.write(Data(warning.utf8))
+        }
 
         var logger = Logger(label: "cfcerts-emulator", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = verbose ? .debug : .error
@@ -88,11 +103,13 @@ struct EmulatorCommand: AsyncParsableCommand {
         }
     }
 
-    private func parsedRateLimit() throws -> RateLimitPolicy? {
+    /// The --rate-limit value, or nil when it is malformed or out of range.
+    private func parsedRateLimit() -> RateLimitPolicy? {
         let parts = rateLimit.split(separator: "/")
-        guard parts.count == 2, let limit = Int(parts[0]), let seconds = Int(parts[1]), limit > 0, seconds > 0 else {
-            return nil
-        }
+        guard parts.count == 2, let limit = Int(parts[0]), let seconds = Int(parts[1]),
+              (1...EmulatorConfiguration.largestRateLimit).contains(limit),
+              (1...EmulatorConfiguration.longestDuration.components.seconds).contains(Int64(seconds))
+        else { return nil }
         return RateLimitPolicy(limit: limit, window: .seconds(seconds))
     }
 }

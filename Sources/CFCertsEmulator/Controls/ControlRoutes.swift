@@ -75,7 +75,7 @@ struct ControlRoutes {
             let kinds = Fault.Kind.allCases.map(\.rawValue).joined(separator: ", ")
             throw ControlError("body must be a fault object (or an array of them) with a kind of: \(kinds)")
         }
-        guard faults.allSatisfy({ $0.count >= 1 }) else { throw ControlError("count must be at least 1") }
+        for fault in faults { try fault.validate() }
         faults.forEach(emulator.faults.arm)
         return ok(["armed": faults.count])
     }

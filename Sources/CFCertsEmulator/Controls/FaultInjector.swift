@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Synchronization
 
 /// A misbehaviour to act out for the next `count` requests matching `method` and `path`.
@@ -20,6 +21,12 @@ public struct Fault: Codable, Sendable, Equatable {
         case successFalse = "success_false"
         /// Answer `status` (default 200) with `body` verbatim, as `content_type` (default application/json).
         case body
+        /// Process the request, then close the connection without answering: the change is made, the answer
+        /// lost (as when a proxy times out).
+        case lostAnswer = "lost_answer"
+        /// Answer 200 with the headers and half of a body, then send nothing more for `delay_ms` (default 60 s)
+        /// before closing the connection.
+        case stall
     }
 
     public var kind: Kind
@@ -81,6 +88,33 @@ public struct Fault: Codable, Sendable, Equatable {
         headers = try container.decodeIfPresent([String: String].self, forKey: .headers)
         body = try container.decodeIfPresent(String.self, forKey: .body)
         contentType = try container.decodeIfPresent(String.self, forKey: .contentType)
+    }
+
+    /// The bounds every field is checked against when a fault is armed.
+    static let countRange = 1...1_000_000
+    static let statusRange = 200...599
+    static let delayRange = 0...600_000
+    static let retryAfterRange = 0...86_400
+
+    /// Refuses values the emulator cannot act out (a status that is not an HTTP status, a delay of years, a header
+    /// that cannot be sent) with a message naming the field.
+    func validate() throws(ControlError) {
+        func check(_ value: Int?, _ range: ClosedRange<Int>, _ name: String) throws(ControlError) {
+            guard let value else { return }
+            guard range.contains(value) else {
+                throw ControlError("\(name) must be from \(range.lowerBound) to \(range.upperBound), not \(value)")
+            }
+        }
+        try check(count, Self.countRange, "count")
+        try check(status, Self.statusRange, "status")
+        try check(delayMs, Self.delayRange, "delay_ms")
+        try check(retryAfter, Self.retryAfterRange, "retry_after")
+        for (name, value) in headers ?? [:] {
+            guard HTTPField.Name(name) != nil else { throw ControlError("headers: '\(name.prefix(64))' is not a header name") }
+            guard !value.unicodeScalars.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" }) else {
+                throw ControlError("headers: the value of \(name) holds a line break or NUL")
+            }
+        }
     }
 
     func matches(method: String, path: String) -> Bool {

@@ -20,18 +20,56 @@ public final class RequestLog: Sendable {
         }
     }
 
-    /// The log keeps the most recent entries only, so a long-running emulator does not grow without bound.
+    /// The log keeps the most recent entries only, at most this many and this many bytes, so a long-running
+    /// emulator does not grow without bound whatever its clients send.
     static let capacity = 100_000
-    private let entries = Mutex<[Entry]>([])
+    static let capacityBytes = 16 << 20
+    /// Longer paths, queries and user agents are cut to this many bytes in the log.
+    static let maxFieldBytes = 1024
 
-    func append(_ entry: Entry) {
-        entries.withLock { entries in
-            if entries.count >= Self.capacity { entries.removeFirst(entries.count - Self.capacity + 1) }
-            entries.append(entry)
+    private struct Entries {
+        var items: [Entry] = []
+        /// Entries before this index are evicted (compacted away once they are half the array).
+        var start = 0
+        var bytes = 0
+
+        var live: ArraySlice<Entry> { items[start...] }
+
+        mutating func append(_ entry: Entry) {
+            items.append(entry)
+            bytes += entry.size
+            while items.count - start > RequestLog.capacity || bytes > RequestLog.capacityBytes {
+                bytes -= items[start].size
+                start += 1
+            }
+            if start > items.count / 2 {
+                items.removeFirst(start)
+                start = 0
+            }
         }
     }
 
-    var all: [Entry] { entries.withLock { $0 } }
+    private let entries = Mutex(Entries())
 
-    func clear() { entries.withLock { $0.removeAll() } }
+    func append(_ entry: Entry) {
+        var entry = entry
+        entry.path = Self.cut(entry.path)
+        entry.query = Self.cut(entry.query)
+        entry.userAgent = Self.cut(entry.userAgent)
+        entries.withLock { $0.append(entry) }
+    }
+
+    var all: [Entry] { entries.withLock { Array($0.live) } }
+
+    func clear() { entries.withLock { $0 = Entries() } }
+
+    private static func cut(_ text: String) -> String {
+        guard text.utf8.count > maxFieldBytes else { return text }
+        return String(decoding: text.utf8.prefix(maxFieldBytes), as: UTF8.self)
+    }
+}
+
+extension RequestLog.Entry {
+    /// Roughly what the entry costs in memory.
+    var size: Int { 64 + method.utf8.count + path.utf8.count + query.utf8.count + auth.utf8.count + userAgent.utf8.count + time.utf8.count }
 }

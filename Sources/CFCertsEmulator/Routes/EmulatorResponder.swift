@@ -17,31 +17,45 @@ struct EmulatorResponder: HTTPResponder {
     func respond(to request: Request, context: Context) async throws -> Response {
         let path = request.uri.path
         if path == Self.controlPrefix || path.hasPrefix(Self.controlPrefix + "/") {
+            guard emulator.configuration.controlsEnabled else {
+                return HTTPResponses.json(.forbidden, JSONBody.encode([
+                    "error": "the test controls are off: the emulator listens on \(emulator.configuration.host), not loopback (start it with --allow-remote-controls to serve them)",
+                ]))
+            }
             return await ControlRoutes(emulator: emulator).respond(to: request)
         }
+        let fault = emulator.faults.take(method: request.method.rawValue, path: path)
         var response: Response
         do {
-            response = try await api(request, context: context)
+            if let fault, let replacement = try await FaultResponses.act(fault) {
+                response = replacement
+            } else {
+                response = try await api(request, context: context)
+            }
         } catch let error as APIError {
             response = HTTPResponses.error(error)
         } catch is ConnectionDropped {
-            // Logged before the close, so a client that sees the connection drop also sees the log entry.
-            log(request, status: 0)
-            try? await context.channel.close()
-            throw ConnectionDropped()
+            try await drop(request, context: context)
         } catch {
             response = HTTPResponses.error(.internalError("\(type(of: error))"))
         }
+        // The request was processed; its answer is lost.
+        if fault?.kind == .lostAnswer { try await drop(request, context: context) }
         response.headers[Self.cfRay] = Self.newRayID()
         log(request, status: response.status.code)
         return response
     }
 
-    /// One API request: fault injection, routing, authentication, rate limiting, then the operation.
+    /// Closes the connection without an answer. Logged (status 0) before the close, so a client that sees the
+    /// connection drop also sees the log entry.
+    private func drop(_ request: Request, context: Context) async throws -> Never {
+        log(request, status: 0)
+        try? await context.channel.close()
+        throw ConnectionDropped()
+    }
+
+    /// One API request: routing, authentication, rate limiting, then the operation.
     private func api(_ request: Request, context: Context) async throws -> Response {
-        if let fault = emulator.faults.take(method: request.method.rawValue, path: request.uri.path) {
-            if let response = try await FaultResponses.act(fault) { return response }
-        }
         guard let route = Route(path: request.uri.path) else { throw APIError.noRoute() }
         guard Self.isZoneID(route.zoneID) else { throw APIError.invalidZone(request.uri.path) }
         let credential = try emulator.authenticator.authenticate(request.headers)

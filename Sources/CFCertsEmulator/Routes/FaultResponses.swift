@@ -1,13 +1,15 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// Acts out an armed `Fault`.
 enum FaultResponses {
     /// The response that replaces the real one, or nil when the request should then be served normally
-    /// (kind `delay`). Throws `ConnectionDropped` for kind `drop` (the responder logs, then closes the connection).
+    /// (kinds `delay` and `lost_answer`, whose answer the responder then drops). Throws `ConnectionDropped` for
+    /// kind `drop` (the responder logs, then closes the connection).
     static func act(_ fault: Fault) async throws -> Response? {
-        if let delay = fault.delayMs, delay > 0 {
+        if let delay = fault.delayMs, delay > 0, fault.kind != .stall {
             try await Task.sleep(for: .milliseconds(delay))
         }
         var headers = HTTPFields()
@@ -18,8 +20,10 @@ enum FaultResponses {
         let message = fault.message ?? "Injected fault (\(fault.kind.rawValue))"
         var response: Response
         switch fault.kind {
-        case .delay:
+        case .delay, .lostAnswer:
             return nil
+        case .stall:
+            response = stalled(for: .milliseconds(fault.delayMs ?? 60_000))
         case .drop:
             throw ConnectionDropped()
         case .status:
@@ -46,6 +50,20 @@ enum FaultResponses {
         }
         response.headers.append(contentsOf: headers)
         return response
+    }
+
+    /// 200 with a `Content-Length` for a whole envelope, half of it, then silence until `duration` has passed
+    /// and the connection is closed (the body stays short).
+    private static func stalled(for duration: Duration) -> Response {
+        let whole = JSONBody.encode(Envelope.success(["id": "stalled", "status": "active"]))
+        let half = ByteBuffer(bytes: whole.prefix(whole.count / 2))
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(contentLength: whole.count) { writer in
+                try await writer.write(half)
+                try await Task.sleep(for: duration)
+                throw ConnectionDropped()
+            })
     }
 
     private static let reasonPhrases = [

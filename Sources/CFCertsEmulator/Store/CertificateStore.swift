@@ -131,6 +131,11 @@ final class CertificateStore: Sendable {
         }
     }
 
+    /// How many certificates a zone holds.
+    func count(zone zoneID: String) -> Int {
+        zones.withLock { $0[zoneID]?.order.count ?? 0 }
+    }
+
     /// Ends every pending transition now, whatever its delay (for tests that must not depend on timing).
     func settleAll() throws {
         try mutate { zones in

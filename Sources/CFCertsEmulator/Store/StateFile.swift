@@ -7,8 +7,8 @@ import Darwin
 #endif
 
 /// The `--state` file: the CA and every certificate, rewritten atomically after each change
-/// (write a temporary file, fsync it, rename it over the old one, fsync the directory), so a kill at any
-/// moment leaves either the old or the new state, never a torn one.
+/// (write a new temporary file, fsync it, rename it over the old one, fsync the directory), so a kill at any
+/// moment leaves either the old or the new state, never a torn one. The file is mode 0600.
 struct StateFile: Sendable {
     struct Contents: Codable, Sendable {
         var version = 1
@@ -25,11 +25,16 @@ struct StateFile: Sendable {
         return try JSONDecoder().decode(Contents.self, from: data)
     }
 
+    /// The temporary is created anew under a name no one can predict (O_EXCL: never an existing file;
+    /// O_NOFOLLOW: never through a planted link), readable by the owner only: it holds the CA's private key.
     func save(_ contents: Contents) throws {
         let data = try JSONEncoder().encode(contents)
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let suffix = (0..<8).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
+        let temporary = "\(path).tmp-\(getpid())-\(suffix)"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StateFileError.system("open \(temporary)", errno) }
+        var renamed = false
+        defer { if !renamed { unlink(temporary) } }
         var written = 0
         let result: Int32 = data.withUnsafeBytes { buffer in
             while written < buffer.count {
@@ -45,6 +50,7 @@ struct StateFile: Sendable {
         close(fd)
         guard result == 0 else { throw StateFileError.system("write \(temporary)", result) }
         guard rename(temporary, path) == 0 else { throw StateFileError.system("rename to \(path)", errno) }
+        renamed = true
         let directory = (path as NSString).deletingLastPathComponent
         let dirFD = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dirFD >= 0 {
