@@ -12,7 +12,16 @@
  *   the API's `result` object ({"id", "certificate", "common_name", "status", ...}); a page is
  *   {"result": [...], "result_info": {"count", "page", "per_page", "total_count", "total_pages"}}.
  *   PEM fields come with "\n" line endings.
- * - Calls block until the request (with its retries) is done.
+ * - Calls block until the request (with its retries) is done, and never longer than their worst case:
+ *   (max_retries + 1) x request_timeout_ms + max_retries x 60 s (the longest wait between attempts: the backoff
+ *   caps at 8 s, a server's Retry-After is honoured up to 60 s and a longer one ends the call). With the defaults
+ *   that is 3 x 60 s + 2 x 60 s = 300 s; cfcerts_revoke() and cfcerts_reactivate() may add one read of the same
+ *   bound (see there). Set total_timeout_ms to bound a whole call, everything included. C callers cannot cancel a
+ *   call; these bounds are what they can rely on. request_timeout_ms bounds an attempt from connecting to the last
+ *   byte of the answer, however slowly a server sends it.
+ * - Nothing a server sends, and no argument, makes the library crash or abort the process: absurd numbers
+ *   (Retry-After: 1e16), malformed, truncated, oversized (over 16 MiB) or deeply nested bodies end the call with
+ *   a code. docs/RELIABILITY.md lists the guarantees and the tested cases.
  *
  * Threads
  * - A cfcerts_client may be used by any number of threads at once.
@@ -72,6 +81,8 @@ const char *cfcerts_version(void);
 #define CFCERTS_EDECODE (-9)
 /** Not an error: cfcerts_iter_next() has no more certificates. */
 #define CFCERTS_ITEROVER (-10)
+/** A result could not be allocated. */
+#define CFCERTS_ENOMEM (-11)
 
 /** A static, human-readable name for a return code, e.g. "not found". Never NULL; do not free. */
 const char *cfcerts_strerror(int code);
@@ -114,15 +125,22 @@ void cfcerts_string_free(char *string);
 /** A client: credentials, base URL, connection pool. Thread-safe. */
 typedef struct cfcerts_client cfcerts_client;
 
-#define CFCERTS_CLIENT_OPTIONS_VERSION 1
+#define CFCERTS_CLIENT_OPTIONS_VERSION 2
+
+/** max_retries (options version 2): no retries at all. */
+#define CFCERTS_NO_RETRIES (-1)
 
 /**
- * Client options. Initialise with CFCERTS_CLIENT_OPTIONS_INIT or cfcerts_client_options_init() so that fields
- * appended in later versions get their defaults.
+ * Client options. Initialise with CFCERTS_CLIENT_OPTIONS_INIT or cfcerts_client_options_init(); a zeroed struct
+ * with `version` set is the same thing: 0 means "the default" in every field.
  *
  * Credentials: set api_token, or api_email + api_key, or user_service_key -- exactly one scheme. When none is
  * set they come from the environment: CLOUDFLARE_API_TOKEN, then CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL, then
  * CLOUDFLARE_API_USER_SERVICE_KEY. The strings are copied; they need not outlive cfcerts_client_new().
+ *
+ * Versions: the library reads `version` first, then only the fields that version has, so a program built
+ * against an older header keeps working. Version 1 ends at allow_insecure_http, and its max_retries takes -1
+ * for the default and 0 for none.
  */
 typedef struct cfcerts_client_options {
     unsigned int version;
@@ -131,30 +149,36 @@ typedef struct cfcerts_client_options {
     const char *api_key;
     const char *user_service_key;
     /** NULL: CLOUDFLARE_BASE_URL, else https://api.cloudflare.com/client/v4. Plain http:// only for loopback
-     *  hosts unless allow_insecure_http is set. */
+     *  hosts unless allow_insecure_http is set. A user name or password in the URL is refused. */
     const char *base_url;
     /** Milliseconds to open a connection; 0: 5000. */
     int connect_timeout_ms;
-    /** Milliseconds for one attempt of a request; 0: 60000. */
+    /** Milliseconds for one attempt, from connecting to the answer's last byte; 0: 60000. */
     int request_timeout_ms;
-    /** Retries after the first attempt, 0 to 10; -1: 2. */
+    /** Retries after the first attempt: 0: the default, 2; 1..10; CFCERTS_NO_RETRIES: none. */
     int max_retries;
     /** Appended to the User-Agent "cfcerts/VERSION"; NULL: none. */
     const char *user_agent_suffix;
     /** Non-zero allows http:// to hosts other than loopback (credentials then cross the network in clear). */
     int allow_insecure_http;
+    /* ---- version 2 ---- */
+    /** Milliseconds for a whole call: every attempt, the waits between them and any reconciling read. When it
+     *  runs out the call returns CFCERTS_ETIMEOUT (or the last answer's code, when a retry's wait would outlast
+     *  it). 0: no bound beyond the worst case above. */
+    int total_timeout_ms;
 } cfcerts_client_options;
 
-#define CFCERTS_CLIENT_OPTIONS_INIT { CFCERTS_CLIENT_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, -1, 0, 0 }
+#define CFCERTS_CLIENT_OPTIONS_INIT { CFCERTS_CLIENT_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
-/** Fills *opts with the defaults of options `version` (pass CFCERTS_CLIENT_OPTIONS_VERSION).
- *  Returns CFCERTS_EINVAL for a NULL opts or an unknown version. */
+/** Fills *opts with the defaults of options `version` (1 or 2; pass CFCERTS_CLIENT_OPTIONS_VERSION), writing
+ *  only the fields that version has. Returns CFCERTS_EINVAL for a NULL opts or an unknown version. */
 int cfcerts_client_options_init(cfcerts_client_options *opts, unsigned int version);
 
 /**
  * Creates a client. `opts` NULL means defaults and credentials from the environment.
  * On success *out is a client to release with cfcerts_client_free(); on failure *out is NULL.
- * Returns CFCERTS_EINVAL for a bad option, missing credentials or an unknown options version.
+ * Returns CFCERTS_EINVAL for a bad option (a timeout over a day, more than 10 retries, a base URL with
+ * credentials in it), missing credentials or an unknown options version.
  */
 int cfcerts_client_new(cfcerts_client **out, const cfcerts_client_options *opts);
 
@@ -182,10 +206,20 @@ int cfcerts_get(char **out, cfcerts_client *client, const char *zone_id, const c
  */
 int cfcerts_create(char **out, cfcerts_client *client, const char *zone_id, const char *params_json);
 
-/** Reactivates a certificate in pending_revocation; *out is the certificate (status pending_reactivation). */
+/**
+ * Reactivates a certificate in pending_revocation; *out is the certificate (status pending_reactivation).
+ * Reconciled like cfcerts_revoke(): done is reported as done, with the certificate's current state
+ * (pending_reactivation or active).
+ */
 int cfcerts_reactivate(char **out, cfcerts_client *client, const char *zone_id, const char *certificate_id);
 
-/** Starts revoking an active certificate; *out is the certificate (status pending_revocation). */
+/**
+ * Starts revoking an active certificate; *out is the certificate (status pending_revocation).
+ * Reconciled: when an attempt got no answer (a timeout, a dropped connection), it may have been carried out, and
+ * the retry is then refused ("only an active certificate can be revoked"). In that case the certificate is read
+ * (one get, within the call's bounds), and if it is already pending_revocation or revoked, that is returned with
+ * CFCERTS_OK. Worst case: the call's bound above plus one get.
+ */
 int cfcerts_revoke(char **out, cfcerts_client *client, const char *zone_id, const char *certificate_id);
 
 /* ------------------------------------------------------------------------------------------------------------ */
@@ -203,7 +237,10 @@ int cfcerts_iter_new(cfcerts_iter **out, cfcerts_client *client, const char *zon
 
 /**
  * The next certificate (a certificate object in *out), or CFCERTS_ITEROVER when there are no more.
- * Stops at the last page the server announced; a server repeating a page ends it with CFCERTS_EDECODE.
+ * Stops at the last page the server announced (result_info.total_pages), or, when it announces none, at the
+ * first short or empty page. A server sending a certificate twice (a page repeated, pages alternating) ends it
+ * with CFCERTS_EDECODE, as does a listing of over 100,000 pages. Blocks for at most one page's call (see the
+ * worst case above); a page already fetched ahead returns at once.
  * After CFCERTS_ITEROVER or an error, further calls return CFCERTS_ITEROVER.
  */
 int cfcerts_iter_next(char **out, cfcerts_iter *iter);
@@ -222,7 +259,8 @@ void cfcerts_iter_free(cfcerts_iter *iter);
 int cfcerts_csr_generate(char **out, const char *subject_json);
 
 /**
- * Reads a PEM CSR. *out: {"subject": {"common_name", ...}, "key_type": "P-256" | "RSA-2048" | ...,
+ * Reads a PEM CSR. *out: {"subject": {"common_name", ...}, "key_type": "p256" | "rsa2048" | ... (the names
+ * cfcerts_csr_generate() takes; also "p384", "p521", "rsa3072", "rsa4096", "ed25519", "unknown"),
  * "signature_valid": true}. Returns CFCERTS_EINVAL for anything that is not a PEM CSR.
  */
 int cfcerts_csr_inspect(char **out, const char *csr_pem);

@@ -45,9 +45,15 @@ enum Arguments {
         return JSONObject(fields: fields, name: name)
     }
 
-    /// Writes `text` to `*out` as a string the caller frees with cfcerts_string_free().
-    static func hand(_ text: String, to out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) {
-        out.pointee = strdup(text)
+    /// Writes `text` to `*out` as a string the caller frees with cfcerts_string_free(). Returns CFCERTS_OK, or
+    /// CFCERTS_ENOMEM (with `*out` NULL) when the copy cannot be allocated.
+    static func hand(_ text: String, to out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+        guard let copy = strdup(text) else {
+            out.pointee = nil
+            return LastError.outOfMemory(bytes: text.utf8.count + 1)
+        }
+        out.pointee = copy
+        return CFCERTS_OK
     }
 
     /// JSON text of a model, in the API's shapes (no escaped slashes).
@@ -96,8 +102,7 @@ func handOut(_ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ body:
     guard let out else { return LastError.invalid("out is NULL") }
     out.pointee = nil
     do {
-        Arguments.hand(try body(), to: out)
-        return CFCERTS_OK
+        return Arguments.hand(try body(), to: out)
     } catch {
         return LastError.record(error)
     }

@@ -2,12 +2,6 @@ import CCFCerts
 import CFCerts
 import Synchronization
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// What a `cfcerts_client *` points to. Counted users (the handle itself and each iterator) decide when the
 /// connection pool is shut down: by whichever call lets go last, and before that call returns.
 final class ClientHandle: Sendable {
@@ -53,12 +47,14 @@ final class ClientHandle: Sendable {
 @c @implementation
 public func cfcerts_client_options_init(_ opts: UnsafeMutablePointer<cfcerts_client_options>?, _ version: UInt32) -> Int32 {
     guard let opts else { return LastError.invalid("opts is NULL") }
-    guard version == UInt32(CFCERTS_CLIENT_OPTIONS_VERSION) else {
-        return LastError.invalid("unknown options version \(version) (this library knows \(CFCERTS_CLIENT_OPTIONS_VERSION))")
+    guard let size = ClientOptions.size(ofVersion: version) else {
+        return LastError.invalid("unknown options version \(version) (this library knows 1 to \(CFCERTS_CLIENT_OPTIONS_VERSION))")
     }
-    opts.pointee = cfcerts_client_options(
-        version: version, api_token: nil, api_email: nil, api_key: nil, user_service_key: nil, base_url: nil,
-        connect_timeout_ms: 0, request_timeout_ms: 0, max_retries: -1, user_agent_suffix: nil, allow_insecure_http: 0)
+    // Only the fields of that version: a caller built against an older header has a shorter struct.
+    var defaults = cfcerts_client_options()
+    defaults.version = version
+    defaults.max_retries = version == 1 ? -1 : 0
+    withUnsafePointer(to: &defaults) { UnsafeMutableRawPointer(opts).copyMemory(from: $0, byteCount: size) }
     return CFCERTS_OK
 }
 
@@ -67,7 +63,7 @@ public func cfcerts_client_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ o
     guard let out else { return LastError.invalid("out is NULL") }
     out.pointee = nil
     do throws(CFCertsError) {
-        let configuration = try ClientOptions.configuration(from: opts?.pointee)
+        let configuration = try ClientOptions.configuration(from: opts)
         out.pointee = ClientHandle(client: try CFCertsClient(configuration: configuration)).retainedOpaquePointer()
         return CFCERTS_OK
     } catch {
@@ -81,56 +77,65 @@ public func cfcerts_client_free(_ client: OpaquePointer?) {
     handle.releaseUse()
 }
 
-/// `cfcerts_client_options` -> `Configuration`.
+/// `cfcerts_client_options` -> `Configuration`: only translation; the core decides precedence and checks values.
 enum ClientOptions {
-    static func configuration(from options: cfcerts_client_options?) throws(CFCertsError) -> Configuration {
-        let environment = ProcessInfo.processInfo.environment
-        guard let options else { return try Configuration.fromEnvironment(environment) }
-        guard options.version == UInt32(CFCERTS_CLIENT_OPTIONS_VERSION) else {
-            throw Arguments.invalid("opts->version is \(options.version); initialise the options with CFCERTS_CLIENT_OPTIONS_INIT")
+    /// How many bytes of the struct each version has: version 1 ends before `total_timeout_ms`.
+    static func size(ofVersion version: UInt32) -> Int? {
+        switch version {
+        case 1: MemoryLayout<cfcerts_client_options>.offset(of: \.total_timeout_ms)
+        case 2: MemoryLayout<cfcerts_client_options>.size
+        default: nil
         }
+    }
+
+    /// Reads the version first, then only that version's fields; later fields keep their zero defaults.
+    static func read(_ pointer: UnsafePointer<cfcerts_client_options>) throws(CFCertsError) -> cfcerts_client_options {
+        let version = UnsafeRawPointer(pointer).loadUnaligned(as: UInt32.self)
+        guard let size = size(ofVersion: version) else {
+            throw Arguments.invalid("opts->version is \(version); initialise the options with CFCERTS_CLIENT_OPTIONS_INIT")
+        }
+        var options = cfcerts_client_options()
+        withUnsafeMutablePointer(to: &options) { UnsafeMutableRawPointer($0).copyMemory(from: pointer, byteCount: size) }
+        return options
+    }
+
+    static func configuration(from pointer: UnsafePointer<cfcerts_client_options>?) throws(CFCertsError) -> Configuration {
+        guard let pointer else { return try Configuration.fromEnvironment() }
+        let options = try read(pointer)
         func text(_ pointer: UnsafePointer<CChar>?, _ name: String) throws(CFCertsError) -> String? {
             guard pointer != nil else { return nil }
             return try Arguments.string(pointer, name: "opts->\(name)")
         }
-        let token = try text(options.api_token, "api_token")
-        let email = try text(options.api_email, "api_email")
-        let key = try text(options.api_key, "api_key")
-        let serviceKey = try text(options.user_service_key, "user_service_key")
-        let schemes = [token != nil, email != nil || key != nil, serviceKey != nil].filter { $0 }.count
-        guard schemes <= 1 else {
-            throw Arguments.invalid("set one credential scheme: api_token, or api_email + api_key, or user_service_key")
-        }
-
-        var configuration: Configuration
-        if let token {
-            configuration = Configuration(credentials: .apiToken(token))
-        } else if email != nil || key != nil {
-            guard let email, let key else { throw Arguments.invalid("api_email and api_key go together") }
-            configuration = Configuration(credentials: .apiKey(email: email, key: key))
-        } else if let serviceKey {
-            configuration = Configuration(credentials: .userServiceKey(serviceKey))
-        } else {
-            var environmentOnly = environment
-            environmentOnly["CLOUDFLARE_BASE_URL"] = nil  // the options' base URL, if any, wins below
-            configuration = try Configuration.fromEnvironment(environmentOnly)
-        }
-        if let baseURL = try text(options.base_url, "base_url") {
-            configuration.baseURL = baseURL
-        } else if let baseURL = environment["CLOUDFLARE_BASE_URL"], !baseURL.isEmpty {
-            configuration.baseURL = baseURL
-        }
-        guard options.connect_timeout_ms >= 0, options.request_timeout_ms >= 0 else {
+        let credentials = try Credentials.explicit(
+            apiToken: try text(options.api_token, "api_token"), apiEmail: try text(options.api_email, "api_email"),
+            apiKey: try text(options.api_key, "api_key"), userServiceKey: try text(options.user_service_key, "user_service_key"))
+        var configuration = try Configuration.resolving(credentials: credentials, baseURL: try text(options.base_url, "base_url"))
+        guard options.connect_timeout_ms >= 0, options.request_timeout_ms >= 0, options.total_timeout_ms >= 0 else {
             throw Arguments.invalid("timeouts may not be negative")
         }
-        if options.connect_timeout_ms > 0 { configuration.connectTimeout = .milliseconds(Int(options.connect_timeout_ms)) }
-        if options.request_timeout_ms > 0 { configuration.requestTimeout = .milliseconds(Int(options.request_timeout_ms)) }
-        if options.max_retries != -1 {
-            guard (0...10).contains(options.max_retries) else { throw Arguments.invalid("opts->max_retries must be -1 or 0..10") }
-            configuration.maxRetries = Int(options.max_retries)
-        }
+        if options.connect_timeout_ms > 0 { configuration.connectTimeout = .milliseconds(options.connect_timeout_ms) }
+        if options.request_timeout_ms > 0 { configuration.requestTimeout = .milliseconds(options.request_timeout_ms) }
+        if options.total_timeout_ms > 0 { configuration.totalTimeout = .milliseconds(options.total_timeout_ms) }
+        configuration.maxRetries = try maxRetries(options)
         configuration.userAgentSuffix = try text(options.user_agent_suffix, "user_agent_suffix")
         configuration.allowInsecureHTTP = options.allow_insecure_http != 0
         return configuration
+    }
+
+    /// Version 1: -1 is the default, 0...10 a count. Version 2: 0 is the default (like every other field),
+    /// CFCERTS_NO_RETRIES none, 1...10 a count.
+    private static func maxRetries(_ options: cfcerts_client_options) throws(CFCertsError) -> Int {
+        let value = Int(options.max_retries)
+        let defaultRetries = Configuration.defaultMaxRetries
+        if options.version == 1 {
+            guard value == -1 || (0...10).contains(value) else { throw Arguments.invalid("opts->max_retries must be -1 or 0..10") }
+            return value == -1 ? defaultRetries : value
+        }
+        switch value {
+        case 0: return defaultRetries
+        case Int(CFCERTS_NO_RETRIES): return 0
+        case 1...10: return value
+        default: throw Arguments.invalid("opts->max_retries must be 0 (default), CFCERTS_NO_RETRIES or 1..10")
+        }
     }
 }

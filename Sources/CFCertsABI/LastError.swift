@@ -37,19 +37,22 @@ final class LastError {
     func set(code: Int32, httpStatus: Int32, message: String, rayID: String, cloudflareErrors: String,
              retryAfterMilliseconds: Int64) {
         let old = strings
-        strings = [strdup(message), strdup(rayID), strdup(cloudflareErrors)].map { $0 ?? Self.empty() }
+        strings = []
         error.pointee = cfcerts_error(
-            code: code, http_status: httpStatus, message: UnsafePointer(strings[0]), ray_id: UnsafePointer(strings[1]),
-            cloudflare_errors: UnsafePointer(strings[2]), retry_after_ms: retryAfterMilliseconds)
+            code: code, http_status: httpStatus, message: own(message, orElse: ""), ray_id: own(rayID, orElse: ""),
+            cloudflare_errors: own(cloudflareErrors, orElse: "[]"), retry_after_ms: retryAfterMilliseconds)
         old.forEach { free($0) }
     }
 
     var pointer: UnsafePointer<cfcerts_error> { UnsafePointer(error) }
 
-    private static func empty() -> UnsafeMutablePointer<CChar> {
-        let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: 1)
-        pointer.pointee = 0
-        return pointer
+    /// A copy of `text` owned by this error, or, when memory is short, a static string.
+    private func own(_ text: String, orElse fallback: StaticString) -> UnsafePointer<CChar> {
+        guard let copy = strdup(text) else {
+            return UnsafeRawPointer(fallback.utf8Start).assumingMemoryBound(to: CChar.self)
+        }
+        strings.append(copy)
+        return UnsafePointer(copy)
     }
 
     // MARK: Per-thread storage
@@ -80,13 +83,25 @@ final class LastError {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         let errorsJSON = (try? encoder.encode(error.cloudflareErrors)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
-        let retryAfter = error.retryAfter.map { duration -> Int64 in
-            let (seconds, attoseconds) = duration.components
-            return seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        } ?? 0
-        current.set(code: code, httpStatus: Int32(error.httpStatus ?? 0), message: error.message,
+        let retryAfter = error.retryAfter.map(milliseconds) ?? 0
+        current.set(code: code, httpStatus: Int32(clamping: error.httpStatus ?? 0), message: error.message,
                     rayID: error.rayID ?? "", cloudflareErrors: errorsJSON, retryAfterMilliseconds: retryAfter)
         return code
+    }
+
+    /// Records that a result of `bytes` could not be allocated and returns CFCERTS_ENOMEM.
+    static func outOfMemory(bytes: Int) -> Int32 {
+        current.set(code: CFCERTS_ENOMEM, httpStatus: 0, message: "out of memory: could not allocate \(bytes) bytes for the result",
+                    rayID: "", cloudflareErrors: "[]", retryAfterMilliseconds: 0)
+        return CFCERTS_ENOMEM
+    }
+
+    /// Whole milliseconds, saturating instead of overflowing.
+    private static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        guard seconds >= 0 else { return 0 }
+        let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1000)
+        return overflow ? .max : whole.addingReportingOverflow(attoseconds / 1_000_000_000_000_000).partialValue
     }
 
     /// Records an argument refused before any request and returns CFCERTS_EINVAL.

@@ -24,6 +24,7 @@ enum StaticStrings {
         CFCERTS_ECONNECT: make("connection failed"),
         CFCERTS_EDECODE: make("unexpected response"),
         CFCERTS_ITEROVER: make("iteration over"),
+        CFCERTS_ENOMEM: make("out of memory"),
     ]
     nonisolated(unsafe) static let unknownCode = make("unknown error code")
 
