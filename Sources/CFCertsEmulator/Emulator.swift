@@ -45,7 +45,7 @@ public final class Emulator: Sendable {
         requestLog.clear()
     }
 
-    /// The most certificates a zone may hold through seeding (one seed call adds at most as many).
+    /// The most certificates one seed call adds.
     public static let maxSeed = 1_000_000
     /// The longest common name prefix of seeded certificates, in bytes.
     public static let maxSeedPrefixBytes = 64
@@ -56,8 +56,9 @@ public final class Emulator: Sendable {
                      validityDays: Int = 3650) throws {
         guard EmulatorResponder.isZoneID(zoneID) else { throw ControlError("zone id must be 32 lower-case hex digits") }
         guard (1...Self.maxSeed).contains(count) else { throw ControlError("count must be from 1 to \(Self.maxSeed)") }
-        guard store.count(zone: zoneID) + count <= Self.maxSeed else {
-            throw ControlError("a zone may hold at most \(Self.maxSeed) seeded certificates; it has \(store.count(zone: zoneID))")
+        let limit = configuration.maxCertificatesPerZone
+        guard store.count(zone: zoneID) + count <= limit else {
+            throw ControlError("seeding may fill a zone up to \(limit) certificates; it has \(store.count(zone: zoneID))")
         }
         guard (1...Self.maxSeedPrefixBytes).contains(commonNamePrefix.utf8.count),
               !commonNamePrefix.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })

@@ -54,6 +54,8 @@ public struct EmulatorConfiguration: Sendable {
     public var caKeyType: CAKeyType = .rsa2048
     /// The largest request body accepted. Default 1 MiB.
     public var maxBodySize = 1 << 20
+    /// Seeding stops short of filling a zone past this many certificates. Default 1,000,000.
+    public var maxCertificatesPerZone = 1_000_000
     /// Serve the test controls under `/__emulator/` although `host` is not a loopback address (anyone who can
     /// reach the port can then reset the emulator, or read its request log). Default false: with a non-loopback
     /// host the controls answer 403.

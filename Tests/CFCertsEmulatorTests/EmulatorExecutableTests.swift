@@ -43,6 +43,39 @@ struct EmulatorExecutableTests {
         }
     }
 
+    @Test("out-of-range flags are usage errors (exit 64) with a message, never a crash", arguments: [
+        ["--transition-delay", "1e300"], ["--transition-delay", "-1"], ["--transition-delay", "nan"],
+        ["--rate-limit", "1/9223372036854775807"], ["--rate-limit", "0/10"], ["--rate-limit", "99999999999999999999/1"],
+        ["--port", "70000"], ["--port", "-1"],
+    ])
+    func outOfRangeFlags(arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: EmulatorProcess.executable)
+        process.arguments = ["--port", "0"] + arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 64, "\(message)")
+        #expect(message.contains(arguments[0]), "\(message)")
+    }
+
+    @Test("--help documents --allow-remote-controls")
+    func remoteControlsFlag() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: EmulatorProcess.executable)
+        process.arguments = ["--help"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let help = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(help.contains("--allow-remote-controls"))
+    }
+
     static func get(_ url: String, headers: [String: String] = [:]) async throws -> Int {
         var request = HTTPClientRequest(url: url)
         headers.forEach { request.headers.add(name: $0, value: $1) }

@@ -38,13 +38,46 @@ struct OpenSSLVerificationTests {
             #expect(fields.stdout.replacingOccurrences(of: ":", with: "").lowercased().contains(ski))
             #expect(fields.stdout.contains("CN=client.example.com,OU=Platform,O=Example Inc,L=San Francisco,ST=CA,C=US"))
 
-            // The key identifier is RFC 5280 method 1, as openssl would compute it for the same key.
-            let csrFile = directory.appendingPathComponent("req.pem")
-            try csr.write(to: csrFile, atomically: true, encoding: .utf8)
-            #expect(try await OpenSSL.run(["req", "-in", csrFile.path, "-noout", "-verify"]).status == 0)
+            // The key identifier is RFC 5280 method 1: the SHA-1 of the subjectPublicKey BIT STRING's bits.
+            let publicKeyFile = directory.appendingPathComponent("public.der")
+            let publicKeyPEM = try await OpenSSL.run(["x509", "-in", certFile.path, "-noout", "-pubkey"])
+            let pemFile = directory.appendingPathComponent("public.pem")
+            try publicKeyPEM.stdout.write(to: pemFile, atomically: true, encoding: .utf8)
+            #expect(try await OpenSSL.run(["pkey", "-pubin", "-in", pemFile.path, "-outform", "DER", "-out", publicKeyFile.path]).status == 0)
+            let keyBits = try #require(Self.subjectPublicKeyBits(Array(try Data(contentsOf: publicKeyFile))))
+            let bitsFile = directory.appendingPathComponent("bits.bin")
+            try Data(keyBits).write(to: bitsFile)
+            let sha1 = try await OpenSSL.run(["dgst", "-sha1", "-r", bitsFile.path])
+            #expect(sha1.stdout.split(separator: " ").first.map(String.init) == ski)
+            // And the CA's own key identifier is the issued certificate's authority key identifier.
+            let aki = try await OpenSSL.run(["x509", "-in", certFile.path, "-noout", "-ext", "authorityKeyIdentifier"])
+            let caSKI = try await OpenSSL.run(["x509", "-in", caFile.path, "-noout", "-ext", "subjectKeyIdentifier"])
+            let caKeyID = try #require(caSKI.stdout.split(separator: "\n").last?.trimmingCharacters(in: .whitespaces))
+            #expect(caKeyID.count == 59 && aki.stdout.contains(caKeyID), "\(aki.stdout) \(caSKI.stdout)")
 
             let dates = try await OpenSSL.run(["x509", "-in", certFile.path, "-noout", "-startdate", "-enddate", "-dateopt", "iso_8601"])
             #expect(dates.stdout.contains("notBefore=" + (result["issued_on"] as? String ?? "?").replacingOccurrences(of: "T", with: " ")))
         }
+    }
+
+    /// The bits of a DER SubjectPublicKeyInfo's BIT STRING (SEQUENCE { SEQUENCE algorithm, BIT STRING key }),
+    /// without its unused-bits octet.
+    static func subjectPublicKeyBits(_ der: [UInt8]) -> [UInt8]? {
+        var index = 0
+        func header(expecting tag: UInt8) -> Int? {
+            guard index + 2 <= der.count, der[index] == tag else { return nil }
+            let first = Int(der[index + 1])
+            index += 2
+            guard first & 0x80 != 0 else { return first }
+            let octets = first & 0x7f
+            guard octets <= 4, index + octets <= der.count else { return nil }
+            let length = der[index..<index + octets].reduce(0) { $0 << 8 | Int($1) }
+            index += octets
+            return length
+        }
+        guard header(expecting: 0x30) != nil, let algorithm = header(expecting: 0x30) else { return nil }
+        index += algorithm
+        guard let bits = header(expecting: 0x03), bits >= 1, index + bits <= der.count, der[index] == 0 else { return nil }
+        return Array(der[(index + 1)..<(index + bits)])
     }
 }

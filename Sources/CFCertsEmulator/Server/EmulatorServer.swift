@@ -19,7 +19,7 @@ public struct EmulatorServer: Sendable {
         }()
     }
 
-    private func application(onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+    func application(onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         Application(
             responder: EmulatorResponder(emulator: emulator),
             configuration: .init(
