@@ -22,6 +22,7 @@ all: build
 ## deps: install missing Debian packages (as root), nothing otherwise
 deps:
 	@scripts/ensure-packages.sh $(DEB_PACKAGES)
+	@python3 -c 'import pytest' 2>/dev/null || python3 -m pip install -q pytest
 
 ## build: debug build of every target, tests included (built once, run by every suite)
 build:

@@ -5,8 +5,13 @@ import Foundation
 import Testing
 
 /// The C functions called from Swift tasks: a program may call the C API from async code, blocking cooperative
-/// threads. The bridge runs the core on its own threads, so even every cooperative thread blocked at once
-/// (two on a two-core machine) cannot stop the calls from finishing.
+/// threads. The bridge runs the core on its own threads, so even every cooperative thread blocked at once cannot
+/// stop the calls from finishing.
+///
+/// The cooperative pool has one thread per processor, and libdispatch on Linux has no setting to pin it
+/// (LIBDISPATCH_COOPERATIVE_POOL_STRICT and taskset leave it unchanged: measured). So each test starts more
+/// blocking tasks than the pool can have threads, checks that as many were blocked at once as the pool is wide,
+/// and a watchdog thread ends the process if they deadlock (a Swift time limit cannot fire then: it needs the pool).
 @Suite("C ABI called from Swift tasks")
 struct BlockingBridgeTests {
     /// A client handle shared by tasks (the header says a client may be shared by threads).
@@ -14,13 +19,73 @@ struct BlockingBridgeTests {
         let pointer: OpaquePointer?
     }
 
-    // With a plain Task.detached + semaphore bridge this test hangs (checked by hand): the time limit ends it.
-    @Test("8 tasks x 10 blocking calls at once, on a 2-thread cooperative pool, all complete", .timeLimit(.minutes(2)))
+    /// More tasks than the cooperative pool has threads, on any machine.
+    static let taskCount = max(12, 2 * ProcessInfo.processInfo.activeProcessorCount + 4)
+    static let zone = "0123456789abcdef0123456789abcdef"
+
+    @Test("many tasks x 10 blocking calls at once, every cooperative thread blocked, all complete")
     func callsFromManyTasks() async throws {
-        // In its own process: an in-process server would need the very cooperative threads these calls block.
+        let watchdog = Watchdog(seconds: 120, what: "cfcerts_list_page from \(Self.taskCount) tasks")
+        defer { watchdog.disarm() }
         let emulator = try EmulatorProcess(["--port", "0", "--ca-key", "p256", "--no-rate-limit"])
         defer { emulator.signal(SIGTERM) }
+        let client = try Self.client(emulator)
+        let blocked = BlockedCount()
 
+        let succeeded = await withTaskGroup(of: Int.self) { group in
+            for _ in 0..<Self.taskCount {
+                group.addTask {
+                    var ok = 0
+                    for _ in 0..<10 {
+                        var out: UnsafeMutablePointer<CChar>?
+                        let code = blocked.during { cfcerts_list_page(&out, client.pointer, Self.zone, nil) }
+                        if code == CFCERTS_OK, let out, String(cString: out).contains("\"result_info\"") { ok += 1 }
+                        cfcerts_string_free(out)
+                    }
+                    return ok
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(succeeded == Self.taskCount * 10)
+        #expect(blocked.most >= ProcessInfo.processInfo.activeProcessorCount)
+        cfcerts_client_free(client.pointer)
+    }
+
+    @Test("many tasks iterating with prefetch at once, every cooperative thread blocked, all complete")
+    func iteratorsFromManyTasks() async throws {
+        let watchdog = Watchdog(seconds: 120, what: "cfcerts_iter_next from \(Self.taskCount) tasks")
+        defer { watchdog.disarm() }
+        let emulator = try EmulatorProcess(["--port", "0", "--ca-key", "p256", "--no-rate-limit"])
+        defer { emulator.signal(SIGTERM) }
+        try Self.seed(emulator, count: 40)
+        let client = try Self.client(emulator)
+        let blocked = BlockedCount()
+
+        let counts = await withTaskGroup(of: Int.self) { group in
+            for _ in 0..<Self.taskCount {
+                group.addTask {
+                    var iterator: OpaquePointer?
+                    guard cfcerts_iter_new(&iterator, client.pointer, Self.zone, #"{"per_page": 5, "prefetch_pages": 2}"#) == CFCERTS_OK
+                    else { return -1 }
+                    var count = 0
+                    var out: UnsafeMutablePointer<CChar>?
+                    while blocked.during({ cfcerts_iter_next(&out, iterator) }) == CFCERTS_OK {
+                        count += 1
+                        cfcerts_string_free(out)
+                    }
+                    cfcerts_iter_free(iterator)
+                    return count
+                }
+            }
+            return await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        #expect(counts == Array(repeating: 40, count: Self.taskCount))
+        #expect(blocked.most >= ProcessInfo.processInfo.activeProcessorCount)
+        cfcerts_client_free(client.pointer)
+    }
+
+    static func client(_ emulator: EmulatorProcess) throws -> SharedClient {
         var options = cfcerts_client_options()
         #expect(cfcerts_client_options_init(&options, UInt32(CFCERTS_CLIENT_OPTIONS_VERSION)) == CFCERTS_OK)
         let token = strdup("cfcerts-emulator-token")
@@ -32,30 +97,56 @@ struct BlockingBridgeTests {
         options.api_token = UnsafePointer(token)
         options.base_url = UnsafePointer(baseURL)
         var client: OpaquePointer?
-        #expect(cfcerts_client_new(&client, &options) == CFCERTS_OK)
-        let shared = SharedClient(pointer: client)
-
-        let succeeded = await withTaskGroup(of: Int.self) { group in
-            for _ in 0..<8 {
-                group.addTask {
-                    var ok = 0
-                    for _ in 0..<10 {
-                        var out: UnsafeMutablePointer<CChar>?
-                        if cfcerts_list_page(&out, shared.pointer, "0123456789abcdef0123456789abcdef", nil) == CFCERTS_OK,
-                           let out, String(cString: out).contains("\"result_info\"") {
-                            ok += 1
-                        }
-                        cfcerts_string_free(out)
-                    }
-                    return ok
-                }
-            }
-            return await group.reduce(0, +)
-        }
-        #expect(succeeded == 80)
-        cfcerts_client_free(client)
+        try #require(cfcerts_client_new(&client, &options) == CFCERTS_OK)
+        return SharedClient(pointer: client)
     }
 
+    static func seed(_ emulator: EmulatorProcess, count: Int) throws {
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-sf", "-X", "POST", "--data", #"{"count": \#(count)}"#,
+                          emulator.baseURL.replacingOccurrences(of: "/client/v4", with: "/__emulator/zones/\(zone)/seed")]
+        curl.standardOutput = FileHandle.nullDevice
+        try curl.run()
+        curl.waitUntilExit()
+        try #require(curl.terminationStatus == 0)
+    }
+}
+
+/// How many calls are blocked at once, and the most there ever were.
+final class BlockedCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var now = 0
+    private(set) var most = 0
+
+    func during<T>(_ call: () -> T) -> T {
+        lock.withLock {
+            now += 1
+            most = max(most, now)
+        }
+        defer { lock.withLock { now -= 1 } }
+        return call()
+    }
+}
+
+/// Ends the process with a message if not disarmed in time: a deadlock must fail the run, not hang it.
+final class Watchdog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var armed = true
+
+    init(seconds: UInt32, what: String) {
+        Thread.detachNewThread { [self] in
+            sleep(seconds)
+            guard lock.withLock({ armed }) else { return }
+            FileHandle.standardError.write(Data("DEADLOCK: \(what) did not complete in \(seconds) s\n".utf8))
+            exit(3)
+        }
+    }
+
+    func disarm() { lock.withLock { armed = false } }
+}
+
+extension BlockingBridgeTests {
     @Test("the last error belongs to the calling thread")
     func lastErrorPerThread() {
         var out: UnsafeMutablePointer<CChar>?

@@ -38,7 +38,8 @@ static void test_versions_and_strings(void) {
     CHECK(cfcerts_version_number() == CFCERTS_VERSION_NUMBER);
     CHECK(strcmp(cfcerts_version(), CFCERTS_VERSION) == 0);
     const int codes[] = {CFCERTS_OK, CFCERTS_ERROR, CFCERTS_EINVAL, CFCERTS_ENOTFOUND, CFCERTS_EAUTH, CFCERTS_EPERM,
-                         CFCERTS_ERATELIMIT, CFCERTS_ETIMEOUT, CFCERTS_ECONNECT, CFCERTS_EDECODE, CFCERTS_ITEROVER};
+                         CFCERTS_ERATELIMIT, CFCERTS_ETIMEOUT, CFCERTS_ECONNECT, CFCERTS_EDECODE, CFCERTS_ITEROVER,
+                         CFCERTS_ENOMEM};
     const int count = (int)(sizeof codes / sizeof codes[0]);
     for (int i = 0; i < count; i++) {
         CHECK(cfcerts_strerror(codes[i]) != NULL);
@@ -46,6 +47,7 @@ static void test_versions_and_strings(void) {
     }
     CHECK(strcmp(cfcerts_strerror(12345), "unknown error code") == 0);
     CHECK(strcmp(cfcerts_strerror(CFCERTS_ENOTFOUND), "not found") == 0);
+    CHECK(strcmp(cfcerts_strerror(CFCERTS_ENOMEM), "out of memory") == 0);
     cfcerts_string_free(NULL);
 }
 
@@ -63,7 +65,8 @@ static void test_errors_and_options(void) {
     CHECK(strstr(cfcerts_error_last()->message, "NULL") != NULL);
     CHECK_CODE(cfcerts_client_options_init(&opts, 99), CFCERTS_EINVAL);
     CHECK_CODE(cfcerts_client_options_init(&opts, CFCERTS_CLIENT_OPTIONS_VERSION), CFCERTS_OK);
-    CHECK(opts.version == CFCERTS_CLIENT_OPTIONS_VERSION && opts.max_retries == -1 && opts.api_token == NULL);
+    CHECK(opts.version == CFCERTS_CLIENT_OPTIONS_VERSION && opts.max_retries == 0 && opts.api_token == NULL);
+    CHECK(opts.total_timeout_ms == 0);
 
     cfcerts_client *client = (cfcerts_client *)0x1;
     CHECK_CODE(cfcerts_client_new(NULL, NULL), CFCERTS_EINVAL);
@@ -90,7 +93,7 @@ static void test_errors_and_options(void) {
     opts.base_url = harness_base_url();
     opts.max_retries = 11;
     CHECK_CODE(cfcerts_client_new(&client, &opts), CFCERTS_EINVAL);
-    opts.max_retries = -1;
+    opts.max_retries = 0;
     opts.request_timeout_ms = -5;
     CHECK_CODE(cfcerts_client_new(&client, &opts), CFCERTS_EINVAL);
     opts.request_timeout_ms = 0;
@@ -316,7 +319,7 @@ static void test_iterator(cfcerts_client *client) {
     }
 
     /* The iterator keeps its client alive. */
-    cfcerts_client *own = harness_client(0);
+    cfcerts_client *own = harness_client(CFCERTS_NO_RETRIES);
     CHECK_CODE(cfcerts_iter_new(&iter, own, iter_zone, "{\"per_page\": 50}"), CFCERTS_OK);
     cfcerts_client_free(own);
     int count = 0;
@@ -330,7 +333,7 @@ static void test_iterator(cfcerts_client *client) {
 
 static void test_error_codes(cfcerts_client *client) {
     char *out = NULL;
-    cfcerts_client *once = harness_client(0);
+    cfcerts_client *once = harness_client(CFCERTS_NO_RETRIES);
 
     arm_fault("\"kind\": \"status\", \"status\": 500");
     CHECK_CODE(cfcerts_list_page(&out, once, zone, NULL), CFCERTS_ERROR);
@@ -364,7 +367,7 @@ static void test_error_codes(cfcerts_client *client) {
 
     cfcerts_client_options opts = CFCERTS_CLIENT_OPTIONS_INIT;
     opts.base_url = harness_base_url();
-    opts.max_retries = 0;
+    opts.max_retries = CFCERTS_NO_RETRIES;
     cfcerts_client *other = NULL;
 
     opts.api_token = "not-a-known-token";
@@ -388,6 +391,108 @@ static void test_error_codes(cfcerts_client *client) {
     cfcerts_client_free(other);
 }
 
+/* The options struct as a program built against version 1 of the header has it. */
+typedef struct {
+    unsigned int version;
+    const char *api_token, *api_email, *api_key, *user_service_key, *base_url;
+    int connect_timeout_ms, request_timeout_ms, max_retries;
+    const char *user_agent_suffix;
+    int allow_insecure_http;
+} options_v1;
+
+static void arm_item_fault(const char *kind_and_fields) {
+    char body[1024];
+    snprintf(body, sizeof body, "{\"path\": \"/client/v4/zones/%s/client_certificates/*\", %s}", zone, kind_and_fields);
+    CHECK(harness_control("POST", "/faults", body) == 0);
+}
+
+/* A 503 answers the next `failures` list requests: does a client with these options get through? */
+static int lists_through(const cfcerts_client_options *opts, int failures) {
+    char fault[128];
+    snprintf(fault, sizeof fault, "\"kind\": \"status\", \"status\": 503, \"count\": %d", failures);
+    arm_fault(fault);
+    cfcerts_client *client = NULL;
+    CHECK_CODE(cfcerts_client_new(&client, opts), CFCERTS_OK);
+    char *out = NULL;
+    int rc = cfcerts_list_page(&out, client, zone, NULL);
+    cfcerts_string_free(out);
+    cfcerts_client_free(client);
+    CHECK(harness_control("DELETE", "/faults", NULL) == 0);
+    return rc == CFCERTS_OK;
+}
+
+static void test_options_versions(void) {
+    /* Version 1: init writes only its fields; -1 retries is the default, 0 none. */
+    struct {
+        options_v1 opts;
+        unsigned int canary[4];
+    } v1;
+    memset(&v1, 0xAB, sizeof v1);
+    CHECK_CODE(cfcerts_client_options_init((cfcerts_client_options *)&v1.opts, 1), CFCERTS_OK);
+    CHECK(v1.opts.version == 1 && v1.opts.max_retries == -1 && v1.opts.api_token == NULL);
+    for (int i = 0; i < 4; i++) CHECK(v1.canary[i] == 0xABABABABu);
+    v1.opts.api_token = "cfcerts-emulator-token";
+    v1.opts.base_url = harness_base_url();
+    CHECK(lists_through((cfcerts_client_options *)&v1.opts, 2));
+    v1.opts.max_retries = 0;
+    CHECK(!lists_through((cfcerts_client_options *)&v1.opts, 1));
+
+    /* Version 2: a zeroed struct is the defaults (2 retries); CFCERTS_NO_RETRIES is none. */
+    cfcerts_client_options opts;
+    memset(&opts, 0, sizeof opts);
+    opts.version = CFCERTS_CLIENT_OPTIONS_VERSION;
+    opts.api_token = "cfcerts-emulator-token";
+    opts.base_url = harness_base_url();
+    CHECK(lists_through(&opts, 2));
+    CHECK(!lists_through(&opts, 3));
+    opts.max_retries = CFCERTS_NO_RETRIES;
+    CHECK(!lists_through(&opts, 1));
+    opts.max_retries = 1;
+    CHECK(lists_through(&opts, 1));
+    opts.max_retries = -2;
+    cfcerts_client *client = (cfcerts_client *)0x1;
+    CHECK_CODE(cfcerts_client_new(&client, &opts), CFCERTS_EINVAL);
+    CHECK(client == NULL);
+    opts.max_retries = 0;
+
+    /* Values that would overflow a clock are refused, and no password is echoed. */
+    opts.request_timeout_ms = 2147483647;
+    CHECK_CODE(cfcerts_client_new(&client, &opts), CFCERTS_EINVAL);
+    opts.request_timeout_ms = 0;
+    opts.total_timeout_ms = -1;
+    CHECK_CODE(cfcerts_client_new(&client, &opts), CFCERTS_EINVAL);
+    opts.total_timeout_ms = 0;
+    opts.base_url = "https://user:hunter2pass@api.example.com/client/v4";
+    CHECK_CODE(cfcerts_client_new(&client, &opts), CFCERTS_EINVAL);
+    CHECK(strstr(cfcerts_error_last()->message, "hunter2pass") == NULL);
+    opts.base_url = harness_base_url();
+
+    /* total_timeout_ms bounds a call whose every attempt stalls in the body. */
+    opts.total_timeout_ms = 700;
+    opts.max_retries = 10;
+    CHECK_CODE(cfcerts_client_new(&client, &opts), CFCERTS_OK);
+    arm_fault("\"kind\": \"stall\", \"delay_ms\": 20000, \"count\": 20");
+    char *out = NULL;
+    CHECK_CODE(cfcerts_list_page(&out, client, zone, NULL), CFCERTS_ETIMEOUT);
+    CHECK(strstr(cfcerts_error_last()->message, "total timeout") != NULL);
+    CHECK(out == NULL);
+    CHECK(harness_control("DELETE", "/faults", NULL) == 0);
+    cfcerts_client_free(client);
+}
+
+/* A revoke whose answer is lost is reported done, with the certificate's state. */
+static void test_reconciled_revoke(cfcerts_client *client) {
+    char *id = create_certificate(client);
+    arm_item_fault("\"kind\": \"lost_answer\", \"method\": \"DELETE\"");
+    char *revoked = NULL;
+    CHECK_CODE(cfcerts_revoke(&revoked, client, zone, id ? id : "missing"), CFCERTS_OK);
+    char *status = revoked ? harness_json_string(revoked, "status") : NULL;
+    CHECK(status != NULL && strcmp(status, "pending_revocation") == 0);
+    free(status);
+    cfcerts_string_free(revoked);
+    free(id);
+}
+
 int main(void) {
     harness_new_zone(zone);
     test_versions_and_strings();
@@ -398,6 +503,8 @@ int main(void) {
     test_bad_input(client);
     test_iterator(client);
     test_error_codes(client);
+    test_options_versions();
+    test_reconciled_revoke(client);
     cfcerts_client_free(client);
     return harness_finish("test_api");
 }
