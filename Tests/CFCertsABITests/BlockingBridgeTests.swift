@@ -85,9 +85,37 @@ struct BlockingBridgeTests {
         cfcerts_client_free(client.pointer)
     }
 
-    static func client(_ emulator: EmulatorProcess) throws -> SharedClient {
+    @Test("many tasks whose calls back off and retry at once, every cooperative thread blocked, all complete")
+    func retriesFromManyTasks() async throws {
+        let watchdog = Watchdog(seconds: 120, what: "retrying cfcerts_list_page from \(Self.taskCount) tasks")
+        defer { watchdog.disarm() }
+        let emulator = try EmulatorProcess(["--port", "0", "--ca-key", "p256", "--no-rate-limit"])
+        defer { emulator.signal(SIGTERM) }
+        // Each task's first request is answered 503: every call sleeps through a backoff, then retries.
+        try Self.control(emulator, "/faults", #"{"kind": "status", "status": 503, "count": \#(Self.taskCount)}"#)
+        let client = try Self.client(emulator, maxRetries: 10)
+        let blocked = BlockedCount()
+
+        let succeeded = await withTaskGroup(of: Int.self) { group in
+            for _ in 0..<Self.taskCount {
+                group.addTask {
+                    var out: UnsafeMutablePointer<CChar>?
+                    let code = blocked.during { cfcerts_list_page(&out, client.pointer, Self.zone, nil) }
+                    cfcerts_string_free(out)
+                    return code == CFCERTS_OK ? 1 : 0
+                }
+            }
+            return await group.reduce(0, +)
+        }
+        #expect(succeeded == Self.taskCount)
+        #expect(blocked.most >= ProcessInfo.processInfo.activeProcessorCount)
+        cfcerts_client_free(client.pointer)
+    }
+
+    static func client(_ emulator: EmulatorProcess, maxRetries: Int32 = 0) throws -> SharedClient {
         var options = cfcerts_client_options()
         #expect(cfcerts_client_options_init(&options, UInt32(CFCERTS_CLIENT_OPTIONS_VERSION)) == CFCERTS_OK)
+        options.max_retries = maxRetries
         let token = strdup("cfcerts-emulator-token")
         let baseURL = strdup(emulator.baseURL)
         defer {
@@ -102,10 +130,15 @@ struct BlockingBridgeTests {
     }
 
     static func seed(_ emulator: EmulatorProcess, count: Int) throws {
+        try control(emulator, "/zones/\(zone)/seed", #"{"count": \#(count)}"#)
+    }
+
+    /// POSTs `body` to the emulator control at `path` (under /__emulator).
+    static func control(_ emulator: EmulatorProcess, _ path: String, _ body: String) throws {
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-sf", "-X", "POST", "--data", #"{"count": \#(count)}"#,
-                          emulator.baseURL.replacingOccurrences(of: "/client/v4", with: "/__emulator/zones/\(zone)/seed")]
+        curl.arguments = ["-sf", "-X", "POST", "--data", body,
+                          emulator.baseURL.replacingOccurrences(of: "/client/v4", with: "/__emulator" + path)]
         curl.standardOutput = FileHandle.nullDevice
         try curl.run()
         curl.waitUntilExit()

@@ -6,6 +6,8 @@
 enum Deadline {
     /// Runs `operation`; at `deadline` cancels it and throws `timeout`. The operation must end soon after it is
     /// cancelled (async-http-client's requests and response bodies do: cancelling closes the connection).
+    ///
+    /// The timer is an event-loop timer, not `Task.sleep` (see `EventLoopSleep`).
     static func run<T: Sendable, Failure: Error & Sendable>(
         until deadline: ContinuousClock.Instant, orThrow timeout: Failure,
         _ operation: @escaping @Sendable () async throws(Failure) -> T
@@ -19,9 +21,9 @@ enum Deadline {
                 }
             }
             group.addTask {
-                // Cancelled (nil) when the operation ended first, or when the calling task was cancelled: then
-                // the operation's own answer, its cancellation error, is the one to give.
-                guard (try? await Task.sleep(until: deadline, clock: .continuous)) != nil else { return nil }
+                // nil when cancelled: the operation ended first, or the calling task was cancelled (then the
+                // operation's own answer, its cancellation error, is the one to give).
+                guard (try? await EventLoopSleep.sleep(until: deadline)) != nil else { return nil }
                 return .failure(timeout)
             }
             for await finished in group {

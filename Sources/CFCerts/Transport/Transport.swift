@@ -102,7 +102,7 @@ final class Transport: Sendable {
             }
             configuration.logger.debug("retrying in \(delay)", metadata: ["attempt": "\(attempt + 1)"])
             do {
-                try await Task.sleep(for: delay)
+                try await EventLoopSleep.sleep(for: delay)
             } catch {
                 return Exchange(result: .failure(.cancelled()), outcomeUnknown: outcomeUnknown)
             }
