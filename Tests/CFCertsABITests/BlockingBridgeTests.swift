@@ -12,7 +12,8 @@ import Testing
 /// (LIBDISPATCH_COOPERATIVE_POOL_STRICT and taskset leave it unchanged: measured). So each test starts more
 /// blocking tasks than the pool can have threads, checks that as many were blocked at once as the pool is wide,
 /// and a watchdog thread ends the process if they deadlock (a Swift time limit cannot fire then: it needs the pool).
-@Suite("C ABI called from Swift tasks")
+/// `make test` runs this target in a process of its own and the suite serialized, so nothing else holds the pool.
+@Suite("C ABI called from Swift tasks", .serialized)
 struct BlockingBridgeTests {
     /// A client handle shared by tasks (the header says a client may be shared by threads).
     struct SharedClient: @unchecked Sendable {
