@@ -59,9 +59,9 @@ test-swift:
 test-c:
 	scripts/run-c-tests.sh $(DEBUG_BIN)
 
-## bench: speed figures as ratios measured in one run (listing with and without prefetch over a slow link)
-bench: deps build lib
-	scripts/bench.sh $(DEBUG_BIN)
+## bench: speed and memory as ratios within one run, side by side with the official Python SDK and curl; writes bench/README.md
+bench: deps lib
+	scripts/bench.sh
 
 ## emulator: run the emulator in the foreground on port 8787 (PORT=0 for a free port)
 PORT ?= 8787

@@ -72,6 +72,12 @@ let package = Package(
             dependencies: ["CFCerts"],
             path: "examples/swift"
         ),
+        // bench/swift: the Swift API's side of `make bench`.
+        .executableTarget(
+            name: "cfcerts-bench",
+            dependencies: ["CFCerts"],
+            path: "bench/swift"
+        ),
         // Helpers shared by the test targets (openssl runner).
         .target(
             name: "CFCertsTestSupport",

@@ -1,11 +1,13 @@
 /*
- * Listing speed through the C ABI: every certificate of a seeded zone, sequentially and with prefetching, against
- * an emulator that delays each page (a high-latency link). Prints times and the ratio prefetch/sequential.
- * Usage: list_bench ZONE_ID COUNT (CFCERTS_TEST_BASE_URL set)
+ * make bench: the C ABI's side of the measurements (the Swift side is bench/swift). Credentials and base URL
+ * come from CLOUDFLARE_API_TOKEN / CLOUDFLARE_BASE_URL.
+ *   list_bench iter ZONE COUNT [PARAMS]   every certificate through cfcerts_iter_next; prints seconds
+ *   list_bench gets ZONE ID N             N sequential cfcerts_get calls; prints median and p99 in microseconds
  */
 #include <cfcerts.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double now(void) {
@@ -14,40 +16,53 @@ static double now(void) {
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static double list_all(cfcerts_client *client, const char *zone, const char *params, int expected) {
-    cfcerts_iter *iter = NULL;
-    char *out = NULL;
-    int count = 0;
-    double start = now();
-    if (cfcerts_iter_new(&iter, client, zone, params) != CFCERTS_OK) exit(1);
-    while (cfcerts_iter_next(&out, iter) == CFCERTS_OK) {
-        count++;
-        cfcerts_string_free(out);
-    }
-    cfcerts_iter_free(iter);
-    double elapsed = now() - start;
-    if (count != expected) {
-        fprintf(stderr, "listed %d of %d: %s\n", count, expected, cfcerts_error_last()->message);
-        exit(1);
-    }
-    return elapsed;
+static int compare(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void fail(const char *what) {
+    fprintf(stderr, "%s: %s\n", what, cfcerts_error_last()->message);
+    exit(1);
 }
 
 int main(int argc, char **argv) {
-    if (argc < 3) return 2;
-    const char *zone = argv[1];
-    int count = atoi(argv[2]);
-    cfcerts_client_options opts = CFCERTS_CLIENT_OPTIONS_INIT;
-    opts.api_token = "cfcerts-emulator-token";
-    opts.base_url = getenv("CFCERTS_TEST_BASE_URL");
+    if (argc < 4) {
+        fprintf(stderr, "usage: list_bench iter ZONE COUNT [PARAMS] | gets ZONE ID N\n");
+        return 2;
+    }
     cfcerts_client *client = NULL;
-    if (cfcerts_client_new(&client, &opts) != CFCERTS_OK) return 1;
-
-    list_all(client, zone, "{\"per_page\": 50}", count); /* warm-up: connections, signing of seeded certificates */
-    double sequential = list_all(client, zone, "{\"per_page\": 50}", count);
-    double prefetch = list_all(client, zone, "{\"per_page\": 50, \"prefetch_pages\": 4}", count);
-    printf("list %d certificates, 50 a page, 20 ms a page: sequential %.2f s, prefetch 4 %.2f s, ratio %.2f\n", count,
-           sequential, prefetch, prefetch / sequential);
+    if (cfcerts_client_new(&client, NULL) != CFCERTS_OK) fail("client");
+    if (strcmp(argv[1], "iter") == 0) {
+        int expected = atoi(argv[3]), count = 0;
+        cfcerts_iter *iter = NULL;
+        char *out = NULL;
+        double start = now();
+        if (cfcerts_iter_new(&iter, client, argv[2], argc > 4 ? argv[4] : NULL) != CFCERTS_OK) fail("iter_new");
+        while (cfcerts_iter_next(&out, iter) == CFCERTS_OK) {
+            count++;
+            cfcerts_string_free(out);
+        }
+        double elapsed = now() - start;
+        if (count != expected) fail("listed fewer");
+        cfcerts_iter_free(iter);
+        printf("%.4f\n", elapsed);
+    } else {
+        int n = argc > 4 ? atoi(argv[4]) : 1000;
+        double *times = calloc((size_t)n, sizeof *times);
+        char *out = NULL;
+        if (times == NULL || cfcerts_get(&out, client, argv[2], argv[3]) != CFCERTS_OK) fail("get");
+        cfcerts_string_free(out);
+        for (int i = 0; i < n; i++) {
+            double start = now();
+            if (cfcerts_get(&out, client, argv[2], argv[3]) != CFCERTS_OK) fail("get");
+            times[i] = (now() - start) * 1e6;
+            cfcerts_string_free(out);
+        }
+        qsort(times, (size_t)n, sizeof *times, compare);
+        printf("%.1f %.1f\n", times[n / 2], times[n * 99 / 100 < n ? n * 99 / 100 : n - 1]);
+        free(times);
+    }
     cfcerts_client_free(client);
     return 0;
 }

@@ -56,6 +56,20 @@ enum Arguments {
         return CFCERTS_OK
     }
 
+    /// Writes UTF-8 `bytes` (no NUL among them) to `*out` as a C string, as `hand(_:to:)` does.
+    static func hand(_ bytes: [UInt8], to out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
+        guard let copy = malloc(bytes.count + 1)?.assumingMemoryBound(to: CChar.self) else {
+            out.pointee = nil
+            return LastError.outOfMemory(bytes: bytes.count + 1)
+        }
+        bytes.withUnsafeBytes { source in
+            if let base = source.baseAddress { memcpy(copy, base, source.count) }
+        }
+        copy[bytes.count] = 0
+        out.pointee = copy
+        return CFCERTS_OK
+    }
+
     /// JSON text of a model, in the API's shapes (no escaped slashes).
     static func json(_ value: some Encodable) throws(CFCertsError) -> String {
         let encoder = JSONEncoder()

@@ -1,18 +1,24 @@
 import CCFCerts
 import CFCerts
 
-/// What a `cfcerts_iter *` points to: the core's auto-paging iterator and the client it keeps alive.
-/// Used by one thread at a time (the header says so), hence unchecked.
+/// What a `cfcerts_iter *` points to: the core's page fetcher, the page being handed out, and the client it
+/// keeps alive. Crosses the bridge once a page, not once a certificate. Used by one thread at a time (the header
+/// says so), hence unchecked.
 final class IteratorHandle: @unchecked Sendable {
+    /// The default `prefetch_pages`: enough to keep a page in flight while one is consumed.
+    static let defaultPrefetchPages = 2
+
     private let client: ClientHandle
     /// What the bridge's tasks capture: they may outlive a call by a moment, and must never hold the handle
     /// (whose last release lets go of the client, which blocks).
-    private let cursor: Cursor
+    private let fetcher: PageFetcher<RawCertificatePage>
+    private var page: [RawCertificatePage.Item] = []
+    private var index = 0
     private var finished = false
 
-    init(client: ClientHandle, sequence: ClientCertificateSequence) {
+    init(client: ClientHandle, fetcher: PageFetcher<RawCertificatePage>) {
         self.client = client
-        self.cursor = Cursor(iterator: sequence.makeAsyncIterator())
+        self.fetcher = fetcher
         client.retainUse()
     }
 
@@ -20,39 +26,41 @@ final class IteratorHandle: @unchecked Sendable {
     /// caller's thread, never from a deinit (which could run on one of the bridge's own threads).
     func close() { client.releaseUse() }
 
-    /// The next certificate, nil at the end; after the end or an error, always nil.
-    func next() throws(CFCertsError) -> ClientCertificate? {
-        guard !finished else { return nil }
-        let cursor = self.cursor
-        let result = BlockingBridge.run { await cursor.next() }
-        switch result {
-        case .success(let certificate?): return certificate
-        case .success(nil):
-            finished = true
-            return nil
-        case .failure(let error):
-            finished = true
-            throw error
+    /// The next certificate's JSON text, nil at the end; after the end or an error, always nil.
+    func next() throws(CFCertsError) -> [UInt8]? {
+        while index == page.count {
+            guard !finished else { return nil }
+            let fetcher = self.fetcher
+            let result: Result<[RawCertificatePage.Item]?, CFCertsError> = BlockingBridge.run {
+                do throws(CFCertsError) {
+                    return .success(try await fetcher.nextPage())
+                } catch {
+                    return .failure(error)
+                }
+            }
+            switch result {
+            case .success(let items?):
+                page = items
+                index = 0
+            case .success(nil):
+                finished = true
+                page = []
+                index = 0
+                return nil
+            case .failure(let error):
+                finished = true
+                page = []
+                index = 0
+                throw error
+            }
         }
+        defer { index += 1 }
+        return page[index].json
     }
 
     static func from(_ pointer: OpaquePointer?) throws(CFCertsError) -> IteratorHandle {
         guard let pointer else { throw Arguments.invalid("iter is NULL") }
         return Unmanaged<IteratorHandle>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
-    }
-
-    private final class Cursor: @unchecked Sendable {
-        private var iterator: ClientCertificateSequence.Iterator
-
-        init(iterator: ClientCertificateSequence.Iterator) { self.iterator = iterator }
-
-        func next() async -> Result<ClientCertificate?, CFCertsError> {
-            do {
-                return .success(try await iterator.next())
-            } catch {
-                return .failure((error as? CFCertsError) ?? CFCertsError(kind: .api, message: "\(type(of: error))"))
-            }
-        }
     }
 }
 
@@ -65,11 +73,12 @@ public func cfcerts_iter_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ cli
         let handle = try ClientHandle.from(client)
         let zone = try Arguments.string(zone_id, name: "zone_id")
         let params = try Arguments.object(params_json, name: "params_json", allowed: ["status", "per_page", "prefetch_pages"])
-        let sequence = try handle.client.clientCertificates.list(
+        let fetcher = try handle.client.clientCertificates.rawPages(
             zoneID: zone, status: try ListStatus.parse(try params.string("status")),
-            perPage: try params.integer("per_page") ?? 50, prefetchPages: try params.integer("prefetch_pages") ?? 0,
+            perPage: try params.integer("per_page") ?? 50,
+            prefetchPages: try params.integer("prefetch_pages") ?? IteratorHandle.defaultPrefetchPages,
             taskExecutor: BlockingExecutor.shared)
-        let iterator = IteratorHandle(client: handle, sequence: sequence)
+        let iterator = IteratorHandle(client: handle, fetcher: fetcher)
         out.pointee = OpaquePointer(Unmanaged.passRetained(iterator).toOpaque())
         return CFCERTS_OK
     } catch {
@@ -83,7 +92,7 @@ public func cfcerts_iter_next(_ out: UnsafeMutablePointer<UnsafeMutablePointer<C
     out.pointee = nil
     do throws(CFCertsError) {
         guard let certificate = try IteratorHandle.from(iter).next() else { return CFCERTS_ITEROVER }
-        return Arguments.hand(try Arguments.json(certificate), to: out)
+        return Arguments.hand(certificate, to: out)
     } catch {
         return LastError.record(error)
     }

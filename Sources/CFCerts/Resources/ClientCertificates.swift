@@ -18,6 +18,33 @@ public struct ClientCertificates: Sendable {
     ///   - limit, offset: the API's window over the listing, applied before paging.
     public func listPage(zoneID: String, page: Int = 1, perPage: Int = 20, status: ClientCertificateStatus? = nil,
                          limit: Int? = nil, offset: Int? = nil) async throws(CFCertsError) -> ClientCertificatePage {
+        let request = try listRequest(zoneID: zoneID, page: page, perPage: perPage, status: status, limit: limit, offset: offset)
+        let (certificates, info) = try await perform(request, as: [ClientCertificate].self)
+        return ClientCertificatePage(certificates: certificates, resultInfo: info)
+    }
+
+    /// `listPage` with each certificate as the JSON text the server sent (see `RawCertificatePage`): what the C
+    /// facade hands out, without decoding into models and encoding again.
+    package func listRawPage(zoneID: String, page: Int = 1, perPage: Int = 20, status: ClientCertificateStatus? = nil,
+                             limit: Int? = nil, offset: Int? = nil) async throws(CFCertsError) -> RawCertificatePage {
+        let request = try listRequest(zoneID: zoneID, page: page, perPage: perPage, status: status, limit: limit, offset: offset)
+        let response = try await transport.send(request, deadline: transport.callDeadline())
+        let secrets = transport.configuration.credentials.secrets
+        if (200..<300).contains(response.status) {
+            do throws(CFCertsError) {
+                let page = try RawCertificatePage(body: response.body, httpStatus: response.status, rayID: response.rayID)
+                if page.success { return page }
+            } catch {
+                // `success: false` with `result: null` does not scan as a page; the answer's own error comes first.
+                throw ResponseDecoder.failure(of: response, secrets: secrets) ?? error
+            }
+        }
+        throw ResponseDecoder.failure(of: response, secrets: secrets)
+            ?? CFCertsError(kind: .decoding, message: "the API answered success: false", httpStatus: response.status, rayID: response.rayID)
+    }
+
+    private func listRequest(zoneID: String, page: Int, perPage: Int, status: ClientCertificateStatus?, limit: Int?,
+                             offset: Int?) throws(CFCertsError) -> APIRequest {
         try PathSegment.validate(zoneID, name: "zone id")
         guard page >= 1 else { throw .invalidArgument("page must be at least 1") }
         try Self.checkPerPage(perPage)
@@ -29,9 +56,7 @@ public struct ClientCertificates: Sendable {
         if let status { query.append(("status", status.rawValue)) }
         if let limit { query.append(("limit", String(limit))) }
         if let offset { query.append(("offset", String(offset))) }
-        let request = APIRequest(method: .get, pathSegments: ["zones", zoneID, "client_certificates"], query: query)
-        let (certificates, info) = try await perform(request, as: [ClientCertificate].self)
-        return ClientCertificatePage(certificates: certificates, resultInfo: info)
+        return APIRequest(method: .get, pathSegments: ["zones", zoneID, "client_certificates"], query: query)
     }
 
     /// Every certificate of a zone, fetched page by page as the sequence is iterated (see `ClientCertificateSequence`).
@@ -58,6 +83,16 @@ public struct ClientCertificates: Sendable {
         if let status { try PathSegment.validate(status.rawValue, name: "status") }
         return ClientCertificateSequence(resource: self, zoneID: zoneID, status: status, perPage: perPage,
                                          prefetchPages: prefetchPages, taskExecutor: taskExecutor)
+    }
+
+    /// Every certificate of a zone as JSON texts, a page at a time, with `list`'s rules (the C facade's iterator).
+    package func rawPages(zoneID: String, status: ClientCertificateStatus?, perPage: Int, prefetchPages: Int,
+                          taskExecutor: (any TaskExecutor)?) throws(CFCertsError) -> PageFetcher<RawCertificatePage> {
+        let sequence = try list(zoneID: zoneID, status: status, perPage: perPage, prefetchPages: prefetchPages,
+                                taskExecutor: taskExecutor)
+        return PageFetcher(perPage: perPage, prefetchPages: prefetchPages, taskExecutor: taskExecutor) { page throws(CFCertsError) in
+            try await sequence.resource.listRawPage(zoneID: zoneID, page: page, perPage: perPage, status: status)
+        }
     }
 
     /// How many pages `list` may fetch ahead.

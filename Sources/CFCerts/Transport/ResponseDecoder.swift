@@ -31,24 +31,9 @@ enum ResponseDecoder {
     static func decode<Result: Decodable>(_ type: Result.Type, from response: APIResponse, secrets: [String])
         throws(CFCertsError) -> (result: Result, resultInfo: ResultInfo?)
     {
-        let decoder = JSONDecoder()
-        let ok = (200..<300).contains(response.status)
-        guard let status = try? decoder.decode(Status.self, from: Data(response.body)) else {
-            let contentType = response.headers.first("content-type") ?? "no content type"
-            if ok {
-                throw CFCertsError(
-                    kind: .decoding, message: "the response is not JSON (\(contentType), \(response.body.count) bytes)",
-                    httpStatus: response.status, rayID: response.rayID)
-            }
-            throw error(status: response.status, errors: [], response: response, secrets: secrets,
-                        fallback: "HTTP \(response.status) with a non-JSON body (\(contentType), \(response.body.count) bytes)")
-        }
-        guard ok, status.success == true else {
-            throw error(status: response.status, errors: status.errors ?? [], response: response, secrets: secrets,
-                        fallback: ok ? "the API answered success: false" : "HTTP \(response.status)")
-        }
+        if let failure = failure(of: response, secrets: secrets) { throw failure }
         do {
-            let envelope = try decoder.decode(Envelope<Result>.self, from: Data(response.body))
+            let envelope = try JSONDecoding.decoder.decode(Envelope<Result>.self, from: Data(response.body))
             return (envelope.result, envelope.resultInfo)
         } catch let decodingError as DecodingError {
             throw CFCertsError(kind: .decoding, message: "unexpected response shape: \(describe(decodingError))",
@@ -57,6 +42,26 @@ enum ResponseDecoder {
             throw CFCertsError(kind: .decoding, message: "unexpected response shape", httpStatus: response.status,
                                rayID: response.rayID)
         }
+    }
+
+    /// The error an answer stands for; nil when it is a success (2xx with `success: true`).
+    static func failure(of response: APIResponse, secrets: [String]) -> CFCertsError? {
+        let ok = (200..<300).contains(response.status)
+        guard let status = try? JSONDecoding.decoder.decode(Status.self, from: Data(response.body)) else {
+            let contentType = response.headers.first("content-type") ?? "no content type"
+            if ok {
+                return CFCertsError(
+                    kind: .decoding, message: "the response is not JSON (\(contentType), \(response.body.count) bytes)",
+                    httpStatus: response.status, rayID: response.rayID)
+            }
+            return error(status: response.status, errors: [], response: response, secrets: secrets,
+                         fallback: "HTTP \(response.status) with a non-JSON body (\(contentType), \(response.body.count) bytes)")
+        }
+        guard ok, status.success == true else {
+            return error(status: response.status, errors: status.errors ?? [], response: response, secrets: secrets,
+                         fallback: ok ? "the API answered success: false" : "HTTP \(response.status)")
+        }
+        return nil
     }
 
     private static func error(status: Int, errors: [CloudflareMessage], response: APIResponse, secrets: [String],

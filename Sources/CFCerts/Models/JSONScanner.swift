@@ -1,0 +1,317 @@
+/// A validating, non-allocating walk over JSON text (RFC 8259): it checks the grammar, UTF-8 and nesting (at most
+/// `maxDepth`) while it moves, and hands out positions rather than building values, so a list answer can be cut
+/// into its certificates' texts without decoding them.
+struct JSONScanner {
+    struct Failure: Error {
+        var message: String
+        var offset: Int
+    }
+
+    static let maxDepth = 512
+
+    private let bytes: [UInt8]
+    private(set) var offset = 0
+    /// While set, the offsets of every `\r` escape directly followed by a `\n` escape inside strings.
+    private var crlf: [Int]?
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    // MARK: Structure
+
+    /// An object: `body` is called with each key and must consume its value.
+    mutating func object(_ body: (inout JSONScanner, String) throws -> Void) throws {
+        try expect(UInt8(ascii: "{"))
+        skipWhitespace()
+        if peek() == UInt8(ascii: "}") { offset += 1; return }
+        while true {
+            skipWhitespace()
+            guard peek() == UInt8(ascii: "\"") else { throw fail("expected a key") }
+            let key = try string()
+            skipWhitespace()
+            try expect(UInt8(ascii: ":"))
+            skipWhitespace()
+            try body(&self, key)
+            skipWhitespace()
+            guard let next = take() else { throw fail("unterminated object") }
+            if next == UInt8(ascii: "}") { return }
+            guard next == UInt8(ascii: ",") else { throw fail("expected , or }", at: offset - 1) }
+        }
+    }
+
+    /// `object`, also collecting the offsets of `\r\n` escape pairs anywhere inside it (see `copy`).
+    mutating func object(collectingCRLF positions: inout [Int], _ body: (inout JSONScanner, String) throws -> Void) throws {
+        crlf = []
+        defer {
+            positions = crlf ?? []
+            crlf = nil
+        }
+        try object(body)
+    }
+
+    /// An array: `body` is called for each element and must consume it.
+    mutating func array(_ body: (inout JSONScanner) throws -> Void) throws {
+        try expect(UInt8(ascii: "["))
+        skipWhitespace()
+        if peek() == UInt8(ascii: "]") { offset += 1; return }
+        while true {
+            skipWhitespace()
+            try body(&self)
+            skipWhitespace()
+            guard let next = take() else { throw fail("unterminated array") }
+            if next == UInt8(ascii: "]") { return }
+            guard next == UInt8(ascii: ",") else { throw fail("expected , or ]", at: offset - 1) }
+        }
+    }
+
+    /// Skips (and checks) one value of any kind; returns where it was.
+    @discardableResult
+    mutating func skipValue() throws -> Range<Int> {
+        skipWhitespace()
+        let start = offset
+        try skipValue(depth: 0)
+        return start..<offset
+    }
+
+    /// The next value when it is a string (consumed); nil, consuming nothing, when it is anything else.
+    mutating func stringIfPresent() throws -> String? {
+        skipWhitespace()
+        guard peek() == UInt8(ascii: "\"") else { return nil }
+        return try string()
+    }
+
+    /// The next value when it is `true` or `false` (consumed); nil, consuming nothing, when it is anything else.
+    mutating func boolIfPresent() throws -> Bool? {
+        skipWhitespace()
+        switch peek() {
+        case UInt8(ascii: "t"): try literal("true"); return true
+        case UInt8(ascii: "f"): try literal("false"); return false
+        default: return nil
+        }
+    }
+
+    /// Only white space may follow.
+    mutating func end() throws {
+        skipWhitespace()
+        guard offset == bytes.count else { throw fail("text after the JSON value") }
+    }
+
+    /// The bytes from `start` to `end`, without the `\r` escapes at `dropping` (2 bytes each).
+    func copy(from start: Int, to end: Int, dropping: [Int]) -> [UInt8] {
+        guard !dropping.isEmpty else { return Array(bytes[start..<end]) }
+        var out: [UInt8] = []
+        out.reserveCapacity(end - start)
+        var from = start
+        for position in dropping {
+            out.append(contentsOf: bytes[from..<position])
+            from = position + 2
+        }
+        out.append(contentsOf: bytes[from..<end])
+        return out
+    }
+
+    // MARK: Values
+
+    private mutating func skipValue(depth: Int) throws {
+        guard depth < Self.maxDepth else { throw fail("nested more than \(Self.maxDepth) deep") }
+        guard let first = peek() else { throw fail("expected a value") }
+        switch first {
+        case UInt8(ascii: "{"):
+            try object { scanner, _ in
+                scanner.skipWhitespace()
+                try scanner.skipValue(depth: depth + 1)
+            }
+        case UInt8(ascii: "["):
+            try array { scanner in try scanner.skipValue(depth: depth + 1) }
+        case UInt8(ascii: "\""):
+            try skipString()
+        case UInt8(ascii: "t"): try literal("true")
+        case UInt8(ascii: "f"): try literal("false")
+        case UInt8(ascii: "n"): try literal("null")
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
+        default: throw fail("expected a value")
+        }
+    }
+
+    private mutating func literal(_ word: StaticString) throws {
+        let count = word.utf8CodeUnitCount
+        guard offset + count <= bytes.count else { throw fail("expected \(word)") }
+        for index in 0..<count where bytes[offset + index] != word.utf8Start[index] { throw fail("expected \(word)") }
+        offset += count
+    }
+
+    private mutating func number() throws {
+        if peek() == UInt8(ascii: "-") { offset += 1 }
+        guard let first = peek(), isDigit(first) else { throw fail("malformed number") }
+        offset += 1
+        if first != UInt8(ascii: "0") { skipDigits() }
+        if peek() == UInt8(ascii: ".") {
+            offset += 1
+            guard let digit = peek(), isDigit(digit) else { throw fail("malformed number") }
+            skipDigits()
+        }
+        if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
+            offset += 1
+            if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { offset += 1 }
+            guard let digit = peek(), isDigit(digit) else { throw fail("malformed number") }
+            skipDigits()
+        }
+    }
+
+    private mutating func skipDigits() {
+        while let byte = peek(), isDigit(byte) { offset += 1 }
+    }
+
+    private func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
+    /// Checks a string and moves past it; returns whether it held escapes.
+    @discardableResult
+    private mutating func skipString() throws -> Bool {
+        try expect(UInt8(ascii: "\""))
+        var escaped = false
+        while true {
+            guard let byte = take() else { throw fail("unterminated string") }
+            switch byte {
+            case UInt8(ascii: "\""):
+                return escaped
+            case UInt8(ascii: "\\"):
+                escaped = true
+                try skipEscape()
+            case 0..<0x20:
+                throw fail("a control character in a string", at: offset - 1)
+            case 0x80...:
+                try skipUTF8(lead: byte)
+            default:
+                break
+            }
+        }
+    }
+
+    private mutating func skipEscape() throws {
+        guard let kind = take() else { throw fail("unterminated escape") }
+        switch kind {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+             UInt8(ascii: "n"), UInt8(ascii: "t"):
+            break
+        case UInt8(ascii: "r"):
+            // `\r\n` inside a string: remembered, so the copy handed out reads `\n`.
+            if crlf != nil, offset + 1 < bytes.count, bytes[offset] == UInt8(ascii: "\\"), bytes[offset + 1] == UInt8(ascii: "n") {
+                crlf?.append(offset - 2)
+            }
+        case UInt8(ascii: "u"):
+            guard offset + 4 <= bytes.count, bytes[offset..<offset + 4].allSatisfy({ hexValue($0) != nil }) else {
+                throw fail("malformed \\u escape")
+            }
+            offset += 4
+        default:
+            throw fail("unknown escape", at: offset - 1)
+        }
+    }
+
+    /// One multi-byte UTF-8 sequence after its lead byte, checked as Unicode requires (no overlong forms, no
+    /// surrogates, nothing past U+10FFFF).
+    private mutating func skipUTF8(lead: UInt8) throws {
+        let continuation: Int
+        var low: UInt8 = 0x80, high: UInt8 = 0xBF
+        switch lead {
+        case 0xC2...0xDF: continuation = 1
+        case 0xE0: continuation = 2; low = 0xA0
+        case 0xE1...0xEC, 0xEE...0xEF: continuation = 2
+        case 0xED: continuation = 2; high = 0x9F
+        case 0xF0: continuation = 3; low = 0x90
+        case 0xF1...0xF3: continuation = 3
+        case 0xF4: continuation = 3; high = 0x8F
+        default: throw fail("invalid UTF-8", at: offset - 1)
+        }
+        for index in 0..<continuation {
+            guard let byte = take(), byte >= (index == 0 ? low : 0x80), byte <= (index == 0 ? high : 0xBF) else {
+                throw fail("invalid UTF-8", at: offset - 1)
+            }
+        }
+    }
+
+    /// A string's value, escapes decoded (a lone surrogate becomes U+FFFD).
+    private mutating func string() throws -> String {
+        let start = offset + 1
+        let escaped = try skipString()
+        let end = offset - 1
+        guard escaped else { return String(decoding: bytes[start..<end], as: UTF8.self) }
+        var scalars = String.UnicodeScalarView()
+        var index = start
+        var pendingHigh: UInt32?
+        func flushHigh() {
+            if pendingHigh != nil { scalars.append("\u{FFFD}") }
+            pendingHigh = nil
+        }
+        while index < end {
+            if bytes[index] != UInt8(ascii: "\\") {
+                flushHigh()
+                let run = index
+                while index < end, bytes[index] != UInt8(ascii: "\\") { index += 1 }
+                scalars.append(contentsOf: String(decoding: bytes[run..<index], as: UTF8.self).unicodeScalars)
+                continue
+            }
+            let kind = bytes[index + 1]
+            index += 2
+            guard kind == UInt8(ascii: "u") else {
+                flushHigh()
+                let map: [UInt8: Unicode.Scalar] = [
+                    UInt8(ascii: "\""): "\"", UInt8(ascii: "\\"): "\\", UInt8(ascii: "/"): "/", UInt8(ascii: "b"): "\u{08}",
+                    UInt8(ascii: "f"): "\u{0C}", UInt8(ascii: "n"): "\n", UInt8(ascii: "r"): "\r", UInt8(ascii: "t"): "\t",
+                ]
+                scalars.append(map[kind] ?? "\u{FFFD}")
+                continue
+            }
+            let unit = bytes[index..<index + 4].reduce(UInt32(0)) { $0 << 4 | UInt32(hexValue($1) ?? 0) }
+            index += 4
+            switch unit {
+            case 0xD800...0xDBFF:
+                flushHigh()
+                pendingHigh = unit
+            case 0xDC00...0xDFFF:
+                if let high = pendingHigh, let scalar = Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (unit - 0xDC00)) {
+                    scalars.append(scalar)
+                    pendingHigh = nil
+                } else {
+                    flushHigh()
+                    scalars.append("\u{FFFD}")
+                }
+            default:
+                flushHigh()
+                scalars.append(Unicode.Scalar(unit) ?? "\u{FFFD}")
+            }
+        }
+        flushHigh()
+        return String(scalars)
+    }
+
+    // MARK: Bytes
+
+    private func peek() -> UInt8? { offset < bytes.count ? bytes[offset] : nil }
+
+    private mutating func take() -> UInt8? {
+        guard offset < bytes.count else { return nil }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+
+    private mutating func expect(_ byte: UInt8) throws {
+        guard take() == byte else { throw fail("expected \(Character(Unicode.Scalar(byte)))", at: offset - 1) }
+    }
+
+    private mutating func skipWhitespace() {
+        while let byte = peek(), byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { offset += 1 }
+    }
+
+    private func fail(_ message: String, at position: Int? = nil) -> Failure {
+        Failure(message: message, offset: max(0, position ?? offset))
+    }
+}
+
+private func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+    default: nil
+    }
+}
