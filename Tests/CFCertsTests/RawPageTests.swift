@@ -51,4 +51,26 @@ struct RawPageTests {
     func successFalse() throws {
         #expect(try Self.page(#"{"success":false,"errors":[{"code":1,"message":"no"}],"result":[]}"#).success == false)
     }
+
+    @Test("the listing's scanning decoder gives what Decodable gives", arguments: [
+        #"{"id":"a","status":"active","csr":"A\r\nB\r\n","certificate":null,"validity_days":365,"certificate_authority":{"id":"ca","name":"N"},"x_new":{"k":[1,true]},"common_name":"cn"}"#,
+        #"{"status":"revoked","id":"b","certificate_authority":null}"#,
+        #"{"id":"c","status":"future_status","validity_days":null,"organizational_unit":"ou\u00e9","extra":"e"}"#,
+    ])
+    func scanningEqualsDecodable(json: String) throws {
+        var scanner = JSONScanner(Array(json.utf8))
+        let scanned = try ClientCertificate(scanning: &scanner)
+        let decoded = try JSONDecoder().decode(ClientCertificate.self, from: Data(json.utf8))
+        #expect(scanned == decoded)
+    }
+
+    @Test("the scanning decoder refuses what Decodable refuses", arguments: [
+        #"{"status":"active"}"#, #"{"id":"a"}"#, #"{"id":1,"status":"active"}"#, #"{"id":"a","status":"active","csr":5}"#,
+        #"{"id":"a","status":"active","validity_days":3.5}"#, #"{"id":"a","status":"active","validity_days":"3"}"#,
+    ])
+    func scanningRefuses(json: String) {
+        var scanner = JSONScanner(Array(json.utf8))
+        #expect(throws: (any Error).self) { _ = try ClientCertificate(scanning: &scanner) }
+        #expect(throws: (any Error).self) { _ = try JSONDecoder().decode(ClientCertificate.self, from: Data(json.utf8)) }
+    }
 }

@@ -89,6 +89,42 @@ struct JSONScanner {
         }
     }
 
+    /// `null` (consumed, true), or anything else (nothing consumed, false).
+    mutating func nullIfPresent() throws -> Bool {
+        skipWhitespace()
+        guard peek() == UInt8(ascii: "n") else { return false }
+        try literal("null")
+        return true
+    }
+
+    /// A string, or nil for `null`; any other value is an error naming `key`.
+    mutating func stringOrNull(_ key: String) throws -> String? {
+        if try nullIfPresent() { return nil }
+        guard let text = try stringIfPresent() else { throw fail("\(key) is not a string") }
+        return text
+    }
+
+    /// A string; anything else is an error naming `key`.
+    mutating func requiredString(_ key: String) throws -> String {
+        guard let text = try stringIfPresent() else { throw fail("\(key) is not a string") }
+        return text
+    }
+
+    /// An integer (no fraction, no exponent, within Int), or nil for `null`; anything else is an error.
+    mutating func integerOrNull(_ key: String) throws -> Int? {
+        if try nullIfPresent() { return nil }
+        skipWhitespace()
+        let range = try skipValue()
+        let digits = bytes[range]
+        guard let first = digits.first, first == UInt8(ascii: "-") || isDigit(first),
+              digits.dropFirst().allSatisfy(isDigit), let value = Int(String(decoding: digits, as: UTF8.self))
+        else { throw fail("\(key) is not an integer", at: range.lowerBound) }
+        return value
+    }
+
+    /// The text of a range this scanner handed out.
+    func text(of range: Range<Int>) -> ArraySlice<UInt8> { bytes[range] }
+
     /// Only white space may follow.
     mutating func end() throws {
         skipWhitespace()

@@ -21,9 +21,32 @@ package struct RawCertificatePage: Sendable {
     /// The envelope's `success` flag.
     var success: Bool
 
-    /// Reads the `result` array and `result_info` of a successful list answer. Throws a decoding error for anything
-    /// else (the caller has already turned error answers into errors).
+    /// Reads the `result` array and `result_info` of a list answer. Throws a decoding error for anything that is
+    /// not the documented envelope.
     package init(body: [UInt8], httpStatus: Int, rayID: String?) throws(CFCertsError) {
+        let answer = try ListAnswer.scan(body, httpStatus: httpStatus, rayID: rayID) { scanner in
+            let start = scanner.offset
+            var id: String?
+            var dropped: [Int] = []
+            try scanner.object(collectingCRLF: &dropped) { scanner, key in
+                if key == "id", let text = try scanner.stringIfPresent() { id = text } else { try scanner.skipValue() }
+            }
+            guard let id else { throw JSONScanner.Failure(message: "a certificate without a string id", offset: start) }
+            return Item(json: scanner.copy(from: start, to: scanner.offset, dropping: dropped), id: id)
+        }
+        items = answer.items
+        resultInfo = answer.resultInfo
+        success = answer.success
+    }
+}
+
+/// The envelope of a list answer, scanned (not decoded): `success`, each element of `result` read by the caller,
+/// and `result_info`.
+enum ListAnswer {
+    static func scan<Item>(_ body: [UInt8], httpStatus: Int, rayID: String?,
+                           item: (inout JSONScanner) throws -> Item) throws(CFCertsError)
+        -> (items: [Item], resultInfo: ResultInfo?, success: Bool)
+    {
         var scanner = JSONScanner(body)
         do {
             var items: [Item]?
@@ -34,44 +57,30 @@ package struct RawCertificatePage: Sendable {
                 case "success":
                     if let flag = try scanner.boolIfPresent() { success = flag } else { try scanner.skipValue() }
                 case "result":
-                    items = try Self.items(&scanner)
+                    var elements: [Item] = []
+                    try scanner.array { scanner in elements.append(try item(&scanner)) }
+                    items = elements
                 case "result_info":
                     let range = try scanner.skipValue()
                     if body[range.lowerBound] == UInt8(ascii: "{") {
                         resultInfo = try JSONDecoding.decoder.decode(ResultInfo.self, from: Data(body[range]))
                     }
                 default:
-                    _ = try scanner.skipValue()
+                    try scanner.skipValue()
                 }
             }
             try scanner.end()
             guard let items else { throw JSONScanner.Failure(message: "no result array", offset: 0) }
-            self.items = items
-            self.resultInfo = resultInfo
-            self.success = success
+            return (items, resultInfo, success)
         } catch let failure as JSONScanner.Failure {
             throw CFCertsError(kind: .decoding, message: "unexpected list answer: \(failure.message) at byte \(failure.offset)",
                                httpStatus: httpStatus, rayID: rayID)
+        } catch let error as CFCertsError {
+            throw error
         } catch {
-            throw CFCertsError(kind: .decoding, message: "unexpected list answer: result_info is not the documented object",
+            throw CFCertsError(kind: .decoding, message: "unexpected list answer: a value is not of the documented type",
                                httpStatus: httpStatus, rayID: rayID)
         }
-    }
-
-    /// The elements of `result`: objects, each with a string `id`.
-    private static func items(_ scanner: inout JSONScanner) throws -> [Item] {
-        var items: [Item] = []
-        try scanner.array { scanner in
-            var id: String?
-            let start = scanner.offset
-            var dropped: [Int] = []
-            try scanner.object(collectingCRLF: &dropped) { scanner, key in
-                if key == "id", let text = try scanner.stringIfPresent() { id = text } else { _ = try scanner.skipValue() }
-            }
-            guard let id else { throw JSONScanner.Failure(message: "a certificate without a string id", offset: start) }
-            items.append(Item(json: scanner.copy(from: start, to: scanner.offset, dropping: dropped), id: id))
-        }
-        return items
     }
 }
 

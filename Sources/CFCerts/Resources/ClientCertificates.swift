@@ -19,8 +19,11 @@ public struct ClientCertificates: Sendable {
     public func listPage(zoneID: String, page: Int = 1, perPage: Int = 20, status: ClientCertificateStatus? = nil,
                          limit: Int? = nil, offset: Int? = nil) async throws(CFCertsError) -> ClientCertificatePage {
         let request = try listRequest(zoneID: zoneID, page: page, perPage: perPage, status: status, limit: limit, offset: offset)
-        let (certificates, info) = try await perform(request, as: [ClientCertificate].self)
-        return ClientCertificatePage(certificates: certificates, resultInfo: info)
+        let response = try await transport.send(request, deadline: transport.callDeadline())
+        return try scanListAnswer(response) { body, status, ray throws(CFCertsError) in
+            let answer = try ListAnswer.scan(body, httpStatus: status, rayID: ray) { try ClientCertificate(scanning: &$0) }
+            return (ClientCertificatePage(certificates: answer.items, resultInfo: answer.resultInfo), answer.success)
+        }
     }
 
     /// `listPage` with each certificate as the JSON text the server sent (see `RawCertificatePage`): what the C
@@ -29,11 +32,21 @@ public struct ClientCertificates: Sendable {
                              limit: Int? = nil, offset: Int? = nil) async throws(CFCertsError) -> RawCertificatePage {
         let request = try listRequest(zoneID: zoneID, page: page, perPage: perPage, status: status, limit: limit, offset: offset)
         let response = try await transport.send(request, deadline: transport.callDeadline())
+        return try scanListAnswer(response) { body, status, ray throws(CFCertsError) in
+            let page = try RawCertificatePage(body: body, httpStatus: status, rayID: ray)
+            return (page, page.success)
+        }
+    }
+
+    /// A list answer scanned by `scan` when it is a success; otherwise the error it stands for.
+    private func scanListAnswer<Page>(
+        _ response: APIResponse, _ scan: ([UInt8], Int, String?) throws(CFCertsError) -> (page: Page, success: Bool)
+    ) throws(CFCertsError) -> Page {
         let secrets = transport.configuration.credentials.secrets
         if (200..<300).contains(response.status) {
             do throws(CFCertsError) {
-                let page = try RawCertificatePage(body: response.body, httpStatus: response.status, rayID: response.rayID)
-                if page.success { return page }
+                let scanned = try scan(response.body, response.status, response.rayID)
+                if scanned.success { return scanned.page }
             } catch {
                 // `success: false` with `result: null` does not scan as a page; the answer's own error comes first.
                 throw ResponseDecoder.failure(of: response, secrets: secrets) ?? error
