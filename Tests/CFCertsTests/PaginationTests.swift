@@ -37,6 +37,21 @@ struct PaginationTests {
         }
     }
 
+    @Test("prefetching really asks for the following pages while the current one is consumed")
+    func prefetchOverlaps() async throws {
+        try await CoreHarness.with { harness in
+            try harness.emulator.seed(zoneID: harness.zone, count: 100)
+            var iterator = try harness.client.clientCertificates.list(zoneID: harness.zone, perPage: 5, prefetchPages: 3)
+                .makeAsyncIterator()
+            for _ in 0..<6 { _ = try await iterator.next() }   // page 1, and the first of page 2
+            // Pages 3, 4 and 5 were asked for when page 2 was: without waiting for anyone to consume them.
+            let clock = ContinuousClock()
+            let start = clock.now
+            while harness.requests.count < 5, clock.now - start < .seconds(10) { try await Task.sleep(for: .milliseconds(20)) }
+            #expect(Set(harness.requests.map(\.query)) == Set((1...5).map { "page=\($0)&per_page=5" }))
+        }
+    }
+
     @Test("an empty zone costs one request; the status filter is sent and honoured")
     func emptyAndFiltered() async throws {
         try await CoreHarness.with { harness in

@@ -51,7 +51,7 @@ package final class PageFetcher<Page: ListingPage>: @unchecked Sendable {
         let number = nextPageNumber
         nextPageNumber += 1
         do {
-            let page = try await fetch(number)
+            let page = try await page(number)
             return try accept(page, number: number)
         } catch {
             finish()
@@ -59,9 +59,10 @@ package final class PageFetcher<Page: ListingPage>: @unchecked Sendable {
         }
     }
 
-    private func fetch(_ number: Int) async throws(CFCertsError) -> Page {
+    /// Page `number`: taken from its prefetching task when there is one, else fetched now.
+    private func page(_ number: Int) async throws(CFCertsError) -> Page {
         startPrefetches(after: number)
-        guard let task = prefetched.removeValue(forKey: number) else { return try await fetch(number) }
+        guard let task = prefetched.removeValue(forKey: number) else { return try await self.fetch(number) }
         do {
             return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
         } catch {
