@@ -34,7 +34,8 @@ lib:
 	  -Xswiftc -static-stdlib \
 	  -Xlinker --version-script=$(CURDIR)/packaging/cfcerts.map \
 	  -Xlinker -soname=libcfcerts.so.$(SOVERSION) \
-	  -Xlinker -z -Xlinker nodelete
+	  -Xlinker -z -Xlinker nodelete \
+	  -Xlinker --gc-sections
 	scripts/stage-lib.sh $(LIB_SCRATCH)/release/libcfcerts.so $(STAGE) $(VERSION)
 
 ## install: the staged library, its links, the header and cfcerts.pc under $(DESTDIR)$(PREFIX)

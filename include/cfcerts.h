@@ -230,7 +230,7 @@ typedef struct cfcerts_iter cfcerts_iter;
 
 /**
  * Starts an iteration. params_json: NULL or an object with any of "status", "per_page" (5..50, default 50),
- * "prefetch_pages" (0..8, default 2: once the first page has told how many there are, up to that many following
+ * "prefetch_pages" (0..8, default 4: once the first page has told how many there are, up to that many following
  * pages are fetched while one is consumed; 0 fetches strictly one page at a time). No request is made yet.
  * The iterator keeps the client alive: cfcerts_client_free() may come first.
  * Each certificate is handed out as the JSON object the server sent (checked to be valid JSON and UTF-8), with

@@ -54,7 +54,7 @@ struct RawPageTests {
 
     @Test("the listing's scanning decoder gives what Decodable gives", arguments: [
         #"{"id":"a","status":"active","csr":"A\r\nB\r\n","certificate":null,"validity_days":365,"certificate_authority":{"id":"ca","name":"N"},"x_new":{"k":[1,true]},"common_name":"cn"}"#,
-        #"{"status":"revoked","id":"b","certificate_authority":null}"#,
+        #"{"status":"revoked","id":"b","certificate_authority":null,"certificate":"x\ry\r\r\nz\\r\n"}"#,
         #"{"id":"c","status":"future_status","validity_days":null,"organizational_unit":"ou\u00e9","extra":"e"}"#,
     ])
     func scanningEqualsDecodable(json: String) throws {

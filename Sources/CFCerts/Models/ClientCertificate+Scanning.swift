@@ -11,7 +11,8 @@ extension ClientCertificate {
     init(scanning scanner: inout JSONScanner) throws {
         var id: String?
         var status: ClientCertificateStatus?
-        var text: [CodingKeys: String] = [:]
+        var certificate = "", commonName = "", country = "", csr = "", expiresOn = "", fingerprint = "", issuedOn = ""
+        var location = "", organization = "", unit = "", serial = "", signature = "", ski = "", state = ""
         var authority = CertificateAuthority(id: "", name: "")
         var validityDays: Int?
         var extra: [String: JSONValue] = [:]
@@ -33,8 +34,21 @@ extension ClientCertificate {
                     default: try scanner.skipValue()
                     }
                 }
-            default:
-                text[known] = try scanner.stringOrNull(key)
+            // PEM fields: line endings made `\n` while the escapes are decoded (see PEM.normalized).
+            case .certificate: certificate = try scanner.stringOrNull(key, normalizingLineEndings: true) ?? ""
+            case .csr: csr = try scanner.stringOrNull(key, normalizingLineEndings: true) ?? ""
+            case .commonName: commonName = try scanner.stringOrNull(key) ?? ""
+            case .country: country = try scanner.stringOrNull(key) ?? ""
+            case .expiresOn: expiresOn = try scanner.stringOrNull(key) ?? ""
+            case .fingerprintSHA256: fingerprint = try scanner.stringOrNull(key) ?? ""
+            case .issuedOn: issuedOn = try scanner.stringOrNull(key) ?? ""
+            case .location: location = try scanner.stringOrNull(key) ?? ""
+            case .organization: organization = try scanner.stringOrNull(key) ?? ""
+            case .organizationalUnit: unit = try scanner.stringOrNull(key) ?? ""
+            case .serialNumber: serial = try scanner.stringOrNull(key) ?? ""
+            case .signature: signature = try scanner.stringOrNull(key) ?? ""
+            case .ski: ski = try scanner.stringOrNull(key) ?? ""
+            case .state: state = try scanner.stringOrNull(key) ?? ""
             }
         }
         guard let id, let status else {
@@ -42,21 +56,21 @@ extension ClientCertificate {
         }
         self.id = id
         self.status = status
-        self.certificate = PEM.normalized(text[.certificate] ?? "")
+        self.certificate = certificate
         self.certificateAuthority = authority
-        self.commonName = text[.commonName] ?? ""
-        self.country = text[.country] ?? ""
-        self.csr = PEM.normalized(text[.csr] ?? "")
-        self.expiresOn = text[.expiresOn] ?? ""
-        self.fingerprintSHA256 = text[.fingerprintSHA256] ?? ""
-        self.issuedOn = text[.issuedOn] ?? ""
-        self.location = text[.location] ?? ""
-        self.organization = text[.organization] ?? ""
-        self.organizationalUnit = text[.organizationalUnit] ?? ""
-        self.serialNumber = text[.serialNumber] ?? ""
-        self.signature = text[.signature] ?? ""
-        self.ski = text[.ski] ?? ""
-        self.state = text[.state] ?? ""
+        self.commonName = commonName
+        self.country = country
+        self.csr = csr
+        self.expiresOn = expiresOn
+        self.fingerprintSHA256 = fingerprint
+        self.issuedOn = issuedOn
+        self.location = location
+        self.organization = organization
+        self.organizationalUnit = unit
+        self.serialNumber = serial
+        self.signature = signature
+        self.ski = ski
+        self.state = state
         self.validityDays = validityDays
         self.additionalFields = extra
     }

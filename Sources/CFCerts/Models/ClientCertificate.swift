@@ -146,19 +146,21 @@ public struct ClientCertificate: Codable, Sendable, Hashable, Identifiable {
 }
 
 enum PEM {
-    /// `\r\n` (and lone `\r`) line endings become `\n`. Works on scalars: `"\r\n"` is one `Character`.
+    /// `\r\n` (and lone `\r`) line endings become `\n`. Works on UTF-8 bytes (a CR is never part of another
+    /// character's encoding).
     static func normalized(_ pem: String) -> String {
         guard pem.utf8.contains(13) else { return pem }
-        var out = String.UnicodeScalarView()
+        var out: [UInt8] = []
+        out.reserveCapacity(pem.utf8.count)
         var previousWasCR = false
-        for scalar in pem.unicodeScalars {
-            if scalar == "\r" {
-                out.append("\n")
-            } else if !(scalar == "\n" && previousWasCR) {
-                out.append(scalar)
+        for byte in pem.utf8 {
+            if byte == 13 {
+                out.append(10)
+            } else if !(byte == 10 && previousWasCR) {
+                out.append(byte)
             }
-            previousWasCR = scalar == "\r"
+            previousWasCR = byte == 13
         }
-        return String(out)
+        return String(decoding: out, as: UTF8.self)
     }
 }

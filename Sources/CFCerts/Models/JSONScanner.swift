@@ -97,11 +97,13 @@ struct JSONScanner {
         return true
     }
 
-    /// A string, or nil for `null`; any other value is an error naming `key`.
-    mutating func stringOrNull(_ key: String) throws -> String? {
+    /// A string, or nil for `null`; any other value is an error naming `key`. `normalizingLineEndings` turns
+    /// `\r\n` and a lone `\r` into `\n`, as `PEM.normalized` does.
+    mutating func stringOrNull(_ key: String, normalizingLineEndings: Bool = false) throws -> String? {
         if try nullIfPresent() { return nil }
-        guard let text = try stringIfPresent() else { throw fail("\(key) is not a string") }
-        return text
+        skipWhitespace()
+        guard peek() == UInt8(ascii: "\"") else { throw fail("\(key) is not a string") }
+        return try string(normalizingLineEndings: normalizingLineEndings)
     }
 
     /// A string; anything else is an error naming `key`.
@@ -265,17 +267,20 @@ struct JSONScanner {
         }
     }
 
-    /// A string's value, escapes decoded (a lone surrogate becomes U+FFFD).
-    private mutating func string() throws -> String {
+    /// A string's value, escapes decoded (a lone surrogate becomes U+FFFD). Built as UTF-8 bytes: the PEM fields
+    /// hold an escape a line, and a scalar at a time would cost more than the whole scan.
+    private mutating func string(normalizingLineEndings: Bool = false) throws -> String {
         let start = offset + 1
         let escaped = try skipString()
         let end = offset - 1
         guard escaped else { return String(decoding: bytes[start..<end], as: UTF8.self) }
-        var scalars = String.UnicodeScalarView()
+        var out: [UInt8] = []
+        out.reserveCapacity(end - start)
         var index = start
         var pendingHigh: UInt32?
+        func append(_ scalar: Unicode.Scalar) { out.append(contentsOf: String(scalar).utf8) }
         func flushHigh() {
-            if pendingHigh != nil { scalars.append("\u{FFFD}") }
+            if pendingHigh != nil { append("\u{FFFD}") }
             pendingHigh = nil
         }
         while index < end {
@@ -283,21 +288,31 @@ struct JSONScanner {
                 flushHigh()
                 let run = index
                 while index < end, bytes[index] != UInt8(ascii: "\\") { index += 1 }
-                scalars.append(contentsOf: String(decoding: bytes[run..<index], as: UTF8.self).unicodeScalars)
+                out.append(contentsOf: bytes[run..<index])
                 continue
             }
             let kind = bytes[index + 1]
             index += 2
             guard kind == UInt8(ascii: "u") else {
                 flushHigh()
-                let map: [UInt8: Unicode.Scalar] = [
-                    UInt8(ascii: "\""): "\"", UInt8(ascii: "\\"): "\\", UInt8(ascii: "/"): "/", UInt8(ascii: "b"): "\u{08}",
-                    UInt8(ascii: "f"): "\u{0C}", UInt8(ascii: "n"): "\n", UInt8(ascii: "r"): "\r", UInt8(ascii: "t"): "\t",
-                ]
-                scalars.append(map[kind] ?? "\u{FFFD}")
+                switch kind {
+                case UInt8(ascii: "b"): out.append(0x08)
+                case UInt8(ascii: "f"): out.append(0x0C)
+                case UInt8(ascii: "n"): out.append(0x0A)
+                case UInt8(ascii: "r") where normalizingLineEndings:
+                    // A raw CR cannot be in JSON text, so every CR is this escape: `\r\n` -> `\n`, lone `\r` -> `\n`.
+                    if index + 1 < end, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "n") {
+                        break
+                    }
+                    out.append(0x0A)
+                case UInt8(ascii: "r"): out.append(0x0D)
+                case UInt8(ascii: "t"): out.append(0x09)
+                default: out.append(kind)  // " \\ /
+                }
                 continue
             }
-            let unit = bytes[index..<index + 4].reduce(UInt32(0)) { $0 << 4 | UInt32(hexValue($1) ?? 0) }
+            var unit: UInt32 = 0
+            for digit in bytes[index..<index + 4] { unit = unit << 4 | UInt32(hexValue(digit) ?? 0) }
             index += 4
             switch unit {
             case 0xD800...0xDBFF:
@@ -305,19 +320,19 @@ struct JSONScanner {
                 pendingHigh = unit
             case 0xDC00...0xDFFF:
                 if let high = pendingHigh, let scalar = Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (unit - 0xDC00)) {
-                    scalars.append(scalar)
+                    append(scalar)
                     pendingHigh = nil
                 } else {
                     flushHigh()
-                    scalars.append("\u{FFFD}")
+                    append("\u{FFFD}")
                 }
             default:
                 flushHigh()
-                scalars.append(Unicode.Scalar(unit) ?? "\u{FFFD}")
+                append(Unicode.Scalar(unit) ?? "\u{FFFD}")
             }
         }
         flushHigh()
-        return String(scalars)
+        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: Bytes
