@@ -29,13 +29,16 @@ build:
 	$(SWIFT) build --scratch-path $(SCRATCH) --build-tests
 
 ## lib: stage the shipped libcfcerts.so.$(VERSION) (+ .so.0 and .so links) and cfcerts.pc in $(STAGE)/
+## (a section per function, unreferenced ones dropped, identical ones whose address is never taken folded:
+## 32.3 MB -> 29.5 MB stripped)
 lib:
 	$(SWIFT) build -c release --scratch-path $(LIB_SCRATCH) --product cfcerts \
 	  -Xswiftc -static-stdlib \
+	  -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xcc -fdata-sections \
 	  -Xlinker --version-script=$(CURDIR)/packaging/cfcerts.map \
 	  -Xlinker -soname=libcfcerts.so.$(SOVERSION) \
 	  -Xlinker -z -Xlinker nodelete \
-	  -Xlinker --gc-sections
+	  -Xlinker --gc-sections -Xlinker --icf=safe
 	scripts/stage-lib.sh $(LIB_SCRATCH)/release/libcfcerts.so $(STAGE) $(VERSION)
 
 ## install: the staged library, its links, the header and cfcerts.pc under $(DESTDIR)$(PREFIX)
