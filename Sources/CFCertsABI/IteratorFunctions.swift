@@ -14,7 +14,6 @@ final class IteratorHandle: @unchecked Sendable {
     private let fetcher: PageFetcher<RawCertificatePage>
     private var page: [RawCertificatePage.Item] = []
     private var index = 0
-    private var finished = false
 
     init(client: ClientHandle, fetcher: PageFetcher<RawCertificatePage>) {
         self.client = client
@@ -26,10 +25,10 @@ final class IteratorHandle: @unchecked Sendable {
     /// caller's thread, never from a deinit (which could run on one of the bridge's own threads).
     func close() { client.releaseUse() }
 
-    /// The next certificate's JSON text, nil at the end; after the end or an error, always nil.
+    /// The next certificate's JSON text, nil at the end; after the end or an error, always nil (the fetcher
+    /// says so).
     func next() throws(CFCertsError) -> [UInt8]? {
         while index == page.count {
-            guard !finished else { return nil }
             let fetcher = self.fetcher
             let result: Result<[RawCertificatePage.Item]?, CFCertsError> = BlockingBridge.run {
                 do throws(CFCertsError) {
@@ -38,21 +37,9 @@ final class IteratorHandle: @unchecked Sendable {
                     return .failure(error)
                 }
             }
-            switch result {
-            case .success(let items?):
-                page = items
-                index = 0
-            case .success(nil):
-                finished = true
-                page = []
-                index = 0
-                return nil
-            case .failure(let error):
-                finished = true
-                page = []
-                index = 0
-                throw error
-            }
+            guard let items = try result.get() else { return nil }
+            page = items
+            index = 0
         }
         defer { index += 1 }
         return page[index].json

@@ -1,9 +1,3 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// A list answer as the server sent it: each certificate's JSON text, and the page's `result_info`.
 ///
 /// What the C ABI hands out: certificates cross to C as the API's own JSON without being decoded into models and
@@ -38,53 +32,4 @@ package struct RawCertificatePage: Sendable {
         resultInfo = answer.resultInfo
         success = answer.success
     }
-}
-
-/// The envelope of a list answer, scanned (not decoded): `success`, each element of `result` read by the caller,
-/// and `result_info`.
-enum ListAnswer {
-    static func scan<Item>(_ body: [UInt8], httpStatus: Int, rayID: String?,
-                           item: (inout JSONScanner) throws -> Item) throws(CFCertsError)
-        -> (items: [Item], resultInfo: ResultInfo?, success: Bool)
-    {
-        var scanner = JSONScanner(body)
-        do {
-            var items: [Item]?
-            var resultInfo: ResultInfo?
-            var success = false
-            try scanner.object { scanner, key in
-                switch key {
-                case "success":
-                    if let flag = try scanner.boolIfPresent() { success = flag } else { try scanner.skipValue() }
-                case "result":
-                    var elements: [Item] = []
-                    try scanner.array { scanner in elements.append(try item(&scanner)) }
-                    items = elements
-                case "result_info":
-                    let range = try scanner.skipValue()
-                    if body[range.lowerBound] == UInt8(ascii: "{") {
-                        resultInfo = try JSONDecoding.decoder.decode(ResultInfo.self, from: Data(body[range]))
-                    }
-                default:
-                    try scanner.skipValue()
-                }
-            }
-            try scanner.end()
-            guard let items else { throw JSONScanner.Failure(message: "no result array", offset: 0) }
-            return (items, resultInfo, success)
-        } catch let failure as JSONScanner.Failure {
-            throw CFCertsError(kind: .decoding, message: "unexpected list answer: \(failure.message) at byte \(failure.offset)",
-                               httpStatus: httpStatus, rayID: rayID)
-        } catch let error as CFCertsError {
-            throw error
-        } catch {
-            throw CFCertsError(kind: .decoding, message: "unexpected list answer: a value is not of the documented type",
-                               httpStatus: httpStatus, rayID: rayID)
-        }
-    }
-}
-
-/// A shared decoder (it is thread-safe): making one per call costs more than the small documents it reads.
-enum JSONDecoding {
-    static let decoder = JSONDecoder()
 }

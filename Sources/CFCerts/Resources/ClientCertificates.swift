@@ -88,12 +88,7 @@ public struct ClientCertificates: Sendable {
     /// global pool.
     package func list(zoneID: String, status: ClientCertificateStatus?, perPage: Int, prefetchPages: Int,
                       taskExecutor: (any TaskExecutor)?) throws(CFCertsError) -> ClientCertificateSequence {
-        try PathSegment.validate(zoneID, name: "zone id")
-        try Self.checkPerPage(perPage)
-        guard Self.prefetchRange.contains(prefetchPages) else {
-            throw .invalidArgument("prefetchPages must be from \(Self.prefetchRange.lowerBound) to \(Self.prefetchRange.upperBound)")
-        }
-        if let status { try PathSegment.validate(status.rawValue, name: "status") }
+        try Self.checkListing(zoneID: zoneID, status: status, perPage: perPage, prefetchPages: prefetchPages)
         return ClientCertificateSequence(resource: self, zoneID: zoneID, status: status, perPage: perPage,
                                          prefetchPages: prefetchPages, taskExecutor: taskExecutor)
     }
@@ -101,11 +96,21 @@ public struct ClientCertificates: Sendable {
     /// Every certificate of a zone as JSON texts, a page at a time, with `list`'s rules (the C facade's iterator).
     package func rawPages(zoneID: String, status: ClientCertificateStatus?, perPage: Int, prefetchPages: Int,
                           taskExecutor: (any TaskExecutor)?) throws(CFCertsError) -> PageFetcher<RawCertificatePage> {
-        let sequence = try list(zoneID: zoneID, status: status, perPage: perPage, prefetchPages: prefetchPages,
-                                taskExecutor: taskExecutor)
-        return PageFetcher(perPage: perPage, prefetchPages: prefetchPages, taskExecutor: taskExecutor) { page throws(CFCertsError) in
-            try await sequence.resource.listRawPage(zoneID: zoneID, page: page, perPage: perPage, status: status)
+        try Self.checkListing(zoneID: zoneID, status: status, perPage: perPage, prefetchPages: prefetchPages)
+        return PageFetcher(perPage: perPage, prefetchPages: prefetchPages, taskExecutor: taskExecutor) { [self] page throws(CFCertsError) in
+            try await listRawPage(zoneID: zoneID, page: page, perPage: perPage, status: status)
         }
+    }
+
+    /// The parameters of a whole listing, checked before any request.
+    private static func checkListing(zoneID: String, status: ClientCertificateStatus?, perPage: Int,
+                                     prefetchPages: Int) throws(CFCertsError) {
+        try PathSegment.validate(zoneID, name: "zone id")
+        try checkPerPage(perPage)
+        guard prefetchRange.contains(prefetchPages) else {
+            throw .invalidArgument("prefetchPages must be from \(prefetchRange.lowerBound) to \(prefetchRange.upperBound)")
+        }
+        if let status { try PathSegment.validate(status.rawValue, name: "status") }
     }
 
     /// How many pages `list` may fetch ahead.
