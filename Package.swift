@@ -1,4 +1,5 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.3
+// 6.3: the C facade's `@c @implementation` functions (SE-0495) need it.
 import PackageDescription
 
 let package = Package(
@@ -6,9 +7,11 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "CFCerts", targets: ["CFCerts"]),
-        // libcfcerts.so: the C ABI (`make lib` builds the shipped, self-contained copy).
-        .library(name: "cfcerts", type: .dynamic, targets: ["CFCertsABI"]),
+        // The C ABI as libcfcerts-c.so (`make lib` builds the shipped, self-contained copy and stages it as
+        // libcfcerts.so.VERSION; the plain name belongs to the `cfcerts` command).
+        .library(name: "cfcerts-c", type: .dynamic, targets: ["CFCertsABI"]),
         .library(name: "CFCertsEmulator", targets: ["CFCertsEmulator"]),
+        .executable(name: "cfcerts", targets: ["cfcerts"]),
         .executable(name: "cfcerts-emulator", targets: ["cfcerts-emulator"]),
     ],
     dependencies: [
@@ -57,6 +60,14 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // The command-line tool: everything the core does, for people at a terminal and for scripts.
+        .executableTarget(
+            name: "cfcerts",
+            dependencies: [
+                "CFCerts",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(

@@ -3,6 +3,7 @@
 targets: the machine is shared and noisy). Writes the table to bench/README.md with the date and the machine.
 
 Usage: bench/run.py BIN_DIR C_BENCH LIST_CERTS LIB_DIR VENV_PYTHON
+(the Python binding runs from bindings/python/src with the staged library, in VENV_PYTHON like the official SDK)
   BIN_DIR      release build with cfcerts-emulator and cfcerts-bench
   C_BENCH      bench/list_bench.c built against the staged library
   LIST_CERTS   examples/c/list_certs.c built the same way (cold start)
@@ -82,7 +83,9 @@ def main():
     try:
         base = emulator.stdout.readline().decode().strip()
         root = base[: -len("/client/v4")]
-        env = dict(os.environ, CLOUDFLARE_API_TOKEN=TOKEN, CLOUDFLARE_BASE_URL=base, LD_LIBRARY_PATH=LIB_DIR)
+        env = dict(os.environ, CLOUDFLARE_API_TOKEN=TOKEN, CLOUDFLARE_BASE_URL=base, LD_LIBRARY_PATH=LIB_DIR,
+                   CFCERTS_LIBRARY=os.path.join(LIB_DIR, "libcfcerts.so.0"),
+                   PYTHONPATH=os.path.join(HERE, "..", "bindings", "python", "src"))
         control(root, "POST", "/zones/%s/seed" % ZONE, {"count": 10_000})
         control(root, "POST", "/zones/%s/seed" % BIG_ZONE, {"count": 100_000})
 
@@ -104,6 +107,7 @@ def main():
             "floor: curl, 200 pages on one connection": floor,
             "official Python SDK (cloudflare 5.9.0)": [VENV_PYTHON, os.path.join(HERE, "official_sdk_list.py"), ZONE, "10000"],
             "cfcerts C iterator": [C_BENCH, "iter", ZONE, "10000"],
+            "cfcerts Python binding": [VENV_PYTHON, os.path.join(HERE, "python_binding_list.py"), ZONE, "10000"],
             "cfcerts Swift list()": [swift_bench, "list", ZONE, "10000"],
         }
         listing = alternate(scenarios, env)
@@ -148,6 +152,7 @@ def report(listing, slow, gets, memory, cold, library_bytes):
     slow_wall = {name: median([run[0] for run in runs]) for name, runs in slow.items()}
     floor, sdk = wall["floor: curl, 200 pages on one connection"], wall["official Python SDK (cloudflare 5.9.0)"]
     c, swift = wall["cfcerts C iterator"], wall["cfcerts Swift list()"]
+    python = wall["cfcerts Python binding"]
     c_get = median([run[0] for run in gets["C"]]), median([run[1] for run in gets["C"]])
     swift_get = median([run[0] for run in gets["Swift"]]), median([run[1] for run in gets["Swift"]])
     big = {name: runs[0][2] for name, runs in memory.items()}
@@ -176,6 +181,8 @@ def report(listing, slow, gets, memory, cold, library_bytes):
          "<= 1.5x", verdict(cold_c / cold_curl <= 1.5)),
         ("6", "stripped libcfcerts.so", "%.1f MB" % (library_bytes / 1e6), "<= 30 MB", verdict(library_bytes <= 30e6)),
         ("7", "Swift list() vs the C iterator", "%.2f s vs %.2f s: %.2fx" % (swift, c, swift / c), "<= 1.0x", verdict(swift <= c * 1.0)),
+        ("9", "list 10,000: the Python binding vs the official Python SDK (same interpreter)",
+         "%.2f s vs %.2f s: %.1fx its speed" % (python, sdk, sdk / python), ">= 3x", verdict(sdk / python >= 3)),
     ]
     cpu_model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
     lines = [

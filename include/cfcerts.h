@@ -48,6 +48,11 @@ extern "C" {
 /** MAJOR * 10000 + MINOR * 100 + PATCH of this header: compare with cfcerts_version_number() at run time. */
 #define CFCERTS_VERSION_NUMBER (CFCERTS_VERSION_MAJOR * 10000 + CFCERTS_VERSION_MINOR * 100 + CFCERTS_VERSION_PATCH)
 
+/** The ABI generation: the library's SONAME is libcfcerts.so.CFCERTS_SOVERSION. It changes only when a change
+ *  breaks programs built against an older header (a removed function, a changed signature or struct), not with
+ *  the release version; new functions and codes are appended without changing it. */
+#define CFCERTS_SOVERSION 0
+
 /** The version number of the loaded library (CFCERTS_VERSION_NUMBER of the header it was built with). */
 int cfcerts_version_number(void);
 

@@ -1,30 +1,56 @@
 #!/usr/bin/env bash
-# The main job, end to end, on the embedded emulator: the Swift example generates a key and CSR, has the CA
-# issue a client certificate, lists the zone, revokes and reactivates it; openssl then verifies the certificate
-# against the emulator's CA.
+# make demo: the main job, end to end, on the embedded emulator (started on a free port, stopped at the end).
+#   1. the `cfcerts` command: a key and CSR generated, a certificate issued and checked with openssl, the zone
+#      listed as a table, revoked and reactivated with --wait
+#   2. the same lifecycle from C, Python, Ruby and Swift, each through its own face of the library
+# Usage: scripts/demo.sh RELEASE_BIN_DIR STAGE
 set -euo pipefail
-bin=${1:-.build/debug}
+bin=$1 stage=$2
+top=$(pwd)
 work=$(mktemp -d)
-emulator_pid=
-cleanup() {
-  [ -n "$emulator_pid" ] && kill "$emulator_pid" 2>/dev/null && wait "$emulator_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
+source scripts/emulator.sh
+trap 'stop_emulator; rm -rf "$work"' EXIT
+start_emulator "$stage/bin" "$work" --transition-delay 2
 
-"$bin/cfcerts-emulator" --port 0 --transition-delay 2 >"$work/emulator.out" 2>"$work/emulator.err" &
-emulator_pid=$!
-for _ in $(seq 100); do grep -q controls: "$work/emulator.out" 2>/dev/null && break; sleep 0.1; done
-base=$(head -n 1 "$work/emulator.out")
-[ -n "$base" ] || { echo "the emulator did not start:" >&2; cat "$work/emulator.err" >&2; exit 1; }
 zone=023e105f4ecef8ad9ca31a8372d0c353
-# A few certificates already in the zone, so the listing has something to page through.
-curl -sf -X POST --data '{"count": 3, "common_name_prefix": "existing"}' "${base%/client/v4}/__emulator/zones/$zone/seed" >/dev/null
+curl -sf -X POST --data '{"count": 3, "common_name_prefix": "existing"}' "$EMULATOR_ROOT/__emulator/zones/$zone/seed" >/dev/null
+export CLOUDFLARE_API_TOKEN=cfcerts-emulator-token CLOUDFLARE_BASE_URL=$EMULATOR_URL CLOUDFLARE_ZONE_ID=$zone
+cli=$top/$stage/bin/cfcerts
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+show() { printf '$ %s\n' "$*"; "$@"; }
 
-echo "emulator    $base"
-CLOUDFLARE_API_TOKEN=cfcerts-emulator-token CLOUDFLARE_BASE_URL="$base" "$bin/cfcerts-swift-example" "$zone" "$work"
+step "The emulator: $EMULATOR_URL (zone $zone, 3 certificates already there)"
+cd "$work"
+step "cfcerts: generate a key and CSR, have the CA issue a certificate"
+show "$cli" create --cn demo.example.com --org "Example Inc" --country US --validity-days 365 \
+  --key-out demo.key --cert-out demo.pem
+id=$("$cli" list --all --output jsonl | python3 -c '
+import json, sys
+print(next(c["id"] for c in map(json.loads, sys.stdin) if c["common_name"] == "demo.example.com"))')
+curl -sf "$EMULATOR_ROOT/__emulator/ca.pem" >ca.pem
+echo "openssl: $(openssl verify -CAfile ca.pem demo.pem); key file mode $(stat -c %a demo.key)"
+[ "$(openssl x509 -in demo.pem -noout -pubkey)" = "$(openssl pkey -in demo.key -pubout)" ] \
+  && echo "openssl: the certificate holds the generated key's public half"
+step "cfcerts: the zone as a table"
+show "$cli" list --all
+step "cfcerts: revoke, then reactivate and wait until it is active again"
+show "$cli" revoke "$id" | grep -E '^(id|status) '
+show "$cli" reactivate "$id" --wait | grep -E '^(id|status) '
+step "cfcerts: certificates expiring within 400 days"
+show "$cli" list --expiring-within 400d
+cd "$top"
 
-curl -sf "${base%/client/v4}/__emulator/ca.pem" >"$work/ca.pem"
-echo "openssl     $(openssl verify -CAfile "$work/ca.pem" "$work/certificate.pem")"
-[ "$(openssl x509 -in "$work/certificate.pem" -noout -pubkey)" = "$(openssl pkey -in "$work/key.pem" -pubout)" ] \
-  && echo "openssl     the certificate holds the generated key's public half"
+step "C (examples/c/lifecycle.c, libcfcerts from $stage/lib)"
+cc -std=c99 -D_DEFAULT_SOURCE -O2 -Iinclude examples/c/lifecycle.c -o "$work/lifecycle" -L"$stage/lib" -lcfcerts -ljansson
+LD_LIBRARY_PATH=$top/$stage/lib "$work/lifecycle" "$zone"
+
+step "Python (examples/python/lifecycle.py)"
+CFCERTS_LIBRARY=$top/$stage/lib/libcfcerts.so.0 PYTHONPATH=$top/bindings/python/src python3 examples/python/lifecycle.py "$zone"
+
+step "Ruby (examples/ruby/lifecycle.rb)"
+CFCERTS_LIBRARY=$top/$stage/lib/libcfcerts.so.0 ruby -I"$top/bindings/ruby/lib" examples/ruby/lifecycle.rb "$zone"
+
+step "Swift (examples/swift)"
+"$bin/cfcerts-swift-example" "$zone" "$work"
+
+step "Done: every language managed the same zone; the emulator stops now."

@@ -1,0 +1,66 @@
+import ArgumentParser
+import CFCerts
+
+struct CreateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Have Cloudflare's CA issue a client certificate.",
+        discussion: """
+            From a CSR (--csr FILE), or from a key and CSR generated here (--cn and the other subject options,
+            --key-out for the private key, written 0600). Files are never overwritten without --force.
+            """)
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Option(help: ArgumentHelp("A PEM certificate signing request to send.", valueName: "file"))
+    var csr: String?
+
+    @OptionGroup(title: "Generating the key and CSR") var subject: SubjectOptions
+
+    @Option(help: ArgumentHelp("Where to write the generated private key (required when generating).", valueName: "file"))
+    var keyOut: String?
+
+    @Option(help: ArgumentHelp("Where to write the issued certificate, PEM.", valueName: "file"))
+    var certOut: String?
+
+    @Option(help: "Days the certificate is valid, 1 to 3650.")
+    var validityDays = 3650
+
+    @Flag(help: "Overwrite --key-out and --cert-out if they exist.")
+    var force = false
+
+    @Option(help: "table (name: value lines) or json / jsonl (the API's certificate object).")
+    var output: OutputFormat = .table
+
+    func validate() throws {
+        if csr != nil, subject.givesSubjectField || keyOut != nil {
+            throw ValidationError("--csr sends an existing CSR; the subject options and --key-out are for generating one")
+        }
+        if csr == nil {
+            guard subject.commonName != nil else { throw ValidationError("pass --csr FILE, or --cn to generate a key and CSR") }
+            guard keyOut != nil else { throw ValidationError("a generated key needs --key-out FILE, or it would be lost") }
+        }
+        guard (1...3650).contains(validityDays) else { throw ValidationError("--validity-days must be from 1 to 3650") }
+    }
+
+    func run() async throws {
+        let zoneID = try connection.zoneID()
+        try OutputFile.checkWritable(keyOut, force: force)
+        try OutputFile.checkWritable(certOut, force: force)
+        let csrPEM: String
+        if let csr {
+            csrPEM = try OutputFile.read(csr)
+        } else if let wanted = subject.subject, let keyOut {
+            let generated = try CertificateSigningRequests.generate(subject: wanted, keyType: subject.keyType)
+            try OutputFile.write(generated.privateKeyPEM, to: keyOut, secret: true, force: force)
+            csrPEM = generated.csrPEM
+        } else {
+            throw CLIFailure("pass --csr FILE, or --cn and --key-out")
+        }
+        let certificate = try await connection.makeClient().using { client in
+            try await client.clientCertificates.create(zoneID: zoneID, csr: csrPEM, validityDays: validityDays)
+        }
+        if let certOut { try OutputFile.write(certificate.certificate + "\n", to: certOut, secret: false, force: force) }
+        try CertificateWriter(format: output).write(certificate)
+    }
+}

@@ -1,0 +1,43 @@
+# frozen_string_literal: true
+
+# The Ruby suite's fixtures: the emulator scripts/run-binding-tests.sh started (CFCERTS_TEST_BASE_URL) and its
+# test controls. Run: ruby -Ibindings/ruby/lib -ITests/ruby -e 'Dir["Tests/ruby/test_*.rb"].each { |f| require "./#{f}" }'
+require "minitest/autorun"
+require "json"
+require "net/http"
+require "securerandom"
+require "cfcerts"
+
+module EmulatorHelper
+  TOKEN = "cfcerts-emulator-token"
+  CERTIFICATES = "/client/v4/zones/*/client_certificates/*"
+
+  def base_url
+    ENV.fetch("CFCERTS_TEST_BASE_URL") { flunk "CFCERTS_TEST_BASE_URL must name the emulator" }
+  end
+
+  def control(method, path, body = nil)
+    uri = URI(base_url.delete_suffix("/client/v4") + "/__emulator" + path)
+    request = Net::HTTP.const_get(method.capitalize).new(uri)
+    request.body = JSON.generate(body) if body
+    response = Net::HTTP.start(uri.host, uri.port) { |http| http.request(request) }
+    raise "control #{method} #{path}: #{response.code} #{response.body}" unless response.code.start_with?("2")
+
+    response.body.start_with?("{") ? JSON.parse(response.body) : response.body
+  end
+
+  def seed(zone, count) = control("POST", "/zones/#{zone}/seed", { count: count, common_name_prefix: "seed" })
+
+  def fault(**fault) = control("POST", "/faults", fault)
+
+  def request_count = control("GET", "/requests")["requests"].size
+
+  def new_zone = SecureRandom.hex(16)
+
+  def new_client(**options) = Cfcerts::Client.new(api_token: TOKEN, base_url: base_url, **options)
+
+  def teardown
+    control("DELETE", "/faults")
+    super
+  end
+end

@@ -1,0 +1,31 @@
+"""cfcerts: manage Cloudflare API Shield mTLS client certificates, over libcfcerts.
+
+    import cfcerts
+    with cfcerts.Client() as client:                      # credentials from CLOUDFLARE_API_TOKEN, ...
+        for certificate in client.client_certificates.list(zone_id="..."):
+            print(certificate.id, certificate.status, certificate.expires_on)
+"""
+
+from ._client import CertificateIterator, Client, ClientCertificates
+from ._csr import generate_csr, inspect_csr
+from ._errors import (APIError, Authentication, Connection, Decode, Error, InvalidArgument, NotFound, OutOfMemory,
+                      PermissionDenied, RateLimited, Timeout)
+from ._library import LibraryNotFound, library
+from ._models import (ACTIVE, PENDING_REACTIVATION, PENDING_REVOCATION, REVOKED, CertificateAuthority,
+                      CertificatePage, ClientCertificate, CSRInfo, CSRSubject, GeneratedCSR, ResultInfo)
+
+__version__ = "0.1.0"
+
+
+def library_version() -> str:
+    """The loaded libcfcerts's version, e.g. ``"0.1.0"``."""
+    return library().cfcerts_version().decode("ascii")
+
+
+__all__ = [
+    "Client", "ClientCertificates", "CertificateIterator", "generate_csr", "inspect_csr", "library_version",
+    "Error", "APIError", "InvalidArgument", "NotFound", "Authentication", "PermissionDenied", "RateLimited",
+    "Timeout", "Connection", "Decode", "OutOfMemory", "LibraryNotFound",
+    "ClientCertificate", "CertificateAuthority", "CertificatePage", "ResultInfo", "GeneratedCSR", "CSRSubject",
+    "CSRInfo", "ACTIVE", "PENDING_REVOCATION", "REVOKED", "PENDING_REACTIVATION",
+]

@@ -1,0 +1,60 @@
+"""Python values to the C layer's types. Only what C cannot see is checked here (the C layer checks the rest):
+a ``str`` where a string is expected, no NUL inside it (C would cut the string there), encodable as UTF-8, and
+numbers that fit a C ``int`` (ctypes would wrap them silently)."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any, Optional
+
+from ._errors import InvalidArgument
+
+INT_MAX = 2**31 - 1
+
+
+def text(value: Any, name: str) -> bytes:
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{name} must be a str, not {type(value).__name__}")
+    if "\x00" in value:
+        raise InvalidArgument(f"{name} holds a NUL character")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidArgument(f"{name} is not valid Unicode (a lone surrogate)") from None
+
+
+def optional_text(value: Any, name: str) -> Optional[bytes]:
+    return None if value is None else text(value, name)
+
+
+def json_object(values: dict[str, Any], name: str) -> bytes:
+    """The non-None entries as a JSON object (``NaN`` refused: it is not JSON)."""
+    present = {key: value for key, value in values.items() if value is not None}
+    for key, value in present.items():
+        if isinstance(value, str):
+            text(value, key)
+    try:
+        return json.dumps(present, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError, UnicodeEncodeError) as error:
+        raise InvalidArgument(f"{name}: {error}") from None
+
+
+def integer(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgument(f"{name} must be an int, not {type(value).__name__}")
+    return value
+
+
+def milliseconds(seconds: Any, name: str) -> int:
+    """Seconds (int or float, > 0) as whole milliseconds that fit a C int; None stays 0 (the library's default)."""
+    if seconds is None:
+        return 0
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+        raise InvalidArgument(f"{name} must be a number of seconds, not {type(seconds).__name__}")
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise InvalidArgument(f"{name} must be a positive, finite number of seconds")
+    value = math.ceil(seconds * 1000)
+    if value > INT_MAX:
+        raise InvalidArgument(f"{name} is too long (at most a day)")
+    return value

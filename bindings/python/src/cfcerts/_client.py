@@ -1,0 +1,225 @@
+"""The client, its ``client_certificates`` resource and the lazy listing iterator."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import threading
+from typing import Any, Iterator, Optional
+
+from . import _arguments as arguments
+from ._errors import InvalidArgument, from_last_error
+from ._library import ITEROVER, NO_RETRIES, OPTIONS_VERSION, ClientOptions, call_for_string, library
+from ._models import CertificatePage, ClientCertificate
+
+
+def _parse(text: str) -> Any:
+    return json.loads(text)
+
+
+class Client:
+    """A connection to the Cloudflare API (or anything speaking it). Safe to share between threads; calls release
+    the GIL while they wait for the network.
+
+    Every argument left None comes from the environment, as the official SDKs read it: ``CLOUDFLARE_API_TOKEN``,
+    else ``CLOUDFLARE_API_KEY`` + ``CLOUDFLARE_EMAIL``, else ``CLOUDFLARE_API_USER_SERVICE_KEY``;
+    ``CLOUDFLARE_BASE_URL``. ``timeout`` bounds one attempt in seconds (default 60), ``total_timeout`` a whole
+    call with its retries (default: no bound but the documented worst case), ``max_retries`` counts retries after
+    the first attempt (default 2; 0 for none).
+    """
+
+    def __init__(self, *, api_token: Optional[str] = None, api_email: Optional[str] = None,
+                 api_key: Optional[str] = None, user_service_key: Optional[str] = None,
+                 base_url: Optional[str] = None, timeout: Optional[float] = None,
+                 connect_timeout: Optional[float] = None, total_timeout: Optional[float] = None,
+                 max_retries: Optional[int] = None, user_agent_suffix: Optional[str] = None) -> None:
+        lib = library()
+        options = ClientOptions()
+        options.version = OPTIONS_VERSION
+        # The bytes must outlive cfcerts_client_new (ctypes keeps a reference in the structure's _objects).
+        options.api_token = arguments.optional_text(api_token, "api_token")
+        options.api_email = arguments.optional_text(api_email, "api_email")
+        options.api_key = arguments.optional_text(api_key, "api_key")
+        options.user_service_key = arguments.optional_text(user_service_key, "user_service_key")
+        options.base_url = arguments.optional_text(base_url, "base_url")
+        options.user_agent_suffix = arguments.optional_text(user_agent_suffix, "user_agent_suffix")
+        options.request_timeout_ms = arguments.milliseconds(timeout, "timeout")
+        options.connect_timeout_ms = arguments.milliseconds(connect_timeout, "connect_timeout")
+        options.total_timeout_ms = arguments.milliseconds(total_timeout, "total_timeout")
+        if max_retries is not None:
+            retries = arguments.integer(max_retries, "max_retries")
+            if retries < 0:
+                raise InvalidArgument("max_retries must be 0 or more")
+            options.max_retries = NO_RETRIES if retries == 0 else min(retries, arguments.INT_MAX)
+        handle = ctypes.c_void_p()
+        code = lib.cfcerts_client_new(ctypes.byref(handle), ctypes.byref(options))
+        if code != 0:
+            raise from_last_error(lib, code)
+        self._lib = lib
+        self._handle: Optional[int] = handle.value
+        # close() waits for calls in flight: C forbids freeing a client another thread is using.
+        self._calls = 0
+        self._state = threading.Condition()
+        self.client_certificates = ClientCertificates(self)
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Closes the connections once every call in flight has returned. Idempotent; open iterators keep
+        working (they hold the client's resources until they are closed)."""
+        with self._state:
+            handle, self._handle = self._handle, None
+            while self._calls:
+                self._state.wait()
+        if handle:
+            self._lib.cfcerts_client_free(handle)
+
+    def __del__(self) -> None:
+        handle = getattr(self, "_handle", None)
+        if handle:
+            self._handle = None
+            self._lib.cfcerts_client_free(handle)
+
+    def _enter_call(self) -> int:
+        with self._state:
+            if not self._handle:
+                raise InvalidArgument("the client is closed")
+            self._calls += 1
+            return self._handle
+
+    def _leave_call(self) -> None:
+        with self._state:
+            self._calls -= 1
+            if not self._calls:
+                self._state.notify_all()
+
+    def _call(self, function_name: str, *arguments_: Any) -> str:
+        """Calls ``cfcerts_<name>(&out, client, ...)``: the JSON string, or the error raised."""
+        handle = self._enter_call()
+        try:
+            function = getattr(self._lib, function_name)
+            code, text = call_for_string(function, handle, *arguments_)
+            if code != 0:
+                raise from_last_error(self._lib, code)
+            return text
+        finally:
+            self._leave_call()
+
+
+class ClientCertificates:
+    """``/zones/{zone_id}/client_certificates``: keyword names as in Cloudflare's official Python SDK."""
+
+    def __init__(self, client: Client) -> None:
+        self._client = client
+
+    def list(self, zone_id: str, *, status: Optional[str] = None, per_page: Optional[int] = None,
+             prefetch_pages: Optional[int] = None) -> "CertificateIterator":
+        """Every certificate of the zone, fetched lazily page by page (``per_page`` 5..50, default 50; up to
+        ``prefetch_pages`` pages fetched ahead, default 4). ``status``: one of the four, or ``"all"``."""
+        params = arguments.json_object({"status": status, "per_page": per_page, "prefetch_pages": prefetch_pages},
+                                       "list")
+        return CertificateIterator(self._client, arguments.text(zone_id, "zone_id"), params)
+
+    def list_page(self, zone_id: str, *, page: Optional[int] = None, per_page: Optional[int] = None,
+                  status: Optional[str] = None, limit: Optional[int] = None,
+                  offset: Optional[int] = None) -> CertificatePage:
+        """One page (``page`` from 1, ``per_page`` 5..50, default 20)."""
+        params = arguments.json_object({"page": page, "per_page": per_page, "status": status, "limit": limit,
+                                        "offset": offset}, "list_page")
+        text = self._client._call("cfcerts_list_page", arguments.text(zone_id, "zone_id"), params)
+        return CertificatePage.from_json(_parse(text))
+
+    def get(self, certificate_id: str, *, zone_id: str) -> ClientCertificate:
+        """One certificate."""
+        return self._certificate("cfcerts_get", zone_id, certificate_id)
+
+    def create(self, *, zone_id: str, csr: str, validity_days: int = 3650) -> ClientCertificate:
+        """Has Cloudflare's CA issue a certificate for ``csr`` (PEM). Never retried in a way that could issue two."""
+        params = arguments.json_object({"csr": arguments.text(csr, "csr").decode("utf-8"),
+                                        "validity_days": arguments.integer(validity_days, "validity_days")}, "create")
+        text = self._client._call("cfcerts_create", arguments.text(zone_id, "zone_id"), params)
+        return ClientCertificate.from_json(_parse(text))
+
+    def edit(self, certificate_id: str, *, zone_id: str) -> ClientCertificate:
+        """Reactivates a certificate in pending_revocation (the official SDK's name for it)."""
+        return self.reactivate(certificate_id, zone_id=zone_id)
+
+    def reactivate(self, certificate_id: str, *, zone_id: str) -> ClientCertificate:
+        """Reactivates a certificate in pending_revocation; it is then pending_reactivation (or already active)."""
+        return self._certificate("cfcerts_reactivate", zone_id, certificate_id)
+
+    def delete(self, certificate_id: str, *, zone_id: str) -> ClientCertificate:
+        """Revokes a certificate (the official SDK's name for it)."""
+        return self.revoke(certificate_id, zone_id=zone_id)
+
+    def revoke(self, certificate_id: str, *, zone_id: str) -> ClientCertificate:
+        """Starts revoking an active certificate; it is then pending_revocation (or already revoked)."""
+        return self._certificate("cfcerts_revoke", zone_id, certificate_id)
+
+    def _certificate(self, function_name: str, zone_id: str, certificate_id: str) -> ClientCertificate:
+        text = self._client._call(function_name, arguments.text(zone_id, "zone_id"),
+                                  arguments.text(certificate_id, "certificate_id"))
+        return ClientCertificate.from_json(_parse(text))
+
+
+class CertificateIterator(Iterator[ClientCertificate]):
+    """A lazy pass over every certificate of a zone. Safe to use from several threads (calls are serialised);
+    ``close()`` (or the end of a ``with`` block, or exhaustion) frees it early."""
+
+    def __init__(self, client: Client, zone_id: bytes, params: bytes) -> None:
+        handle_of_client = client._enter_call()
+        try:
+            lib = client._lib
+            handle = ctypes.c_void_p()
+            code = lib.cfcerts_iter_new(ctypes.byref(handle), handle_of_client, zone_id, params)
+            if code != 0:
+                raise from_last_error(lib, code)
+        finally:
+            client._leave_call()
+        self._lib = lib
+        self._handle: Optional[int] = handle.value
+        self._lock = threading.Lock()
+
+    def __iter__(self) -> "CertificateIterator":
+        return self
+
+    def __next__(self) -> ClientCertificate:
+        with self._lock:
+            if not self._handle:
+                raise StopIteration
+            code, text = call_for_string(self._lib.cfcerts_iter_next, self._handle)
+            if code == ITEROVER:
+                self._free()
+                raise StopIteration
+            if code != 0:
+                error = from_last_error(self._lib, code)
+                self._free()
+                raise error
+        return ClientCertificate.from_json(_parse(text))
+
+    def close(self) -> None:
+        with self._lock:
+            self._free()
+
+    def __enter__(self) -> "CertificateIterator":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _free(self) -> None:
+        handle, self._handle = self._handle, None
+        if handle:
+            self._lib.cfcerts_iter_free(handle)
+
+    def __del__(self) -> None:
+        handle = getattr(self, "_handle", None)
+        if handle:
+            self._handle = None
+            self._lib.cfcerts_iter_free(handle)
+
+

@@ -1,0 +1,189 @@
+# frozen_string_literal: true
+
+require "json"
+
+module Cfcerts
+  # A connection to the Cloudflare API (or anything speaking it). Safe to share between threads; calls release
+  # the GVL while they wait for the network.
+  #
+  # Every option left nil comes from the environment, as the official SDKs read it: CLOUDFLARE_API_TOKEN, else
+  # CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL, else CLOUDFLARE_API_USER_SERVICE_KEY; CLOUDFLARE_BASE_URL.
+  # timeout: seconds for one attempt (default 60); total_timeout: a whole call with its retries; max_retries:
+  # retries after the first attempt (default 2, 0 for none).
+  class Client
+    attr_reader :client_certificates
+
+    # A client for the block's duration, closed afterwards whatever happens.
+    def self.open(**options)
+      client = new(**options)
+      begin
+        yield client
+      ensure
+        client.close
+      end
+    end
+
+    def initialize(api_token: nil, api_email: nil, api_key: nil, user_service_key: nil, base_url: nil, timeout: nil,
+                   connect_timeout: nil, total_timeout: nil, max_retries: nil, user_agent_suffix: nil)
+      options = Library::ClientOptions.new
+      options[:version] = Library::OPTIONS_VERSION
+      keep = [] # the C strings must outlive cfcerts_client_new
+      { api_token: api_token, api_email: api_email, api_key: api_key, user_service_key: user_service_key,
+        base_url: base_url, user_agent_suffix: user_agent_suffix }.each do |field, value|
+        text = Arguments.optional_text(value, field.to_s)
+        next unless text
+
+        keep << FFI::MemoryPointer.from_string(text)
+        options[field] = keep.last
+      end
+      options[:request_timeout_ms] = Arguments.milliseconds(timeout, "timeout")
+      options[:connect_timeout_ms] = Arguments.milliseconds(connect_timeout, "connect_timeout")
+      options[:total_timeout_ms] = Arguments.milliseconds(total_timeout, "total_timeout")
+      unless max_retries.nil?
+        retries = Arguments.integer(max_retries, "max_retries")
+        raise InvalidArgument, "max_retries must be 0 or more" if retries.negative?
+
+        options[:max_retries] = retries.zero? ? Library::NO_RETRIES : [retries, Arguments::INT_MAX].min
+      end
+      out = FFI::MemoryPointer.new(:pointer)
+      code = Library.cfcerts_client_new(out, options)
+      raise Cfcerts.last_error(code) unless code.zero?
+
+      @handle = FFI::AutoPointer.new(out.read_pointer, Library.method(:cfcerts_client_free))
+      @calls = 0
+      @lock = Mutex.new
+      @idle = ConditionVariable.new
+      @client_certificates = ClientCertificates.new(self)
+    end
+
+    # Closes the connections once every call in flight has returned. Idempotent; open enumerators keep working.
+    def close
+      handle = @lock.synchronize do
+        taken, @handle = @handle, nil
+        @idle.wait(@lock) while @calls.positive?
+        taken
+      end
+      handle&.free
+      nil
+    end
+
+    def closed? = @handle.nil?
+
+    # @api private: runs the block with the C handle, counted as a call in flight.
+    def with_handle
+      handle = @lock.synchronize do
+        raise InvalidArgument, "the client is closed" unless @handle
+
+        @calls += 1
+        @handle
+      end
+      begin
+        yield handle
+      ensure
+        @lock.synchronize do
+          @calls -= 1
+          @idle.broadcast if @calls.zero?
+        end
+      end
+    end
+
+    # @api private: cfcerts_<function>(&out, client, *args) parsed as JSON, or the error raised.
+    def call_json(function, *args)
+      with_handle do |handle|
+        code, text = Library.call_for_string(function, handle, *args)
+        raise Cfcerts.last_error(code) unless code.zero?
+
+        JSON.parse(text)
+      end
+    end
+  end
+
+  # /zones/{zone_id}/client_certificates.
+  class ClientCertificates
+    def initialize(client)
+      @client = client
+    end
+
+    # Every certificate of the zone as a lazy Enumerator (pages fetched as it is consumed, up to prefetch_pages
+    # ahead, default 4). With a block, yields each certificate and returns nil.
+    def each(zone_id, status: nil, per_page: nil, prefetch_pages: nil, &block)
+      params = Arguments.json_object({ status: status, per_page: per_page, prefetch_pages: prefetch_pages }, "each")
+      zone = Arguments.text(zone_id, "zone_id")
+      iterator = @client.with_handle do |handle|
+        out = FFI::MemoryPointer.new(:pointer)
+        code = Library.cfcerts_iter_new(out, handle, zone, params)
+        raise Cfcerts.last_error(code) unless code.zero?
+
+        FFI::AutoPointer.new(out.read_pointer, Library.method(:cfcerts_iter_free))
+      end
+      enumerator = Enumerator.new do |yielder|
+        loop do
+          code, text = Library.call_for_string(:cfcerts_iter_next, iterator)
+          break if code == Library::ITEROVER
+          raise Cfcerts.last_error(code) unless code.zero?
+
+          yielder << ClientCertificate.from_json(JSON.parse(text))
+        end
+        iterator.free
+      end
+      return enumerator unless block
+
+      enumerator.each(&block)
+      nil
+    end
+
+    # One page (page from 1, per_page 5..50, default 20).
+    def list_page(zone_id, page: nil, per_page: nil, status: nil, limit: nil, offset: nil)
+      params = Arguments.json_object({ page: page, per_page: per_page, status: status, limit: limit, offset: offset },
+                                     "list_page")
+      CertificatePage.from_json(@client.call_json(:cfcerts_list_page, Arguments.text(zone_id, "zone_id"), params))
+    end
+
+    def get(certificate_id, zone_id:) = certificate(:cfcerts_get, zone_id, certificate_id)
+
+    # Has Cloudflare's CA issue a certificate for csr (PEM). Never retried in a way that could issue two.
+    def create(zone_id:, csr:, validity_days: 3650)
+      params = Arguments.json_object({ csr: Arguments.text(csr, "csr"),
+                                       validity_days: Arguments.integer(validity_days, "validity_days") }, "create")
+      ClientCertificate.from_json(@client.call_json(:cfcerts_create, Arguments.text(zone_id, "zone_id"), params))
+    end
+
+    # Reactivates a certificate in pending_revocation: then pending_reactivation (or already active).
+    def reactivate(certificate_id, zone_id:) = certificate(:cfcerts_reactivate, zone_id, certificate_id)
+
+    # Starts revoking an active certificate: then pending_revocation (or already revoked).
+    def revoke(certificate_id, zone_id:) = certificate(:cfcerts_revoke, zone_id, certificate_id)
+
+    private
+
+    def certificate(function, zone_id, certificate_id)
+      ClientCertificate.from_json(@client.call_json(function, Arguments.text(zone_id, "zone_id"),
+                                                    Arguments.text(certificate_id, "certificate_id")))
+    end
+  end
+
+  # A new private key (key_type "p256" or "rsa2048") and a CSR with this subject. No network.
+  def self.generate_csr(common_name, organization: nil, organizational_unit: nil, country: nil, state: nil,
+                        location: nil, key_type: "p256")
+    subject = Arguments.json_object({ common_name: common_name, organization: organization,
+                                      organizational_unit: organizational_unit, country: country, state: state,
+                                      location: location, key_type: key_type }, "generate_csr")
+    code, text = Library.call_for_string(:cfcerts_csr_generate, subject)
+    raise last_error(code) unless code.zero?
+
+    generated = JSON.parse(text)
+    GeneratedCSR.new(private_key_pem: generated["private_key_pem"], csr_pem: generated["csr_pem"],
+                     key_type: generated["key_type"]).freeze
+  end
+
+  # What a PEM CSR holds: {"subject" => {...}, "key_type" => "p256", "signature_valid" => true}.
+  def self.inspect_csr(pem)
+    code, text = Library.call_for_string(:cfcerts_csr_inspect, Arguments.text(pem, "pem"))
+    raise last_error(code) unless code.zero?
+
+    deep_freeze(JSON.parse(text))
+  end
+
+  # The loaded libcfcerts's version, e.g. "0.1.0".
+  def self.library_version = Library.cfcerts_version
+end

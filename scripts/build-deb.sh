@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# make deb: three Debian packages from what `make lib tools` staged, without debhelper:
+#   libcfcerts$SOVERSION  the library and its SONAME link (shlibs file, ldconfig trigger)
+#   libcfcerts-dev        the header, the .so link and cfcerts.pc
+#   cfcerts               the `cfcerts` command and `cfcerts-emulator`
+# Depends come from dpkg-shlibdeps; each package carries copyright and changelog; lintian must report no error.
+# Usage: scripts/build-deb.sh STAGE DIST VERSION SOVERSION
+set -euo pipefail
+stage=$1 dist=$2 version=$3 soversion=$4
+top=$(pwd)
+debversion=$version-1
+arch=$(dpkg --print-architecture)
+multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+maintainer="cfcerts developers <cfcerts@users.noreply.github.com>"
+libpkg=libcfcerts$soversion
+work=$top/.build-deb
+rm -rf "$work"
+mkdir -p "$work" "$dist"
+rm -f "$dist"/*.deb
+
+# dpkg-shlibdeps works inside a source tree: debian/control naming the packages, and our own library's shlibs.
+mkdir -p "$work/src/debian"
+printf 'Source: cfcerts\nMaintainer: %s\n\nPackage: %s\nArchitecture: %s\n\nPackage: cfcerts\nArchitecture: %s\n' \
+  "$maintainer" "$libpkg" "$arch" "$arch" >"$work/src/debian/control"
+depends_of() { (cd "$work/src" && dpkg-shlibdeps -O -e"$@" 2>/dev/null) | sed -n 's/^shlibs:Depends=//p'; }
+
+# Files common to every package: copyright, a compressed changelog, root-owned, 0644/0755.
+package_root() {
+  local name=$1 root=$work/$1
+  install -d "$root/DEBIAN" "$root/usr/share/doc/$name"
+  install -m 0644 packaging/deb/copyright "$root/usr/share/doc/$name/copyright"
+  gzip -9nc packaging/deb/changelog >"$root/usr/share/doc/$name/changelog.Debian.gz"
+  chmod 0644 "$root/usr/share/doc/$name/changelog.Debian.gz"
+}
+control() {
+  local name=$1 section=$2 depends=$3 summary=$4 description=$5 extra=${6:-}
+  local size
+  size=$(du -sk --exclude=DEBIAN "$work/$name" | cut -f1)
+  {
+    printf 'Package: %s\nVersion: %s\nArchitecture: %s\nMaintainer: %s\nInstalled-Size: %s\n' \
+      "$name" "$debversion" "$arch" "$maintainer" "$size"
+    [ -n "$depends" ] && printf 'Depends: %s\n' "$depends"
+    [ -n "$extra" ] && printf '%s\n' "$extra"
+    printf 'Section: %s\nPriority: optional\nHomepage: https://github.com/cfcerts/cfcerts\n' "$section"
+    printf 'Description: %s\n%s\n' "$summary" "$description"
+  } >"$work/$name/DEBIAN/control"
+  (cd "$work/$name" && find usr -type f -printf '%P\n' | sort | sed 's|^|usr/|' | xargs md5sum >DEBIAN/md5sums)
+  chmod 0644 "$work/$name/DEBIAN/"*
+  dpkg-deb --build --root-owner-group -Zxz "$work/$name" "$dist/${name}_${debversion}_${arch}.deb" >/dev/null
+}
+
+# The library.
+package_root "$libpkg"
+install -d "$work/$libpkg/usr/lib/$multiarch"
+install -m 0644 "$stage/lib/libcfcerts.so.$version" "$work/$libpkg/usr/lib/$multiarch/"
+ln -s "libcfcerts.so.$version" "$work/$libpkg/usr/lib/$multiarch/libcfcerts.so.$soversion"
+echo "libcfcerts $soversion $libpkg (>= $version)" >"$work/$libpkg/DEBIAN/shlibs"
+echo "activate-noawait ldconfig" >"$work/$libpkg/DEBIAN/triggers"
+control "$libpkg" libs "$(depends_of "$work/$libpkg/usr/lib/$multiarch/libcfcerts.so.$version")" \
+  "Cloudflare API Shield mTLS client certificates (C library)" \
+" libcfcerts manages the client certificates of Cloudflare API Shield mTLS
+ (/zones/{zone_id}/client_certificates): list, get, create from a CSR,
+ revoke and reactivate, and generates keys and CSRs. It is self-contained
+ (the Swift runtime is linked in) and has a documented, versioned C ABI." \
+  "Multi-Arch: same"
+
+# Its development files.
+package_root libcfcerts-dev
+install -d "$work/libcfcerts-dev/usr/include" "$work/libcfcerts-dev/usr/lib/$multiarch/pkgconfig"
+install -m 0644 include/cfcerts.h "$work/libcfcerts-dev/usr/include/"
+ln -s "libcfcerts.so.$soversion" "$work/libcfcerts-dev/usr/lib/$multiarch/libcfcerts.so"
+sed -e "s|@PREFIX@|/usr|g" -e "s|@LIBDIR@|/usr/lib/$multiarch|g" -e "s|@VERSION@|$version|g" packaging/cfcerts.pc.in \
+  >"$work/libcfcerts-dev/usr/lib/$multiarch/pkgconfig/cfcerts.pc"
+chmod 0644 "$work/libcfcerts-dev/usr/lib/$multiarch/pkgconfig/cfcerts.pc"
+control libcfcerts-dev libdevel "$libpkg (= $debversion)" \
+  "Cloudflare API Shield mTLS client certificates (C development files)" \
+" The header cfcerts.h (the whole C API, documented), the libcfcerts.so link
+ and cfcerts.pc: compile with \`pkg-config --cflags --libs cfcerts\`." \
+  "Multi-Arch: same"
+
+# The commands.
+package_root cfcerts
+install -d "$work/cfcerts/usr/bin"
+install -m 0755 "$stage/bin/cfcerts" "$stage/bin/cfcerts-emulator" "$work/cfcerts/usr/bin/"
+control cfcerts utils "$(depends_of "$work/cfcerts/usr/bin/cfcerts" "$work/cfcerts/usr/bin/cfcerts-emulator")" \
+  "Cloudflare API Shield mTLS client certificates (command-line tool)" \
+" cfcerts lists, creates, renews, revokes and reactivates the mTLS client
+ certificates of a Cloudflare zone, and watches for expiring ones.
+ cfcerts-emulator is a local stand-in for the API with a real CA, for tests."
+
+ls -l "$dist"/*.deb

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The `cfcerts` command against an emulator (transition delay 2 s, so --wait has something to wait for).
+# Usage: scripts/run-cli-tests.sh BINARY_DIR
+set -euo pipefail
+bin=$1
+work=$(pwd)/.build-cli
+rm -rf "$work"
+mkdir -p "$work"
+source scripts/emulator.sh
+trap stop_emulator EXIT
+start_emulator "$bin" "$work" --no-rate-limit --ca-key p256 --transition-delay 2
+echo "CLI tests against $EMULATOR_URL"
+CFCERTS_TEST_BASE_URL=$EMULATOR_URL CFCERTS_CLI=$(readlink -f "$bin/cfcerts") \
+  python3 -m pytest -q -p no:cacheprovider Tests/cli
