@@ -3,6 +3,8 @@
 #   1. the `cfcerts` command: a key and CSR generated, a certificate issued and checked with openssl, the zone
 #      listed as a table, revoked and reactivated with --wait
 #   2. the same lifecycle from C, Python, Ruby and Swift, each through its own face of the library
+#   3. the emulator's mTLS gateway: the certificate from step 1 passes, is blocked once revoked, passes again
+#      once reactivated
 # Usage: scripts/demo.sh RELEASE_BIN_DIR STAGE
 set -euo pipefail
 bin=$1 stage=$2
@@ -10,7 +12,8 @@ top=$(pwd)
 work=$(mktemp -d)
 source scripts/emulator.sh
 trap 'stop_emulator; rm -rf "$work"' EXIT
-start_emulator "$stage/bin" "$work" --transition-delay 2
+start_emulator "$stage/bin" "$work" --transition-delay 2 --mtls-port 0
+gateway=$(sed -n 's/^mtls: \([^ ]*\).*/\1/p' "$work/emulator.out")
 
 zone=023e105f4ecef8ad9ca31a8372d0c353
 curl -sf -X POST --data '{"count": 3, "common_name_prefix": "existing"}' "$EMULATOR_ROOT/__emulator/zones/$zone/seed" >/dev/null
@@ -34,8 +37,8 @@ echo "openssl: $(openssl verify -CAfile ca.pem demo.pem); key file mode $(stat -
 step "cfcerts: the zone as a table"
 show "$cli" list --all
 step "cfcerts: revoke, then reactivate and wait until it is active again"
-show "$cli" revoke "$id" | grep -E '^(id|status) '
-show "$cli" reactivate "$id" --wait | grep -E '^(id|status) '
+show "$cli" revoke "$id" | grep -E '^([$]|id|status) '
+show "$cli" reactivate "$id" --wait | grep -E '^([$]|id|status) '
 step "cfcerts: certificates expiring within 400 days"
 show "$cli" list --expiring-within 400d
 cd "$top"
@@ -53,4 +56,23 @@ CFCERTS_LIBRARY=$top/$stage/lib/libcfcerts.so.0 ruby -I"$top/bindings/ruby/lib" 
 step "Swift (examples/swift)"
 "$bin/cfcerts-swift-example" "$zone" "$work"
 
-step "Done: every language managed the same zone; the emulator stops now."
+step "The mTLS gateway ($gateway): API Shield's rule, block unless verified and not revoked"
+call() {
+  printf '$ curl --cert demo.pem --key demo.key %s\n' "$gateway"
+  curl -s --cacert "$work/ca.pem" --cert "$work/demo.pem" --key "$work/demo.key" -w '\n%{http_code}\n' "$gateway" \
+    | python3 -c '
+import json, sys
+body, status = sys.stdin.read().rsplit("\n", 2)[:2]
+answer = json.loads(body)
+fields = answer["tls_client_auth"]
+verdict = "passed" if status == "200" else "BLOCKED (%s failed)" % answer["failed_condition"]
+print("  HTTP %s %s: presented=%s verified=%s revoked=%s %s" % (status, verdict, fields["cert_presented"],
+      fields["cert_verified"], fields["cert_revoked"], fields["cert_subject_dn"]))'
+}
+call
+show "$cli" revoke "$id" | grep -E '^([$]|status )'
+call
+show "$cli" reactivate "$id" | grep -E '^([$]|status )'
+call
+
+step "Done: every language managed the same zone, and the gateway enforced revocation; the emulator stops now."

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The `cfcerts` command against an emulator (transition delay 2 s, so --wait has something to wait for).
+# The `cfcerts` command against an emulator (transition delay 2 s, so --wait has something to wait for), and the
+# emulator's mTLS gateway with curl.
 # Usage: scripts/run-cli-tests.sh BINARY_DIR
 set -euo pipefail
 bin=$1
@@ -8,7 +9,8 @@ rm -rf "$work"
 mkdir -p "$work"
 source scripts/emulator.sh
 trap stop_emulator EXIT
-start_emulator "$bin" "$work" --no-rate-limit --ca-key p256 --transition-delay 2
+start_emulator "$bin" "$work" --no-rate-limit --ca-key p256 --transition-delay 2 --mtls-port 0
 echo "CLI tests against $EMULATOR_URL"
-CFCERTS_TEST_BASE_URL=$EMULATOR_URL CFCERTS_CLI=$(readlink -f "$bin/cfcerts") \
+CFCERTS_TEST_MTLS_URL=$(sed -n 's/^mtls: \([^ ]*\).*/\1/p' "$work/emulator.out") \
+CFCERTS_TEST_BASE_URL=$EMULATOR_URL CFCERTS_CLI=$(readlink -f "$bin/cfcerts") CFCERTS_EMULATOR=$(readlink -f "$bin/cfcerts-emulator") \
   python3 -m pytest -q -p no:cacheprovider Tests/cli

@@ -60,6 +60,12 @@ public struct EmulatorConfiguration: Sendable {
     /// reach the port can then reset the emulator, or read its request log). Default false: with a non-loopback
     /// host the controls answer 403.
     public var allowRemoteControls = false
+    /// Serve the mTLS gateway on this port (0: a free one); nil: no gateway.
+    public var mtlsPort: Int?
+    /// What the gateway lets through.
+    public var mtlsRule: MTLSRule = .requireVerified
+    /// Proxy passing gateway requests to this origin (`http://` or `https://` URL) instead of answering them.
+    public var mtlsUpstream: String?
 
     public init() {}
 
@@ -99,6 +105,12 @@ public struct EmulatorConfiguration: Sendable {
             }
         }
         guard maxBodySize > 0, maxBodySize <= 1 << 30 else { throw Invalid(description: "maxBodySize must be from 1 byte to 1 GiB") }
+        if let mtlsPort, !(0...65535).contains(mtlsPort) { throw Invalid(description: "the mTLS port must be from 0 to 65535") }
+        if let mtlsUpstream {
+            guard let url = URL(string: mtlsUpstream), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+                  url.host != nil, url.user == nil, url.password == nil
+            else { throw Invalid(description: "the mTLS upstream must be an http:// or https:// URL without credentials") }
+        }
     }
 
     public static let defaultToken = "cfcerts-emulator-token"

@@ -48,6 +48,15 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Flag(help: "Serve the test controls (/__emulator/) although --host is not a loopback address: anyone who can reach the port can then reset the emulator or read its request log.")
     var allowRemoteControls = false
 
+    @Option(help: "Serve the mTLS gateway (HTTPS, server certificate from the emulator's CA) on this port; 0 picks a free one. Its URL is printed after the API's.")
+    var mtlsPort: Int?
+
+    @Option(help: "The gateway's rule: require-verified (block unless a certificate is presented, verified and not revoked: API Shield's recommended rule) or allow-unverified (let everything through, with the fields).")
+    var mtlsRule: MTLSRule = .requireVerified
+
+    @Option(help: "Proxy requests that pass the gateway to this origin (http:// or https:// URL), with Cloudflare's cf-cert-* headers and the RFC 9440 Client-Cert header, instead of answering them.")
+    var mtlsUpstream: String?
+
     @Flag(help: "Log Hummingbird's messages at debug level on standard error.")
     var verbose = false
 
@@ -61,6 +70,8 @@ struct EmulatorCommand: AsyncParsableCommand {
             throw ValidationError("--rate-limit takes REQUESTS/SECONDS, e.g. 1200/300 (1 to \(EmulatorConfiguration.largestRateLimit) requests, 1 to \(Int(longest)) seconds)")
         }
         for pair in apiKeys where !pair.contains(":") { throw ValidationError("--api-key takes EMAIL:KEY") }
+        if let mtlsPort, !(0...65535).contains(mtlsPort) { throw ValidationError("--mtls-port must be from 0 to 65535") }
+        if mtlsUpstream != nil, mtlsPort == nil { throw ValidationError("--mtls-upstream needs --mtls-port") }
     }
 
     func run() async throws {
@@ -80,6 +91,9 @@ struct EmulatorCommand: AsyncParsableCommand {
         configuration.statePath = state
         configuration.caKeyType = caKey
         configuration.allowRemoteControls = allowRemoteControls
+        configuration.mtlsPort = mtlsPort
+        configuration.mtlsRule = mtlsRule
+        configuration.mtlsUpstream = mtlsUpstream
         if !EmulatorConfiguration.isLoopback(host) {
             let warning = allowRemoteControls
                 ? "warning: the test controls under /__emulator/ are served on \(host) to anyone who can reach it (--allow-remote-controls)\n"
@@ -89,11 +103,20 @@ struct EmulatorCommand: AsyncParsableCommand {
 
         var logger = Logger(label: "cfcerts-emulator", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = verbose ? .debug : .error
-        let server = EmulatorServer(emulator: try Emulator(configuration: configuration), logger: logger)
+        let emulator: Emulator
+        do {
+            emulator = try Emulator(configuration: configuration)
+        } catch let invalid as EmulatorConfiguration.Invalid {
+            throw ValidationError(invalid.description)
+        }
+        let server = EmulatorServer(emulator: emulator, logger: logger)
+        let gateway = mtlsPort == nil ? nil : try await MTLSGateway(emulator: emulator, logger: logger).start()
         let accepted = configuration
+        defer { if let gateway { Task { await gateway.stop() } } }
         try await server.run { port in
             let shownHost = host.contains(":") ? "[\(host)]" : host
             var lines = ["http://\(shownHost):\(port)/client/v4"]
+            if let gateway { lines.append("mtls: \(gateway.url) (rule \(accepted.mtlsRule.rawValue)\(accepted.mtlsUpstream.map { ", upstream \($0)" } ?? ""))") }
             lines += accepted.tokens.map { "token: \($0)" }
             lines += accepted.apiKeys.map { "api-key: \($0.email) \($0.key)" }
             lines += accepted.serviceKeys.map { "service-key: \($0)" }
@@ -115,3 +138,4 @@ struct EmulatorCommand: AsyncParsableCommand {
 }
 
 extension CAKeyType: ExpressibleByArgument {}
+extension MTLSRule: ExpressibleByArgument {}

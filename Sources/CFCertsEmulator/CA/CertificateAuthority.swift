@@ -150,6 +150,37 @@ struct CertificateAuthority: Sendable {
             subjectKeyIdentifier: Hex.encode(ski))
     }
 
+    /// A TLS server certificate for the mTLS gateway, valid a year for `hostnames` and `addresses` (IPv4 or IPv6
+    /// bytes), with its new P-256 key: clients that trust this CA (`/__emulator/ca.pem`) verify the gateway.
+    func issueServerCertificate(hostnames: [String], addresses: [[UInt8]], now: Date = Date())
+        throws -> (certificate: Certificate, key: P256.Signing.PrivateKey)
+    {
+        let key = P256.Signing.PrivateKey()
+        let publicKey = Certificate.PublicKey(key.publicKey)
+        let names = hostnames.map { GeneralName.dnsName($0) }
+            + addresses.map { GeneralName.ipAddress(ASN1OctetString(contentBytes: ArraySlice($0))) }
+        let certificate = try Certificate(
+            version: .v3,
+            serialNumber: Self.randomSerialNumber(),
+            publicKey: publicKey,
+            notValidBefore: now.addingTimeInterval(-300),
+            notValidAfter: now.addingTimeInterval(365 * 86400),
+            issuer: self.certificate.subject,
+            subject: try DistinguishedName { CommonName(hostnames.first ?? "localhost") },
+            signatureAlgorithm: keyType.signatureAlgorithm,
+            extensions: try Certificate.Extensions {
+                Critical(BasicConstraints.notCertificateAuthority)
+                Critical(KeyUsage(digitalSignature: true, keyEncipherment: true))
+                try ExtendedKeyUsage([.serverAuth])
+                SubjectAlternativeNames(names)
+                SubjectKeyIdentifier(keyIdentifier: Self.keyIdentifier(of: publicKey))
+                AuthorityKeyIdentifier(keyIdentifier: subjectKeyIdentifier)
+            },
+            issuerPrivateKey: privateKey
+        )
+        return (certificate, key)
+    }
+
     /// RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING (`subjectPublicKeyInfoBytes` is
     /// that bit string's content, despite its name), as openssl computes it.
     static func keyIdentifier(of publicKey: Certificate.PublicKey) -> ArraySlice<UInt8> {

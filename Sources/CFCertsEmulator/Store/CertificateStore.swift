@@ -65,6 +65,19 @@ final class CertificateStore: Sendable {
         return try materialized([record], zone: zoneID)[0]
     }
 
+    /// The current status of the issued certificate with this SHA-256 fingerprint (lower-case hex), settled as a
+    /// read settles it; nil when no zone holds it. Read afresh on every call: the mTLS gateway caches no verdict.
+    func status(fingerprintSHA256 fingerprint: String, now: Date) -> CertificateStatus? {
+        zones.withLock { zones -> CertificateStatus? in
+            for (zoneID, zone) in zones {
+                guard let id = zone.order.first(where: { zone.records[$0]?.fingerprintSha256 == fingerprint }) else { continue }
+                zones[zoneID]?.settle(now: now)
+                return zones[zoneID]?.records[id]?.status
+            }
+            return nil
+        }
+    }
+
     /// The result of a list query: one page, and the size of the whole filtered listing.
     struct Listing {
         var records: [CertificateRecord]

@@ -1,0 +1,26 @@
+/// What the gateway lets through, as a WAF custom rule at Cloudflare's edge would.
+public enum MTLSRule: String, Sendable, CaseIterable {
+    /// API Shield's recommended rule: block unless a certificate is presented, verified and not revoked —
+    /// `not cf.tls_client_auth.cert_verified or cf.tls_client_auth.cert_revoked`.
+    case requireVerified = "require-verified"
+    /// No rule: every request passes, with the fields (to test an origin's own checks).
+    case allowUnverified = "allow-unverified"
+
+    /// The rule as Cloudflare's rules language writes it (the expression that blocks).
+    public var expression: String {
+        switch self {
+        case .requireVerified: "not cf.tls_client_auth.cert_verified or cf.tls_client_auth.cert_revoked"
+        case .allowUnverified: "false"
+        }
+    }
+
+    /// The first condition that fails for `fields` (`cert_presented`, `cert_verified` or `cert_revoked`), nil
+    /// when the request passes.
+    func failedCondition(_ fields: ClientCertificateFields) -> String? {
+        guard self == .requireVerified else { return nil }
+        if !fields.certPresented { return "cert_presented" }
+        if !fields.certVerified { return "cert_verified" }
+        if fields.certRevoked { return "cert_revoked" }
+        return nil
+    }
+}
