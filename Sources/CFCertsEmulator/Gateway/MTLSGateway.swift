@@ -16,11 +16,7 @@ public struct MTLSGateway: Sendable {
 
     public init(emulator: Emulator, logger: Logger? = nil) {
         self.emulator = emulator
-        self.logger = logger ?? {
-            var logger = Logger(label: "cfcerts-emulator-mtls", factory: { StreamLogHandler.standardError(label: $0) })
-            logger.logLevel = .critical
-            return logger
-        }()
+        self.logger = logger ?? EmulatorServer.quietLogger(label: "cfcerts-emulator-mtls")
     }
 
     /// Starts serving in the background on `configuration.mtlsPort` and returns once the port is bound.

@@ -12,11 +12,14 @@ public struct EmulatorServer: Sendable {
     /// an in-process server by cancellation makes Hummingbird log errors that are no fault).
     public init(emulator: Emulator, logger: Logger? = nil) {
         self.emulator = emulator
-        self.logger = logger ?? {
-            var logger = Logger(label: "cfcerts-emulator", factory: { StreamLogHandler.standardError(label: $0) })
-            logger.logLevel = .critical
-            return logger
-        }()
+        self.logger = logger ?? Self.quietLogger(label: "cfcerts-emulator")
+    }
+
+    /// Hummingbird's critical messages only, on standard error.
+    static func quietLogger(label: String) -> Logger {
+        var logger = Logger(label: label, factory: { StreamLogHandler.standardError(label: $0) })
+        logger.logLevel = .critical
+        return logger
     }
 
     func application(onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
