@@ -170,7 +170,7 @@ def report(listing, slow, gets, memory, cold, library_bytes):
             slow_wall["cfcerts C iterator, 50 ms a page"], slow_wall["official Python SDK, 50 ms a page"],
             slow_wall["official Python SDK, 50 ms a page"] / slow_wall["cfcerts C iterator, 50 ms a page"]), ">= 3x",
          verdict(slow_wall["official Python SDK, 50 ms a page"] / slow_wall["cfcerts C iterator, 50 ms a page"] >= 3)),
-        ("3", "1,000 gets: C ABI vs Swift API, median (p99)", "%.0f us (%.0f) vs %.0f us (%.0f): +%.1f%%" % (
+        ("3", "1,000 gets: C ABI vs Swift API, median (p99)", "%.0f us (%.0f) vs %.0f us (%.0f): %+.1f%%" % (
             c_get[0], c_get[1], swift_get[0], swift_get[1], (c_get[0] / swift_get[0] - 1) * 100), "<= +10%",
          verdict(c_get[0] <= swift_get[0] * 1.10)),
         ("4", "peak RSS listing 10,000: C iterator / Swift list()", "%.1f MB / %.1f MB" % (rss["cfcerts C iterator"], rss["cfcerts Swift list()"]),
