@@ -55,9 +55,9 @@ struct DeadlineTests {
 
     @Test("a wait the server asks for that would outlast totalTimeout is not started")
     func waitBeyondTotal() async throws {
-        // 45 s is within maxRetryAfter, so only the deadline stops the wait; started, it would be cut by the total
-        // timeout: a `.timeout` after 20 s, not the server's 429 at once.
-        // The time bound is half the budget, loose enough for a loaded machine's first connection.
+        // 45 s is within maxRetryAfter, so only the deadline check stops the wait. Started, the call would sleep the
+        // 45 s and end as a `.timeout`, not with the server's 429 at once. The time bound is half the budget: loose
+        // enough for a loaded machine's first connection.
         try await CoreHarness.with(client: { $0.totalTimeout = .seconds(20) }) { harness in
             try harness.emulator.arm(.init(kind: .rateLimit, method: "GET", retryAfter: 45))
             let clock = ContinuousClock()
