@@ -27,6 +27,17 @@
  * - A cfcerts_client may be used by any number of threads at once.
  * - A cfcerts_iter may be used by one thread at a time.
  * - The last error is per thread.
+ * - A timeout ends a call on time whatever the calling program does with its own threads: the library waits on
+ *   threads of its own, never on a thread pool the program could keep busy (Swift's, when C calls come from
+ *   Swift tasks).
+ *
+ * fork()
+ * - The library's threads and connections belong to the process that started them. It registers
+ *   pthread_atfork() handlers, so in a child of fork() it starts its own threads and opens its own connections
+ *   on first use; the parent's are never touched there. A cfcerts_client made before the fork keeps working in the
+ *   child (whatever other threads were doing in it at the fork), a client made in the child works, and the
+ *   parent is unaffected. A cfcerts_iter made before the fork returns CFCERTS_EINVAL from cfcerts_iter_next() in
+ *   the child (its pages in flight were the parent's): free it and start a new one.
  *
  * Link with `pkg-config --cflags --libs cfcerts`. The library is self-contained (Swift runtime included).
  */
@@ -74,7 +85,10 @@ const char *cfcerts_version(void);
 #define CFCERTS_ENOTFOUND (-3)
 /** Credentials missing, malformed or unknown. */
 #define CFCERTS_EAUTH (-4)
-/** Valid credentials without permission for this (HTTP 403). */
+/** Valid credentials without permission for this (HTTP 403). Cloudflare answers a token that lacks the
+ *  operation's permission with code 10000, as it answers some invalid credentials: that answer is CFCERTS_EPERM
+ *  once the same client's credentials were accepted by an earlier call, and CFCERTS_EAUTH otherwise; either way
+ *  the message names the permission group needed ("SSL and Certificates Read" / "SSL and Certificates Write"). */
 #define CFCERTS_EPERM (-5)
 /** Rate limited (HTTP 429) after every allowed retry; cfcerts_error_last()->retry_after_ms says for how long. */
 #define CFCERTS_ERATELIMIT (-6)
@@ -198,7 +212,9 @@ void cfcerts_client_free(cfcerts_client *client);
  * One page of a zone's certificates.
  * params_json: NULL or an object with any of "page" (>= 1, default 1), "per_page" (5..50, default 20),
  * "status" ("all", "active", "pending_revocation", "revoked", "pending_reactivation"), "limit", "offset".
- * *out: {"result": [certificate, ...], "result_info": {...}}.
+ * *out: {"result": [certificate, ...], "result_info": {...}}: each certificate as the server sent it (as
+ * cfcerts_iter_next() hands them out), and result_info exactly as sent (omitted when the server sent none).
+ * A page with more certificates than per_page is refused with CFCERTS_EDECODE.
  */
 int cfcerts_list_page(char **out, cfcerts_client *client, const char *zone_id, const char *params_json);
 
@@ -220,8 +236,8 @@ int cfcerts_reactivate(char **out, cfcerts_client *client, const char *zone_id, 
 
 /**
  * Starts revoking an active certificate; *out is the certificate (status pending_revocation).
- * Reconciled: when an attempt got no answer (a timeout, a dropped connection), it may have been carried out, and
- * the retry is then refused ("only an active certificate can be revoked"). In that case the certificate is read
+ * Reconciled: when an attempt got no answer (a timeout, a dropped connection) or a 5xx (an edge that gave up waiting
+ * for the origin), it may have been carried out, and the retry is then refused ("only an active certificate can be revoked"). In that case the certificate is read
  * (one get, within the call's bounds), and if it is already pending_revocation or revoked, that is returned with
  * CFCERTS_OK. Worst case: the call's bound above plus one get.
  */
@@ -238,8 +254,9 @@ typedef struct cfcerts_iter cfcerts_iter;
  * "prefetch_pages" (0..8, default 4: once the first page has told how many there are, up to that many following
  * pages are fetched while one is consumed; 0 fetches strictly one page at a time). No request is made yet.
  * The iterator keeps the client alive: cfcerts_client_free() may come first.
- * Each certificate is handed out as the JSON object the server sent (checked to be valid JSON and UTF-8), with
- * "\r\n" in its strings turned into "\n"; a page is fetched and cut into certificates once, so every call but
+ * Each certificate is handed out as the JSON object the server sent (checked to be valid JSON and UTF-8, numbers
+ * within a double's range), with line endings in its strings made "\n" (CR LF and a lone CR, however escaped), as
+ * cfcerts_get() hands them out; a page is fetched and cut into certificates once, so every call but
  * one a page returns without blocking.
  */
 int cfcerts_iter_new(cfcerts_iter **out, cfcerts_client *client, const char *zone_id, const char *params_json);
@@ -247,8 +264,11 @@ int cfcerts_iter_new(cfcerts_iter **out, cfcerts_client *client, const char *zon
 /**
  * The next certificate (a certificate object in *out), or CFCERTS_ITEROVER when there are no more.
  * Stops at the last page the server announced (result_info.total_pages), or, when it announces none, at the
- * first short or empty page. A server sending a certificate twice (a page repeated, pages alternating) ends it
- * with CFCERTS_EDECODE, as does a listing of over 100,000 pages. Blocks for at most one page's call (see the
+ * first short or empty page. Each certificate is handed out at most once: one the server sends again is skipped
+ * (with a status filter, a certificate entering the filtered set mid-listing shifts the pages by one), and a page
+ * holding nothing new (a page repeated, pages alternating) ends it with CFCERTS_EDECODE, as do a page with more
+ * certificates than per_page and a listing of over 100,000 pages. A certificate leaving the filtered set
+ * mid-listing shifts the pages the other way: one certificate may then be missed (the API pages by offset). Blocks for at most one page's call (see the
  * worst case above); a page already fetched ahead returns at once.
  * After CFCERTS_ITEROVER or an error, further calls return CFCERTS_ITEROVER.
  */
@@ -263,7 +283,8 @@ void cfcerts_iter_free(cfcerts_iter *iter);
 /**
  * Generates a private key and a CSR. subject_json: {"common_name": required, "organization",
  * "organizational_unit", "country" (two letters), "state", "location", "key_type": "p256" (default) | "rsa2048"}.
- * *out: {"private_key_pem": "...", "csr_pem": "...", "key_type": "p256"}. Keep the private key secret.
+ * *out: {"private_key_pem": "...", "csr_pem": "...", "key_type": "p256"}; the key is PKCS#8 PEM
+ * ("-----BEGIN PRIVATE KEY-----") for both key types. Keep the private key secret.
  */
 int cfcerts_csr_generate(char **out, const char *subject_json);
 

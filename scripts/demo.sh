@@ -16,7 +16,7 @@ start_emulator "$stage/bin" "$work" --transition-delay 2 --mtls-port 0
 gateway=$(sed -n 's/^mtls: \([^ ]*\).*/\1/p' "$work/emulator.out")
 
 zone=023e105f4ecef8ad9ca31a8372d0c353
-curl -sf -X POST --data '{"count": 3, "common_name_prefix": "existing"}' "$EMULATOR_ROOT/__emulator/zones/$zone/seed" >/dev/null
+curl -sf -X POST -H 'Content-Type: application/json' --data '{"count": 3, "common_name_prefix": "existing"}' "$EMULATOR_ROOT/__emulator/zones/$zone/seed" >/dev/null
 export CLOUDFLARE_API_TOKEN=cfcerts-emulator-token CLOUDFLARE_BASE_URL=$EMULATOR_URL CLOUDFLARE_ZONE_ID=$zone
 cli=$top/$stage/bin/cfcerts
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

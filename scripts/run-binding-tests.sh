@@ -29,7 +29,7 @@ run ruby env CFCERTS_LIBRARY="$top/$stage/lib/libcfcerts.so.0" \
 
 # As users install them. The examples print the zone as a table, then the lifecycle.
 zone=0123456789abcdef0123456789abcdef
-curl -sf -X POST --data '{"count": 3, "common_name_prefix": "existing"}' "$EMULATOR_ROOT/__emulator/zones/$zone/seed" >/dev/null
+curl -sf -X POST -H 'Content-Type: application/json' --data '{"count": 3, "common_name_prefix": "existing"}' "$EMULATOR_ROOT/__emulator/zones/$zone/seed" >/dev/null
 user_env=(env -u CFCERTS_LIBRARY -u LD_LIBRARY_PATH -u PYTHONPATH -u RUBYLIB CLOUDFLARE_API_TOKEN=cfcerts-emulator-token
           CLOUDFLARE_BASE_URL="$EMULATOR_URL")
 python3 -m venv "$work/venv"

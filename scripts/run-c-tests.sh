@@ -24,6 +24,7 @@ build() { local out=$1; shift; cc $cflags "$@" -o "$work/$out" $libs; }
 build test_api -O1 Tests/c/test_api.c
 build test_threads -O1 Tests/c/test_threads.c
 build test_dlopen -O1 Tests/c/test_dlopen.c
+build test_fork -O1 Tests/c/test_fork.c
 build leak_canary -O1 Tests/c/leak_canary.c
 build test_api_asan -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all Tests/c/test_api.c
 build test_threads_asan -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all Tests/c/test_threads.c
@@ -61,6 +62,7 @@ run test_api_asan env ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace
 run test_threads "$work/test_threads"
 run test_threads_asan env ASAN_OPTIONS=detect_leaks=0 "$work/test_threads_asan"
 run test_dlopen "$work/test_dlopen" "$dest/usr/lib/libcfcerts.so.0"
+run test_fork "$work/test_fork"
 run test_dlopen_valgrind "${valgrind[@]}" "$work/test_dlopen" "$dest/usr/lib/libcfcerts.so.0"
 run valgrind_catches_a_leak sh -c '"$@" >/dev/null 2>&1; [ $? -eq 99 ]' sh "${valgrind[@]}" "$work/leak_canary"
 # The library against a server that misbehaves on purpose (Python ctypes + a raw-socket server of its own).
@@ -69,7 +71,7 @@ run hostile_server env CFCERTS_LIBRARY="$dest/usr/lib/libcfcerts.so.0" \
 
 # The examples, as a user runs them: credentials from the environment.
 zone=0123456789abcdef0123456789abcdef
-curl -sf -X POST --data '{"count": 3}' "$EMULATOR_ROOT/__emulator/zones/$zone/seed" >/dev/null
+curl -sf -X POST -H 'Content-Type: application/json' --data '{"count": 3}' "$EMULATOR_ROOT/__emulator/zones/$zone/seed" >/dev/null
 export CLOUDFLARE_API_TOKEN=cfcerts-emulator-token CLOUDFLARE_BASE_URL=$CFCERTS_TEST_BASE_URL
 run example_lifecycle sh -c "'$work/lifecycle' $zone | tee /dev/stderr | grep -q 'reactivated.*pending_reactivation'"
 run example_list_certs sh -c "'$work/list_certs' $zone | tee /dev/stderr | grep -q '4 certificate(s)'"

@@ -45,18 +45,9 @@ enum Arguments {
         return JSONObject(fields: fields, name: name)
     }
 
-    /// Writes `text` to `*out` as a string the caller frees with cfcerts_string_free(). Returns CFCERTS_OK, or
-    /// CFCERTS_ENOMEM (with `*out` NULL) when the copy cannot be allocated.
-    static func hand(_ text: String, to out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
-        guard let copy = strdup(text) else {
-            out.pointee = nil
-            return LastError.outOfMemory(bytes: text.utf8.count + 1)
-        }
-        out.pointee = copy
-        return CFCERTS_OK
-    }
-
-    /// Writes UTF-8 `bytes` (no NUL among them) to `*out` as a C string, as `hand(_:to:)` does.
+    /// Writes UTF-8 `bytes` (no NUL among them) to `*out` as a string the caller frees with
+    /// cfcerts_string_free(). Returns CFCERTS_OK, or CFCERTS_ENOMEM (with `*out` NULL) when the copy cannot be
+    /// allocated.
     static func hand(_ bytes: [UInt8], to out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> Int32 {
         guard let copy = malloc(bytes.count + 1)?.assumingMemoryBound(to: CChar.self) else {
             out.pointee = nil
@@ -113,6 +104,11 @@ struct JSONObject {
 
 /// The common shape of a call that hands out one JSON string: check `out`, run, record any failure.
 func handOut(_ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ body: () throws(CFCertsError) -> String) -> Int32 {
+    handOutBytes(out) { () throws(CFCertsError) in Array(try body().utf8) }
+}
+
+/// `handOut` for a body that builds UTF-8 bytes (no NUL among them).
+func handOutBytes(_ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ body: () throws(CFCertsError) -> [UInt8]) -> Int32 {
     guard let out else { return LastError.invalid("out is NULL") }
     out.pointee = nil
     do {

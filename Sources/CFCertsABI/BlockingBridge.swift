@@ -32,19 +32,47 @@ enum BlockingBridge {
 }
 
 /// A task executor with a few dedicated threads that run jobs in order of arrival.
+///
+/// Its threads belong to the process that started them: in a child of `fork()` (where they do not exist) the
+/// first job starts new ones, and the jobs queued in the parent are abandoned (their tasks belonged to calls of
+/// threads the child does not have). `pthread_atfork` keeps the queue's lock from being inherited held.
 final class BlockingExecutor: TaskExecutor, @unchecked Sendable {
     /// Enough threads that a job never waits for another to finish: the jobs only compute between suspensions.
-    /// nil only if no thread could be started at all; the bridge then falls back to the global pool.
-    static let shared: BlockingExecutor? = BlockingExecutor(threadCount: 4)
+    static let shared = BlockingExecutor(threadCount: 4)
 
+    private let threadCount: Int
     private var jobs = JobQueue()
+    /// The process whose threads run the jobs; 0 before any was started.
+    private var threadsPID: pid_t = 0
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let available = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
-    /// Starts `threadCount` threads; nil when none could be started. Lives as long as the process.
-    private init?(threadCount: Int) {
+    /// Threads start with the first job. Lives as long as the process.
+    private init(threadCount: Int) {
+        self.threadCount = threadCount
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(available, nil)
+        pthread_atfork(
+            { pthread_mutex_lock(BlockingExecutor.shared.mutex) },
+            { pthread_mutex_unlock(BlockingExecutor.shared.mutex) },
+            { BlockingExecutor.shared.resetInForkChild() })
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        pthread_mutex_lock(mutex)
+        let running = threadsPID == getpid() || startThreads()
+        if running {
+            jobs.push(job)
+            pthread_cond_signal(available)
+        }
+        pthread_mutex_unlock(mutex)
+        // No thread could be started (the process is out of them): the global pool is better than never.
+        if !running { Task.detached { job.runSynchronously(on: self.asUnownedTaskExecutor()) } }
+    }
+
+    /// Starts this process's threads; false when none could be started. Called with the lock held.
+    private func startThreads() -> Bool {
         var started = 0
         for _ in 0..<threadCount {
             var thread = pthread_t()
@@ -58,15 +86,16 @@ final class BlockingExecutor: TaskExecutor, @unchecked Sendable {
             pthread_detach(thread)
             started += 1
         }
-        guard started > 0 else { return nil }
+        if started > 0 { threadsPID = getpid() }
+        return started > 0
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        pthread_mutex_lock(mutex)
-        jobs.push(job)
-        pthread_cond_signal(available)
-        pthread_mutex_unlock(mutex)
+    /// In a fork child, where only the forking thread exists: a fresh lock and condition, no jobs, no threads.
+    private func resetInForkChild() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(available, nil)
+        jobs.abandonAll()
+        threadsPID = 0
     }
 
     /// Runs jobs until the process ends.
@@ -100,5 +129,11 @@ struct JobQueue {
             incoming.removeAll(keepingCapacity: true)
         }
         return outgoing.popLast()
+    }
+
+    /// Forgets every job without running it (their tasks never resume: a fork child's leftovers).
+    mutating func abandonAll() {
+        incoming = []
+        outgoing = []
     }
 }

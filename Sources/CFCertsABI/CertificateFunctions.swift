@@ -4,7 +4,7 @@ import CFCerts
 @c @implementation
 public func cfcerts_list_page(_ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ client: OpaquePointer?,
                               _ zone_id: UnsafePointer<CChar>?, _ params_json: UnsafePointer<CChar>?) -> Int32 {
-    handOut(out) { () throws(CFCertsError) -> String in
+    handOutBytes(out) { () throws(CFCertsError) -> [UInt8] in
         let handle = try ClientHandle.from(client)
         let zone = try Arguments.string(zone_id, name: "zone_id")
         let params = try Arguments.object(params_json, name: "params_json",
@@ -15,10 +15,22 @@ public func cfcerts_list_page(_ out: UnsafeMutablePointer<UnsafeMutablePointer<C
         let limit = try params.integer("limit")
         let offset = try params.integer("offset")
         let result = try handle.run { client throws(CFCertsError) in
-            try await client.clientCertificates.listPage(
+            try await client.clientCertificates.listRawPage(
                 zoneID: zone, page: page, perPage: perPage, status: status, limit: limit, offset: offset)
         }
-        return try Arguments.json(result)
+        // The certificates and result_info as the server sent them (as the iterator hands them out).
+        var json = Array(#"{"result":["#.utf8)
+        for (index, item) in result.items.enumerated() {
+            if index > 0 { json.append(UInt8(ascii: ",")) }
+            json.append(contentsOf: item.json)
+        }
+        json.append(UInt8(ascii: "]"))
+        if let info = result.resultInfoJSON {
+            json.append(contentsOf: #","result_info":"#.utf8)
+            json.append(contentsOf: info)
+        }
+        json.append(UInt8(ascii: "}"))
+        return json
     }
 }
 

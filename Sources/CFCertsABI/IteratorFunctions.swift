@@ -1,6 +1,12 @@
 import CCFCerts
 import CFCerts
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// What a `cfcerts_iter *` points to: the core's page fetcher, the page being handed out, and the client it
 /// keeps alive. Crosses the bridge once a page, not once a certificate. Used by one thread at a time (the header
 /// says so), hence unchecked.
@@ -14,6 +20,8 @@ final class IteratorHandle: @unchecked Sendable {
     private let fetcher: PageFetcher<RawCertificatePage>
     private var page: [RawCertificatePage.Item] = []
     private var index = 0
+    /// The process that started the listing: its pages in flight are lost in a child of `fork()`.
+    private let pid = getpid()
 
     init(client: ClientHandle, fetcher: PageFetcher<RawCertificatePage>) {
         self.client = client
@@ -28,6 +36,10 @@ final class IteratorHandle: @unchecked Sendable {
     /// The next certificate's JSON text, nil at the end; after the end or an error, always nil (the fetcher
     /// says so).
     func next() throws(CFCertsError) -> [UInt8]? {
+        guard pid == getpid() else {
+            throw CFCertsError(kind: .invalidArgument,
+                               message: "this listing was started before fork(): start a new one in this process")
+        }
         while index == page.count {
             let fetcher = self.fetcher
             let result: Result<[RawCertificatePage.Item]?, CFCertsError> = BlockingBridge.run {

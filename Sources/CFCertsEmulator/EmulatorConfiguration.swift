@@ -40,6 +40,10 @@ public struct EmulatorConfiguration: Sendable {
     public var port = 0
     /// Accepted `Authorization: Bearer` tokens. Default: `EmulatorConfiguration.defaultToken`.
     public var tokens: [String] = [Self.defaultToken]
+    /// Accepted `Authorization: Bearer` tokens that may only read (list and get): like a token with only the
+    /// "SSL and Certificates Read" permission, they are refused create, revoke and reactivate with 403 code 10000,
+    /// as the API refuses them. Default: `defaultReadOnlyToken`.
+    public var readOnlyTokens: [String] = [Self.defaultReadOnlyToken]
     /// Accepted `X-Auth-Email` + `X-Auth-Key` pairs. Default: `defaultEmail` + `defaultAPIKey`.
     public var apiKeys: [APIKeyCredential] = [APIKeyCredential(email: Self.defaultEmail, key: Self.defaultAPIKey)]
     /// Accepted `X-Auth-User-Service-Key` values. Default: `defaultServiceKey`.
@@ -105,6 +109,18 @@ public struct EmulatorConfiguration: Sendable {
             }
         }
         guard maxBodySize > 0, maxBodySize <= 1 << 30 else { throw Invalid(description: "maxBodySize must be from 1 byte to 1 GiB") }
+        // A credential the authentication check would refuse could never be used: refused at start instead.
+        for token in tokens + readOnlyTokens where !CredentialShape.isToken(token) {
+            throw Invalid(description: "--token / --read-only-token: '\(token.prefix(40))' cannot be sent as a Bearer token (letters, digits and -._~+/= only)")
+        }
+        for credential in apiKeys {
+            guard CredentialShape.isEmail(credential.email) else {
+                throw Invalid(description: "--api-key: '\(credential.email.prefix(64))' is not an email address (EMAIL:KEY)")
+            }
+            guard CredentialShape.isKey(credential.key) else {
+                throw Invalid(description: "--api-key: the key of \(credential.email.prefix(64)) must be letters and digits only (EMAIL:KEY)")
+            }
+        }
         if let mtlsPort, !(0...65535).contains(mtlsPort) { throw Invalid(description: "the mTLS port must be from 0 to 65535") }
         if let mtlsUpstream {
             guard let url = URL(string: mtlsUpstream), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
@@ -114,6 +130,7 @@ public struct EmulatorConfiguration: Sendable {
     }
 
     public static let defaultToken = "cfcerts-emulator-token"
+    public static let defaultReadOnlyToken = "cfcerts-emulator-read-only-token"
     public static let defaultEmail = "emulator@example.com"
     public static let defaultAPIKey = "0123456789abcdef0123456789abcdef01234"
     public static let defaultServiceKey = "v1.0-cfcerts-emulator-service-key"

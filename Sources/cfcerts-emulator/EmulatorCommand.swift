@@ -24,6 +24,10 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("token"), help: "Accepted API token (repeatable; replaces the default).")
     var tokens: [String] = []
 
+    @Option(name: .customLong("read-only-token"),
+            help: "Accepted API token that may only list and get (repeatable; replaces the default). Create, revoke and reactivate answer 403 code 10000, as for a token without \"SSL and Certificates Write\".")
+    var readOnlyTokens: [String] = []
+
     @Option(name: .customLong("api-key"), help: "Accepted EMAIL:KEY pair for X-Auth-Email/X-Auth-Key (repeatable; replaces the default).")
     var apiKeys: [String] = []
 
@@ -79,10 +83,11 @@ struct EmulatorCommand: AsyncParsableCommand {
         configuration.host = host
         configuration.port = port
         if !tokens.isEmpty { configuration.tokens = tokens }
+        if !readOnlyTokens.isEmpty { configuration.readOnlyTokens = readOnlyTokens }
         if !apiKeys.isEmpty {
             configuration.apiKeys = apiKeys.map { pair in
-                let parts = pair.split(separator: ":", maxSplits: 1)
-                return APIKeyCredential(email: String(parts[0]), key: String(parts.count > 1 ? parts[1] : ""))
+                let parts = pair.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+                return APIKeyCredential(email: String(parts[0]), key: parts.count > 1 ? String(parts[1]) : "")
             }
         }
         if !serviceKeys.isEmpty { configuration.serviceKeys = serviceKeys }
@@ -118,6 +123,7 @@ struct EmulatorCommand: AsyncParsableCommand {
             var lines = ["http://\(shownHost):\(port)/client/v4"]
             if let gateway { lines.append("mtls: \(gateway.url) (rule \(accepted.mtlsRule.rawValue)\(accepted.mtlsUpstream.map { ", upstream \($0)" } ?? ""))") }
             lines += accepted.tokens.map { "token: \($0)" }
+            lines += accepted.readOnlyTokens.map { "read-only token: \($0)" }
             lines += accepted.apiKeys.map { "api-key: \($0.email) \($0.key)" }
             lines += accepted.serviceKeys.map { "service-key: \($0)" }
             lines.append("controls: http://\(shownHost):\(port)/__emulator/ (ca.pem, requests, faults, reset, zones/ZONE/seed)")

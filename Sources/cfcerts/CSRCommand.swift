@@ -24,9 +24,8 @@ struct CSRCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let wanted = subject.subject else { throw CLIFailure("--cn is required") }
-        try OutputFile.checkWritable(keyOut, force: force)
-        try OutputFile.checkWritable(csrOut, force: force)
-        let generated = try CertificateSigningRequests.generate(subject: wanted, keyType: subject.keyType)
+        try OutputFile.checkWritable([keyOut, csrOut], force: force)
+        let generated = try CertificateSigningRequests.generate(subject: wanted, keyType: subject.keyType ?? .p256)
         try OutputFile.write(generated.privateKeyPEM, to: keyOut, secret: true, force: force)
         if let csrOut {
             try OutputFile.write(generated.csrPEM, to: csrOut, secret: false, force: force)

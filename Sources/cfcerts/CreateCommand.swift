@@ -7,7 +7,11 @@ struct CreateCommand: AsyncParsableCommand {
         abstract: "Have Cloudflare's CA issue a client certificate.",
         discussion: """
             From a CSR (--csr FILE), or from a key and CSR generated here (--cn and the other subject options,
-            --key-out for the private key, written 0600). Files are never overwritten without --force.
+            --key-type, --key-out for the private key, written 0600). Every output path is checked before anything
+            is sent: its folder exists and is writable, the key and certificate paths differ, and nothing is there
+            unless --force. Once the certificate is issued it is never lost: should writing --cert-out (or the
+            output) fail, its id and PEM go to standard error before the command fails. Without --cert-out the
+            table output ends with the certificate's PEM.
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -33,8 +37,8 @@ struct CreateCommand: AsyncParsableCommand {
     var output: OutputFormat = .table
 
     func validate() throws {
-        if csr != nil, subject.givesSubjectField || keyOut != nil {
-            throw ValidationError("--csr sends an existing CSR; the subject options and --key-out are for generating one")
+        if csr != nil, subject.givesSubjectField || subject.keyType != nil || keyOut != nil {
+            throw ValidationError("--csr sends an existing CSR; the subject options, --key-type and --key-out are for generating one")
         }
         if csr == nil {
             guard subject.commonName != nil else { throw ValidationError("pass --csr FILE, or --cn to generate a key and CSR") }
@@ -45,13 +49,12 @@ struct CreateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let zoneID = try connection.zoneID()
-        try OutputFile.checkWritable(keyOut, force: force)
-        try OutputFile.checkWritable(certOut, force: force)
+        try OutputFile.checkWritable([keyOut, certOut], force: force)
         let csrPEM: String
         if let csr {
             csrPEM = try OutputFile.read(csr)
         } else if let wanted = subject.subject, let keyOut {
-            let generated = try CertificateSigningRequests.generate(subject: wanted, keyType: subject.keyType)
+            let generated = try CertificateSigningRequests.generate(subject: wanted, keyType: subject.keyType ?? .p256)
             try OutputFile.write(generated.privateKeyPEM, to: keyOut, secret: true, force: force)
             csrPEM = generated.csrPEM
         } else {
@@ -60,7 +63,6 @@ struct CreateCommand: AsyncParsableCommand {
         let certificate = try await connection.makeClient().using { client in
             try await client.clientCertificates.create(zoneID: zoneID, csr: csrPEM, validityDays: validityDays)
         }
-        if let certOut { try OutputFile.write(certificate.certificate + "\n", to: certOut, secret: false, force: force) }
-        try CertificateWriter(format: output).write(certificate)
+        try IssuedCertificate.deliver(certificate, certOut: certOut, force: force, output: output)
     }
 }

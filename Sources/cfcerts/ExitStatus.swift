@@ -14,6 +14,8 @@ enum ExitStatus: Int32, CaseIterable {
     case decoding = 9
     /// A local file could not be read or written, or exists and --force was not given.
     case file = 10
+    /// renew --revoke-old: the new certificate is saved, but revoking the old one failed.
+    case revokeOldFailed = 11
     case cancelled = 130
 
     init(_ error: CFCertsError) {
@@ -44,6 +46,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .connection: "the server could not be reached"
         case .decoding: "the server's answer was not the API's JSON"
         case .file: "a local file could not be read or written, or exists"
+        case .revokeOldFailed: "renew --revoke-old: the new certificate is saved, revoking the old one failed"
         case .cancelled: "interrupted"
         }
     }

@@ -27,7 +27,7 @@ struct ListCommand: AsyncParsableCommand {
     @Option(help: "The page to show, from 1 (without --all).")
     var page: Int?
 
-    @Option(help: "Certificates per page, 5 to 50 (default: 20 for one page, 50 with --all).")
+    @Option(help: "Certificates per page, 5 to 50 (default: 20 for one page, 50 with --all or --expiring-within, which fetch every page this many at a time).")
     var perPage: Int?
 
     @Option(help: ArgumentHelp("Only certificates expiring within this time, e.g. 30d, 12h, 2w (implies --all).",
@@ -84,7 +84,7 @@ struct ListCommand: AsyncParsableCommand {
         let progress = ProgressLine(enabled: Terminal.standardErrorIsTerminal)
         var expiring: [(Date, ClientCertificate)] = []
         var fetched = 0
-        for try await certificate in try certificates.list(zoneID: zoneID, status: status, perPage: 50) {
+        for try await certificate in try certificates.list(zoneID: zoneID, status: status, perPage: perPage ?? 50) {
             fetched += 1
             if fetched % 50 == 0 { progress.update("checked \(fetched) certificates") }
             if let expires = certificate.expiresOnDate, expires <= limit { expiring.append((expires, certificate)) }

@@ -47,8 +47,8 @@ struct CertificateWriter {
         String(decoding: try encoder.encode(certificate), as: UTF8.self)
     }
 
-    /// One certificate on its own.
-    func write(_ certificate: ClientCertificate) throws {
+    /// One certificate on its own; `withPEM` adds the certificate's PEM after a table (json holds it anyway).
+    func write(_ certificate: ClientCertificate, withPEM: Bool = false) throws {
         switch format {
         case .json, .jsonl: print(try json(certificate))
         case .table:
@@ -64,7 +64,8 @@ struct CertificateWriter {
                 ("signature", certificate.signature), ("ski", certificate.ski),
                 ("certificate authority", certificate.certificateAuthority.name),
             ]
-            for (name, value) in rows where !value.isEmpty { print("\(name.padding(to: 22))\(value)") }
+            for (name, value) in rows where !value.isEmpty { print("\(name.padding(to: 22))\(value.terminalSafe)") }
+            if withPEM { print("\n" + certificate.certificate.terminalSafeKeepingLines) }
         }
     }
 
@@ -80,7 +81,7 @@ struct CertificateWriter {
 
     func tableRow(_ certificate: ClientCertificate) -> [String] {
         [certificate.id, certificate.status.rawValue, certificate.commonName,
-         String(certificate.expiresOn.prefix(10)), daysLeft(certificate).map(String.init) ?? "?"]
+         String(certificate.expiresOn.prefix(10)), daysLeft(certificate).map(String.init) ?? "?"].map(\.terminalSafe)
     }
 }
 
@@ -156,6 +157,30 @@ struct ProgressLine {
 }
 
 extension String {
+    /// For table output: C0 and C1 control characters (ESC, CR, BEL...) and DEL shown as `\u{1b}`, so a subject
+    /// field from whoever submitted the CSR cannot move the cursor, retitle or clear an operator's terminal.
+    /// JSON output stays exact.
+    var terminalSafe: String { escapingControls(keepingNewlines: false) }
+
+    /// `terminalSafe`, keeping line feeds (a PEM block).
+    var terminalSafeKeepingLines: String { escapingControls(keepingNewlines: true) }
+
+    private func escapingControls(keepingNewlines: Bool) -> String {
+        func isControl(_ scalar: Unicode.Scalar) -> Bool {
+            scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
+        }
+        guard unicodeScalars.contains(where: isControl) else { return self }
+        var out = String.UnicodeScalarView()
+        for scalar in unicodeScalars {
+            if isControl(scalar), !(keepingNewlines && scalar == "\n") {
+                out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
     func padding(to width: Int) -> String {
         count >= width ? self : self + String(repeating: " ", count: width - count)
     }

@@ -45,13 +45,49 @@ enum OutputFile {
         return nil
     }
 
-    /// Fails early, before a key is generated or a certificate issued, when `path` would be refused later.
-    static func checkWritable(_ path: String?, force: Bool) throws {
-        guard let path, !force else { return }
-        var info = stat()
-        if lstat(path, &info) == 0 {
-            throw CLIFailure("\(path) exists; pass --force to overwrite it", status: .file)
+    /// Fails early, before a key is generated or a certificate issued, when any of `paths` would be refused later:
+    /// two of them name the same file, a folder is missing or not writable, a file exists (without `force`), or
+    /// is a symbolic link or not a regular file.
+    static func checkWritable(_ paths: [String?], force: Bool) throws {
+        let given = paths.compactMap { $0 }
+        var seen: [String: String] = [:]
+        for path in given {
+            let folder = parentFolder(of: path)
+            var info = stat()
+            guard stat(folder, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+                throw CLIFailure("cannot write \(path): the folder \(folder) does not exist", status: .file)
+            }
+            guard access(folder, W_OK) == 0 else {
+                throw CLIFailure("cannot write \(path): the folder \(folder) is not writable", status: .file)
+            }
+            let identity = (realpath(folder, nil).map { pointer in
+                defer { free(pointer) }
+                return String(cString: pointer)
+            } ?? folder) + "/" + lastComponent(of: path)
+            if let other = seen[identity] {
+                throw CLIFailure("\(other) and \(path) are the same file: the key and the certificate need one each",
+                                 status: .invalidArgument)
+            }
+            seen[identity] = path
+            if lstat(path, &info) == 0 {
+                guard force else { throw CLIFailure("\(path) exists; pass --force to overwrite it", status: .file) }
+                guard (info.st_mode & S_IFMT) == S_IFREG else {
+                    throw CLIFailure("\(path) is not a regular file (a link, a folder...); it is never written through",
+                                     status: .file)
+                }
+                guard access(path, W_OK) == 0 else { throw CLIFailure("\(path) is not writable", status: .file) }
+            }
         }
+    }
+
+    private static func parentFolder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let folder = String(path[..<slash])
+        return folder.isEmpty ? "/" : folder
+    }
+
+    private static func lastComponent(of path: String) -> String {
+        path.lastIndex(of: "/").map { String(path[path.index(after: $0)...]) } ?? path
     }
 
     static func read(_ path: String) throws -> String {

@@ -12,8 +12,9 @@ struct RenewCommand: AsyncParsableCommand {
         abstract: "Issue a replacement for a certificate: a new key, the same subject, the same validity.",
         discussion: """
             Reads the certificate, generates a new key (written 0600 to --key-out) and a CSR with its subject, and has
-            a new certificate issued for as many days as the old one was. --revoke-old then revokes the old one,
-            only once the new one exists.
+            a new certificate issued for as many days as the old one was. Output paths are checked before anything
+            is sent, as for create, and the new certificate is never lost. --revoke-old then revokes the old one,
+            only once the new one is saved; if that revoke fails, the command says so and exits 11.
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -41,28 +42,29 @@ struct RenewCommand: AsyncParsableCommand {
 
     func run() async throws {
         let zoneID = try connection.zoneID()
-        try OutputFile.checkWritable(keyOut, force: force)
-        try OutputFile.checkWritable(certOut, force: force)
-        let renewed = try await connection.makeClient().using { client in
+        try OutputFile.checkWritable([keyOut, certOut], force: force)
+        try await connection.makeClient().using { client in
             let certificates = client.clientCertificates
             let old = try await certificates.get(zoneID: zoneID, id: id)
             let generated = try CertificateSigningRequests.generate(subject: Self.subject(of: old), keyType: keyType)
             try OutputFile.write(generated.privateKeyPEM, to: keyOut, secret: true, force: force)
             let renewed = try await certificates.create(zoneID: zoneID, csr: generated.csrPEM,
                                                         validityDays: Self.validityDays(of: old))
-            if revokeOld {
-                let note: String
-                if old.status == .active {
-                    note = "old certificate \(old.id) is \(try await certificates.revoke(zoneID: zoneID, id: old.id).status)"
-                } else {
-                    note = "old certificate \(old.id) is already \(old.status); not revoked again"
-                }
-                StandardError.write("cfcerts: \(note)\n")
+            try IssuedCertificate.deliver(renewed, certOut: certOut, force: force, output: output)
+            guard revokeOld else { return }
+            guard old.status == .active else {
+                StandardError.write("cfcerts: old certificate \(old.id) is already \(old.status); not revoked again\n")
+                return
             }
-            return renewed
+            do {
+                let status = try await certificates.revoke(zoneID: zoneID, id: old.id).status
+                StandardError.write("cfcerts: old certificate \(old.id) is \(status)\n")
+            } catch let error as CFCertsError {
+                throw CLIFailure(
+                    "the new certificate \(renewed.id) is saved, but revoking the old one failed: \(ErrorReport.line(error)); "
+                        + "revoke it with `cfcerts revoke \(old.id)`", status: .revokeOldFailed)
+            }
         }
-        if let certOut { try OutputFile.write(renewed.certificate + "\n", to: certOut, secret: false, force: force) }
-        try CertificateWriter(format: output).write(renewed)
     }
 
     static func subject(of certificate: ClientCertificate) -> CSRSubject {

@@ -21,8 +21,8 @@ struct SubjectOptions: ParsableArguments {
     @Option(help: "Locality (city).")
     var locality: String?
 
-    @Option(help: "p256 or rsa2048.")
-    var keyType: CertificateSigningRequests.KeyType = .p256
+    @Option(help: "p256 or rsa2048 (default: p256).")
+    var keyType: CertificateSigningRequests.KeyType?
 
     var subject: CSRSubject? {
         commonName.map {

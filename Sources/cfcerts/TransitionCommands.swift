@@ -14,41 +14,63 @@ struct TransitionOptions: ParsableArguments {
     @Flag(help: "Poll until the transition completes (revoked / active).")
     var wait = false
 
-    @Option(help: ArgumentHelp("With --wait, give up after this long, e.g. 90s, 10m (default: 5m).", valueName: "duration"))
-    var timeout = CLIDuration(argument: "5m")!
+    @Option(help: ArgumentHelp("With --wait, the whole command (the request and every poll) ends within this, e.g. 90s, 10m (default: 5m).",
+                               valueName: "duration"))
+    var timeout: CLIDuration?
 
     @Option(help: "table (name: value lines) or json / jsonl (the API's certificate object).")
     var output: OutputFormat = .table
 
+    func validate() throws {
+        if timeout != nil, !wait { throw ValidationError("--timeout bounds --wait; pass --wait too, or --call-timeout for the request") }
+    }
+
     /// Starts the transition, waits for `settled` when asked, and writes the certificate as it last was.
     func run(connection: ConnectionOptions, settled: ClientCertificateStatus,
-             start: (ClientCertificates, String, String) async throws -> ClientCertificate) async throws {
+             start: @escaping @Sendable (ClientCertificates, String, String) async throws -> ClientCertificate) async throws {
         let zoneID = try connection.zoneID()
+        let id = self.id
         let certificate = try await connection.makeClient().using { client in
             let certificates = client.clientCertificates
-            let started = try await start(certificates, zoneID, id)
-            guard wait else { return started }
-            return try await waitUntil(settled, certificates: certificates, zoneID: zoneID, from: started)
+            guard wait else { return try await start(certificates, zoneID, id) }
+            let limit = (timeout ?? Self.defaultTimeout)
+            return try await Self.within(limit, what: "certificate \(id) did not reach \(settled)") {
+                let started = try await start(certificates, zoneID, id)
+                return try await Self.poll(until: settled, certificates: certificates, zoneID: zoneID, from: started)
+            }
         }
         try CertificateWriter(format: output).write(certificate)
     }
 
+    private static let defaultTimeout = CLIDuration(argument: "5m")!
     private static let pollInterval: Duration = .milliseconds(500)
 
-    private func waitUntil(_ settled: ClientCertificateStatus, certificates: ClientCertificates, zoneID: String,
-                           from started: ClientCertificate) async throws -> ClientCertificate {
-        let clock = ContinuousClock()
-        let deadline = clock.now + timeout.duration
+    private static func poll(until settled: ClientCertificateStatus, certificates: ClientCertificates, zoneID: String,
+                             from started: ClientCertificate) async throws -> ClientCertificate {
         var current = started
         while current.status != settled {
-            guard clock.now + Self.pollInterval <= deadline else {
-                throw CLIFailure("certificate \(id) is still \(current.status) after \(timeout.seconds) s (--timeout)",
-                                 status: .timeout)
-            }
-            try await Task.sleep(for: Self.pollInterval)
-            current = try await certificates.get(zoneID: zoneID, id: id)
+            try await Task.sleep(for: pollInterval)
+            current = try await certificates.get(zoneID: zoneID, id: started.id)
         }
         return current
+    }
+
+    /// `body`, ended (cancelled) when `limit` runs out: a call in flight is cut short too, so the command never
+    /// outlasts --timeout by more than the moment cancelling takes.
+    private static func within<T: Sendable>(_ limit: CLIDuration, what: String,
+                                            _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit.duration)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw CLIFailure("\(what) within \(limit.seconds) s (--timeout)", status: .timeout)
+            }
+            return value
+        }
     }
 }
 

@@ -92,8 +92,9 @@ struct BlockingBridgeTests {
         defer { watchdog.disarm() }
         let emulator = try EmulatorProcess(["--port", "0", "--ca-key", "p256", "--no-rate-limit"])
         defer { emulator.signal(SIGTERM) }
-        // Each task's first request is answered 503: every call sleeps through a backoff, then retries.
-        try Self.control(emulator, "/faults", #"{"kind": "status", "status": 503, "count": \#(Self.taskCount)}"#)
+        // Each task's first request is answered 503: every call sleeps through a backoff, then retries. The server
+        // asks for 50 ms, so the pool is not kept blocked for the default backoff (other suites share it).
+        try Self.control(emulator, "/faults", #"{"kind": "status", "status": 503, "count": \#(Self.taskCount), "headers": {"retry-after-ms": "50"}}"#)
         let client = try Self.client(emulator, maxRetries: 10)
         let blocked = BlockedCount()
 
@@ -113,12 +114,46 @@ struct BlockingBridgeTests {
         cfcerts_client_free(client.pointer)
     }
 
+    @Test("timeouts end calls to a server that never answers while every cooperative thread is blocked")
+    func deadlinesWithoutThePool() async throws {
+        // Each call waits for an answer that never comes; its end must not depend on Swift's global pool, which
+        // these very calls keep blocked (async-http-client cancels a request through a task on that pool).
+        let watchdog = Watchdog(seconds: 120, what: "timeouts against a black hole from \(Self.taskCount) tasks")
+        defer { watchdog.disarm() }
+        let blackHole = try BlackHole()
+        let client = try Self.client(baseURL: blackHole.baseURL, maxRetries: CFCERTS_NO_RETRIES, requestTimeoutMs: 300)
+        let blocked = BlockedCount()
+
+        let outcomes = await withTaskGroup(of: (code: Int32, seconds: Double).self) { group in
+            for _ in 0..<Self.taskCount {
+                group.addTask {
+                    var out: UnsafeMutablePointer<CChar>?
+                    let started = Date()
+                    let code = blocked.during { cfcerts_get(&out, client.pointer, Self.zone, "any") }
+                    cfcerts_string_free(out)
+                    return (code, Date().timeIntervalSince(started))
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.map(\.code) == Array(repeating: CFCERTS_ETIMEOUT, count: Self.taskCount))
+        // 0.3 s each; a loaded machine gets ten times that.
+        #expect(outcomes.allSatisfy { $0.seconds < 3 }, "\(outcomes.map(\.seconds))")
+        #expect(blocked.most >= ProcessInfo.processInfo.activeProcessorCount)
+        cfcerts_client_free(client.pointer)
+    }
+
     static func client(_ emulator: EmulatorProcess, maxRetries: Int32 = 0) throws -> SharedClient {
+        try client(baseURL: emulator.baseURL, maxRetries: maxRetries)
+    }
+
+    static func client(baseURL url: String, maxRetries: Int32 = 0, requestTimeoutMs: Int32 = 0) throws -> SharedClient {
         var options = cfcerts_client_options()
         #expect(cfcerts_client_options_init(&options, UInt32(CFCERTS_CLIENT_OPTIONS_VERSION)) == CFCERTS_OK)
         options.max_retries = maxRetries
+        options.request_timeout_ms = requestTimeoutMs
         let token = strdup("cfcerts-emulator-token")
-        let baseURL = strdup(emulator.baseURL)
+        let baseURL = strdup(url)
         defer {
             free(token)
             free(baseURL)
@@ -138,7 +173,7 @@ struct BlockingBridgeTests {
     static func control(_ emulator: EmulatorProcess, _ path: String, _ body: String) throws {
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-sf", "-X", "POST", "--data", body,
+        curl.arguments = ["-sf", "-X", "POST", "-H", "Content-Type: application/json", "--data", body,
                           emulator.baseURL.replacingOccurrences(of: "/client/v4", with: "/__emulator" + path)]
         curl.standardOutput = FileHandle.nullDevice
         try curl.run()
@@ -148,17 +183,29 @@ struct BlockingBridgeTests {
 }
 
 /// How many calls are blocked at once, and the most there ever were.
+///
+/// The first callers are held until as many are blocked at once as the cooperative pool is wide (30 s at most):
+/// under plain `swift test` other suites share the pool, and the premise "every cooperative thread blocked" must
+/// not depend on how they happen to be scheduled.
 final class BlockedCount: @unchecked Sendable {
-    private let lock = NSLock()
+    private let condition = NSCondition()
+    private let width = ProcessInfo.processInfo.activeProcessorCount
+    private var gathered = false
     private var now = 0
     private(set) var most = 0
 
     func during<T>(_ call: () -> T) -> T {
-        lock.withLock {
+        condition.withLock {
             now += 1
             most = max(most, now)
+            if most >= width {
+                gathered = true
+                condition.broadcast()
+            }
+            let giveUp = Date().addingTimeInterval(30)
+            while !gathered, condition.wait(until: giveUp) {}
         }
-        defer { lock.withLock { now -= 1 } }
+        defer { condition.withLock { now -= 1 } }
         return call()
     }
 }

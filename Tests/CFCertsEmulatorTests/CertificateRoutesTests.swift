@@ -20,7 +20,8 @@ struct CertificateRoutesTests {
             #expect(created.headers["Ratelimit-Policy"].first == "\"default\";q=1200;w=300")
             let result = try #require(created.result)
             let id = try #require(result["id"] as? String)
-            #expect(UUID(uuidString: id) != nil)
+            // The API's identifier: 32 lower-case hex digits (the schema allows at most 32 characters).
+            #expect(id.count == 32 && id.allSatisfy { $0.isHexDigit && !$0.isUppercase }, "\(id)")
             #expect(result["status"] as? String == "active")
             #expect(result["common_name"] as? String == "client.example.com")
             #expect(result["organization"] as? String == "Example Inc")
@@ -33,7 +34,8 @@ struct CertificateRoutesTests {
             #expect((result["csr"] as? String)?.contains("\r\n") == true)
             let authority = try #require(result["certificate_authority"] as? [String: Any])
             #expect(authority["name"] as? String == "Cloudflare Managed CA for account")
-            #expect(UUID(uuidString: authority["id"] as? String ?? "") != nil)
+            let authorityID = authority["id"] as? String ?? ""
+            #expect(authorityID.count == 32 && authorityID.allSatisfy { $0.isHexDigit && !$0.isUppercase }, "\(authorityID)")
             let issued = try #require(ISO8601DateFormatter().date(from: result["issued_on"] as? String ?? ""))
             let expires = try #require(ISO8601DateFormatter().date(from: result["expires_on"] as? String ?? ""))
             #expect(expires.timeIntervalSince(issued) == 30 * 86400)

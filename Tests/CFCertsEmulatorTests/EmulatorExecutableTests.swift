@@ -47,6 +47,9 @@ struct EmulatorExecutableTests {
         ["--transition-delay", "1e300"], ["--transition-delay", "-1"], ["--transition-delay", "nan"],
         ["--rate-limit", "1/9223372036854775807"], ["--rate-limit", "0/10"], ["--rate-limit", "99999999999999999999/1"],
         ["--port", "70000"], ["--port", "-1"],
+        // Credentials the emulator's own authentication would refuse: never accepted at start.
+        ["--api-key", ":"], ["--api-key", ":key"], ["--api-key", "e@x.example:abc-def"], ["--api-key", "nocolon"],
+        ["--token", "has space"],
     ])
     func outOfRangeFlags(arguments: [String]) throws {
         let process = Process()

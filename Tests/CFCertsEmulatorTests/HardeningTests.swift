@@ -1,5 +1,8 @@
 @testable import CFCertsEmulator
+import AsyncHTTPClient
 import CFCertsTestSupport
+import NIOCore
+import NIOHTTP1
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -92,6 +95,31 @@ struct HardeningTests {
         #expect(throws: EmulatorConfiguration.Invalid.self) { _ = try Emulator(configuration: configuration) }
     }
 
+    @Test("controls refuse what a web page could send: any Origin, or a change without Content-Type: application/json")
+    func crossSiteControls() async throws {
+        try await EmulatorHarness.with { emulator in
+            let zone = EmulatorHarness.newZone()
+            try await emulator.seed(zone: zone, count: 3)
+            func control(_ method: HTTPMethod, _ path: String, _ headers: [(String, String)]) async throws -> Int {
+                var request = HTTPClientRequest(url: emulator.running.rootURL + path)
+                request.method = method
+                for (name, value) in headers { request.headers.add(name: name, value: value) }
+                request.body = .bytes(ByteBuffer(string: "{}"))
+                return Int(try await HTTPClient.shared.execute(request, timeout: .seconds(30)).status.code)
+            }
+            // What a form or a no-preflight fetch from any page can send.
+            #expect(try await control(.POST, "/__emulator/reset", [("Content-Type", "text/plain")]) == 403)
+            #expect(try await control(.POST, "/__emulator/reset", [("Content-Type", "application/x-www-form-urlencoded")]) == 403)
+            #expect(try await control(.POST, "/__emulator/reset", []) == 403)
+            #expect(try await control(.POST, "/__emulator/reset",
+                                      [("Content-Type", "application/json"), ("Origin", "http://evil.example")]) == 403)
+            #expect(try await control(.GET, "/__emulator/requests", [("Origin", "http://127.0.0.1:1")]) == 403)
+            let listed = try await emulator.send(.GET, EmulatorHarness.certificatesPath(zone))
+            #expect((listed.json?["result"] as? [Any])?.count == 3, "nothing was reset")
+            #expect(try await control(.POST, "/__emulator/reset", [("Content-Type", "application/json; charset=utf-8")]) == 200)
+        }
+    }
+
     @Test("controls answer 403 on a non-loopback host unless allowed; the API still answers")
     func remoteControls() async throws {
         #expect(EmulatorConfiguration.isLoopback("127.0.0.1") && EmulatorConfiguration.isLoopback("::1")
@@ -108,7 +136,7 @@ struct HardeningTests {
             try await app.test(.router) { client in
                 for (method, path) in [(HTTPRequest.Method.get, "/__emulator/health"), (.post, "/__emulator/reset"),
                                        (.get, "/__emulator/requests")] {
-                    try await client.execute(uri: path, method: method) { response in
+                    try await client.execute(uri: path, method: method, headers: [.contentType: "application/json"]) { response in
                         #expect(response.status == (allowed ? .ok : .forbidden), "\(path)")
                     }
                 }

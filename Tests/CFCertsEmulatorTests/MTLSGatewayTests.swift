@@ -126,6 +126,21 @@ struct MTLSGatewayTests {
         }
     }
 
+    @Test("a certificate the CA signed but the store forgot (revoked, then reset) is refused as revoked")
+    func forgottenAfterReset() async throws {
+        try await Gateway.with { gateway in
+            let zone = EmulatorHarness.newZone()
+            let (identity, id) = try await gateway.issue(zone: zone)
+            _ = try await gateway.emulator.send(.DELETE, EmulatorHarness.certificatesPath(zone, id))
+            #expect(try await gateway.emulator.send(.POST, "/__emulator/reset", headers: [:]).status == 200)
+            let (status, refusal) = try await gateway.call(as: identity)
+            #expect(status == 403)
+            #expect(refusal["failed_condition"] as? String == "cert_revoked")
+            #expect(Self.fields(refusal)["cert_verified"] as? Bool == true)
+            #expect(Self.fields(refusal)["cert_revoked"] as? Bool == true)
+        }
+    }
+
     @Test("no certificate, an expired one, one not yet valid and one from a foreign CA are refused, each for its reason")
     func refusals() async throws {
         try await Gateway.with { gateway in

@@ -33,6 +33,33 @@ struct StateFileTests {
         #expect(!FileManager.default.fileExists(atPath: statePath + ".tmp"))
     }
 
+    @Test("a state file others can read, or that belongs to someone else, is refused with a message")
+    func untrustedStateFile() async throws {
+        let directory = try OpenSSL.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let statePath = directory.appendingPathComponent("state.json").path
+        var configuration = EmulatorConfiguration()
+        configuration.caKeyType = .p256
+        configuration.statePath = statePath
+        try await EmulatorHarness.with({ $0.statePath = statePath }) { emulator in
+            try await emulator.seed(zone: EmulatorHarness.newZone(), count: 1)
+        }
+        _ = try Emulator(configuration: configuration)  // its own 0600 file loads
+        chmod(statePath, 0o644)
+        #expect(throws: EmulatorConfiguration.Invalid.self) { _ = try Emulator(configuration: configuration) }
+        chmod(statePath, 0o600)
+        if geteuid() == 0 {  // as root (CI), a file of another user can be made
+            chown(statePath, 1, 1)
+            let error = #expect(throws: EmulatorConfiguration.Invalid.self) { _ = try Emulator(configuration: configuration) }
+            #expect(error?.description.contains("belongs to user 1") == true)
+        } else {
+            // Not root: the same check seen from the other side, a file of root's.
+            #expect(throws: EmulatorConfiguration.Invalid.self) {
+                _ = try Emulator(configuration: { var other = configuration; other.statePath = "/etc/shadow"; return other }())
+            }
+        }
+    }
+
     @Test("a change that cannot be saved is refused with 1500 and not kept")
     func unsavedChangeIsRefused() async throws {
         let directory = try OpenSSL.temporaryDirectory()

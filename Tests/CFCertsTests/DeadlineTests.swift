@@ -9,14 +9,15 @@ struct DeadlineTests {
     func stalledBody() async throws {
         try await CoreHarness.with(client: { $0.requestTimeout = .milliseconds(500); $0.maxRetries = 0 }) { harness in
             // 200, a Content-Length, half the body, then 30 s of silence.
-            try harness.emulator.arm(.init(kind: .stall, method: "GET", delayMs: 30_000))
+            try harness.emulator.arm(.init(kind: .stall, method: "GET", delayMs: 60_000))
             let clock = ContinuousClock()
             let start = clock.now
             let error = await #expect(throws: CFCertsError.self) {
                 _ = try await harness.client.clientCertificates.get(zoneID: harness.zone, id: "x")
             }
             #expect(error?.kind == .timeout)
-            #expect(clock.now - start < .seconds(5))
+            // 0.5 s; the bounds here leave room for a loaded machine or a busy pool, far below the server's stall.
+            #expect(clock.now - start < .seconds(15))
         }
     }
 
@@ -24,12 +25,12 @@ struct DeadlineTests {
     func stalledThenServed() async throws {
         try await CoreHarness.with(client: { $0.requestTimeout = .seconds(2) }) { harness in
             let created = try await harness.createCertificate()
-            try harness.emulator.arm(.init(kind: .stall, method: "GET", count: 2, delayMs: 30_000))
+            try harness.emulator.arm(.init(kind: .stall, method: "GET", count: 2, delayMs: 60_000))
             let clock = ContinuousClock()
             let start = clock.now
             let certificate = try await harness.client.clientCertificates.get(zoneID: harness.zone, id: created.id)
             #expect(certificate.id == created.id)
-            #expect(clock.now - start < .seconds(20))
+            #expect(clock.now - start < .seconds(30))
             #expect(harness.requests.suffix(3).map(\.method) == ["GET", "GET", "GET"])
         }
     }
@@ -49,7 +50,7 @@ struct DeadlineTests {
             }
             #expect(error?.kind == .timeout)
             #expect(error?.message.contains("total timeout") == true)
-            #expect(clock.now - start < .seconds(5))
+            #expect(clock.now - start < .seconds(15))
         }
     }
 

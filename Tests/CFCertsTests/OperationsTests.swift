@@ -12,6 +12,8 @@ struct OperationsTests {
             let subject = CSRSubject(commonName: "svc.example.com", organization: "Example", organizationalUnit: "Ops",
                                      country: "US", state: "CA", locality: "Austin")
             let generated = try CertificateSigningRequests.generate(subject: subject, keyType: .rsa2048)
+            // PKCS#8, as documented (and as the P-256 key is), not PKCS#1's "BEGIN RSA PRIVATE KEY".
+            #expect(generated.privateKeyPEM.hasPrefix("-----BEGIN PRIVATE KEY-----\n"))
             let created = try await certificates.create(zoneID: harness.zone, csr: generated.csrPEM, validityDays: 90)
             #expect(created.status == .active)
             #expect(created.commonName == "svc.example.com")

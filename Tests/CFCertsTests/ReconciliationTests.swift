@@ -43,6 +43,43 @@ struct ReconciliationTests {
         }
     }
 
+    @Test("a revoke applied but answered 5xx by the edge is done: reconciled like a lost answer",
+          arguments: [502, 504, 522, 524])
+    func revokeAppliedThen5xx(status: Int) async throws {
+        try await CoreHarness.with { harness in
+            let created = try await harness.createCertificate()
+            harness.emulator.clearReceivedRequests()
+            try harness.emulator.arm(.init(kind: .appliedThenError, method: "DELETE", path: Self.itemPath, status: status))
+            let revoked = try await harness.client.clientCertificates.revoke(zoneID: harness.zone, id: created.id)
+            #expect(revoked.status == .pendingRevocation)
+            #expect(harness.requests.map { "\($0.method) \($0.status)" } == ["DELETE \(status)", "DELETE 400", "GET 200"])
+        }
+    }
+
+    @Test("a reactivate applied but answered 502, with no retries, is done")
+    func reactivateAppliedThen502() async throws {
+        try await CoreHarness.with(client: { $0.maxRetries = 0 }) { harness in
+            let created = try await harness.createCertificate()
+            _ = try await harness.client.clientCertificates.revoke(zoneID: harness.zone, id: created.id)
+            try harness.emulator.arm(.init(kind: .appliedThenError, method: "PATCH", path: Self.itemPath, status: 502))
+            let reactivated = try await harness.client.clientCertificates.reactivate(zoneID: harness.zone, id: created.id)
+            #expect(reactivated.status == .pendingReactivation)
+        }
+    }
+
+    @Test("a 5xx to a revoke that was not applied stays an error after the read")
+    func notApplied5xx() async throws {
+        try await CoreHarness.with(client: { $0.maxRetries = 0 }) { harness in
+            let created = try await harness.createCertificate()
+            try harness.emulator.arm(.init(kind: .html, method: "DELETE", path: Self.itemPath, status: 502))
+            let error = await #expect(throws: CFCertsError.self) {
+                _ = try await harness.client.clientCertificates.revoke(zoneID: harness.zone, id: created.id)
+            }
+            #expect(error?.httpStatus == 502)
+            #expect(harness.requests.suffix(2).map(\.method) == ["DELETE", "GET"])
+        }
+    }
+
     @Test("without an unknown outcome a refusal stays a refusal, and nothing is read")
     func refusalStays() async throws {
         try await CoreHarness.with { harness in

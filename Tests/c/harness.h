@@ -59,9 +59,8 @@ static inline int harness_control(const char *method, const char *path, const ch
     char *api = strstr(root, "/client/v4");
     if (api != NULL) *api = '\0';
     char command[4096];
-    snprintf(command, sizeof command, "curl -sf -o /dev/null -X %s %s%s%s '%s/__emulator%s'", method,
-             body ? "-H 'Content-Type: application/json' --data '" : "", body ? body : "", body ? "'" : "", root,
-             path);
+    snprintf(command, sizeof command, "curl -sf -o /dev/null -X %s -H 'Content-Type: application/json' %s%s%s '%s/__emulator%s'",
+             method, body ? "--data '" : "", body ? body : "", body ? "'" : "", root, path);
     return system(command);
 }
 

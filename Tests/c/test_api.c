@@ -171,7 +171,7 @@ static void test_csr_functions(void) {
 
 static void test_operations(cfcerts_client *client) {
     char *id = create_certificate(client);
-    CHECK(id != NULL && strlen(id) == 36);
+    CHECK(id != NULL && strlen(id) == 32);
     if (id == NULL) return;
 
     char *out = NULL;

@@ -19,9 +19,13 @@ class Emulator:
 
     def control(self, method, path, body=None):
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.root + "/__emulator" + path, data=data, method=method)
+        request = urllib.request.Request(self.root + "/__emulator" + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.read().decode()
+
+    def control_json(self, method, path, body=None):
+        return json.loads(self.control(method, path, body))
 
     def seed(self, zone, count, prefix="seed"):
         self.control("POST", f"/zones/{zone}/seed", {"count": count, "common_name_prefix": prefix})

@@ -179,3 +179,68 @@ def test_absurd_numbers_in_result_info(server, client_for):
                                       result_info={"page": 1, "per_page": 5, "total_pages": 1e300, "total_count": -3})))
     code, items, error = client_for().iterate('{"per_page": 5}')
     assert code == "EDECODE" and items == []
+
+
+# -- a revoke applied, then answered 5xx by the edge -------------------------------------------------------------
+EDGE_PAGE = b"<html><head><title>%d</title></head><body>cloudflare</body></html>"
+
+
+@pytest.mark.parametrize("status", [502, 504, 522])
+def test_revoke_applied_then_answered_5xx_is_reconciled(server, client_for, status):
+    refused = envelope(None, success=False, errors=[{"code": 1010, "message": "only an active certificate can be revoked"}])
+    server.then(respond(status, EDGE_PAGE % status, content_type="text/html"), respond(400, refused),
+                respond(200, envelope(certificate(ITEM, status="pending_revocation"))))
+    code, result, _ = client_for(request_timeout_ms=TIMEOUT_MS).call("cfcerts_revoke", ZONE, ITEM)
+    assert code == "OK" and result["status"] == "pending_revocation"
+    assert [request["method"] for request in server.requests] == ["DELETE", "DELETE", "GET"]
+
+
+def test_reactivate_applied_then_answered_504_without_retries_is_reconciled(server, client_for):
+    server.then(respond(504, EDGE_PAGE % 504, content_type="text/html"),
+                respond(200, envelope(certificate(ITEM, status="pending_reactivation"))))
+    code, result, _ = client_for(max_retries=-1).call("cfcerts_reactivate", ZONE, ITEM)
+    assert code == "OK" and result["status"] == "pending_reactivation"
+
+
+# -- one rule for every path ---------------------------------------------------------------------------------
+def test_leading_white_space_is_read_by_every_path(server, client_for):
+    body = b" \r\n\t" + envelope([certificate(ITEM)], result_info={"page": 1, "per_page": 20, "count": 1, "total_pages": 1})
+    server.then(respond(200, body), respond(200, body), respond(200, b"\n" + envelope(certificate(ITEM))))
+    client = client_for()
+    code, page_, _ = client.call("cfcerts_list_page", ZONE, None)
+    assert code == "OK" and page_["result"][0]["id"] == ITEM
+    code, items, _ = client.iterate('{"per_page": 20}')
+    assert code == "ITEROVER" and [item["id"] for item in items] == [ITEM]
+    assert get(client)[0] == "OK"
+
+
+def test_list_page_hands_out_result_info_as_sent(server, client_for):
+    server.then(respond(200, envelope([certificate(ITEM)], result_info={"page": 1, "per_page": 20})),
+                respond(200, envelope([certificate(ITEM)])))
+    client = client_for()
+    _, sent, _ = client.call("cfcerts_list_page", ZONE, None)
+    assert sent["result_info"] == {"page": 1, "per_page": 20}
+    _, without, _ = client.call("cfcerts_list_page", ZONE, None)
+    assert "result_info" not in without and without["result"][0]["id"] == ITEM
+
+
+def test_a_page_larger_than_per_page_is_refused(server, client_for, library):
+    server.then(page(ids(0, 6), per_page=5, total_pages=1))
+    code, items, error = client_for().iterate('{"per_page": 5}')
+    assert code == "EDECODE" and items == [] and "per_page" in error["message"]
+
+
+def test_a_number_beyond_a_double_is_refused_by_every_path(server, client_for, library):
+    odd = certificate(ITEM)
+    body = json.dumps({"success": True, "errors": [], "messages": [], "result": [odd]}).replace('"validity_days": 365', '"validity_days": 365, "x": 1e400')
+    single = json.dumps({"success": True, "errors": [], "messages": [], "result": odd}).replace('"validity_days": 365', '"validity_days": 365, "x": 1e400')
+    server.then(respond(200, body.encode()), respond(200, single.encode()))
+    client = client_for()
+    assert client.iterate('{"per_page": 20}')[0] == "EDECODE"
+    assert get(client)[0] == "EDECODE"
+
+
+def test_the_scanners_message_is_kept(server, client_for, library):
+    server.then(respond(200, b'{"success":true,"result":[{"id":"a","status":"active"},]}'))
+    code, _, error = client_for().iterate('{"per_page": 20}')
+    assert code == "EDECODE" and "at byte" in error["message"], error["message"]

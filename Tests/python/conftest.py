@@ -21,7 +21,8 @@ class Emulator:
 
     def control(self, method: str, path: str, body=None):
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.root + "/__emulator" + path, data=data, method=method)
+        request = urllib.request.Request(self.root + "/__emulator" + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=30) as response:
             text = response.read().decode()
         return json.loads(text) if text.strip().startswith(("{", "[")) else text

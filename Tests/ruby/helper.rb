@@ -20,6 +20,7 @@ module EmulatorHelper
     uri = URI(base_url.delete_suffix("/client/v4") + "/__emulator" + path)
     request = Net::HTTP.const_get(method.capitalize).new(uri)
     request.body = JSON.generate(body) if body
+    request["Content-Type"] = "application/json"
     response = Net::HTTP.start(uri.host, uri.port) { |http| http.request(request) }
     raise "control #{method} #{path}: #{response.code} #{response.body}" unless response.code.start_with?("2")
 

@@ -34,13 +34,13 @@ int main(int argc, char **argv) {
     int count = 0;
     char *text = NULL;
     if (rc == CFCERTS_OK) {
-        printf("%-36s  %-20s  %-20s  %s\n", "ID", "STATUS", "EXPIRES", "COMMON NAME");
+        printf("%-32s  %-20s  %-20s  %s\n", "ID", "STATUS", "EXPIRES", "COMMON NAME");
         while ((rc = cfcerts_iter_next(&text, iter)) == CFCERTS_OK) {
             json_error_t error;
             json_t *certificate = json_loads(text, 0, &error);
             cfcerts_string_free(text);
             if (certificate == NULL) continue;
-            printf("%-36s  %-20s  %-20s  %s\n", field(certificate, "id"), field(certificate, "status"),
+            printf("%-32s  %-20s  %-20s  %s\n", field(certificate, "id"), field(certificate, "status"),
                    field(certificate, "expires_on"), field(certificate, "common_name"));
             json_decref(certificate);
             count++;

@@ -10,11 +10,11 @@ import cfcerts
 
 
 def table(client: cfcerts.Client, zone_id: str) -> None:
-    print(f"{'ID':36}  {'STATUS':20}  {'COMMON NAME':24}  EXPIRES")
+    print(f"{'ID':32}  {'STATUS':20}  {'COMMON NAME':24}  EXPIRES")
     count = 0
     for certificate in client.client_certificates.list(zone_id):
         expires = certificate.expires_on.date().isoformat() if certificate.expires_on else "?"
-        print(f"{certificate.id:36}  {certificate.status:20}  {certificate.common_name:24}  {expires}")
+        print(f"{certificate.id:32}  {certificate.status:20}  {certificate.common_name:24}  {expires}")
         count += 1
     print(f"{count} certificate(s)")
 

@@ -11,11 +11,11 @@ zone_id = ARGV.fetch(0) { abort "usage: ruby lifecycle.rb ZONE_ID" }
 begin
   Cfcerts::Client.open do |client|
     certificates = client.client_certificates
-    puts format("%-36s  %-20s  %-24s  %s", "ID", "STATUS", "COMMON NAME", "EXPIRES")
+    puts format("%-32s  %-20s  %-24s  %s", "ID", "STATUS", "COMMON NAME", "EXPIRES")
     count = 0
     certificates.each(zone_id) do |certificate|
       expires = certificate.expires_on&.strftime("%Y-%m-%d") || "?"
-      puts format("%-36s  %-20s  %-24s  %s", certificate.id, certificate.status, certificate.common_name, expires)
+      puts format("%-32s  %-20s  %-24s  %s", certificate.id, certificate.status, certificate.common_name, expires)
       count += 1
     end
     puts "#{count} certificate(s)"

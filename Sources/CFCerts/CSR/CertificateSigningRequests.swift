@@ -47,7 +47,7 @@ public enum CertificateSigningRequests {
             case .rsa2048:
                 let rsa = try _RSA.Signing.PrivateKey(keySize: .bits2048)
                 key = Certificate.PrivateKey(rsa)
-                keyPEM = try key.serializeAsPEM().pemString
+                keyPEM = rsa.pkcs8PEMRepresentation
                 algorithm = .sha256WithRSAEncryption
             }
             let csr = try CertificateSigningRequest(
@@ -60,7 +60,7 @@ public enum CertificateSigningRequests {
 
     /// Reads a PEM CSR (`\n` or `\r\n` line endings): its subject, key type and whether its signature verifies.
     public static func inspect(pem: String) throws(CFCertsError) -> Inspection {
-        let normalized = PEM.normalized(pem).trimmingWhitespace()
+        let normalized = LineEndings.normalized(pem).trimmingWhitespace()
         guard normalized.hasPrefix("-----BEGIN CERTIFICATE REQUEST-----"),
               let csr = try? CertificateSigningRequest(pemEncoded: normalized)
         else {

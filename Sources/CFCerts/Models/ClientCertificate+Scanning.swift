@@ -29,26 +29,26 @@ extension ClientCertificate {
                 guard try !scanner.nullIfPresent() else { return }
                 try scanner.object { scanner, key in
                     switch key {
-                    case "id": authority.id = try scanner.stringOrNull(key) ?? ""
-                    case "name": authority.name = try scanner.stringOrNull(key) ?? ""
+                    case "id": authority.id = try scanner.stringOrNull(key, normalizingLineEndings: true) ?? ""
+                    case "name": authority.name = try scanner.stringOrNull(key, normalizingLineEndings: true) ?? ""
                     default: try scanner.skipValue()
                     }
                 }
-            // PEM fields: line endings made `\n` while the escapes are decoded (see PEM.normalized).
+            // Line endings made `\n` in every string while the escapes are decoded (see LineEndings).
             case .certificate: certificate = try scanner.stringOrNull(key, normalizingLineEndings: true) ?? ""
             case .csr: csr = try scanner.stringOrNull(key, normalizingLineEndings: true) ?? ""
-            case .commonName: commonName = try scanner.stringOrNull(key) ?? ""
-            case .country: country = try scanner.stringOrNull(key) ?? ""
-            case .expiresOn: expiresOn = try scanner.stringOrNull(key) ?? ""
-            case .fingerprintSHA256: fingerprint = try scanner.stringOrNull(key) ?? ""
-            case .issuedOn: issuedOn = try scanner.stringOrNull(key) ?? ""
-            case .location: location = try scanner.stringOrNull(key) ?? ""
-            case .organization: organization = try scanner.stringOrNull(key) ?? ""
-            case .organizationalUnit: unit = try scanner.stringOrNull(key) ?? ""
-            case .serialNumber: serial = try scanner.stringOrNull(key) ?? ""
-            case .signature: signature = try scanner.stringOrNull(key) ?? ""
-            case .ski: ski = try scanner.stringOrNull(key) ?? ""
-            case .state: state = try scanner.stringOrNull(key) ?? ""
+            case .commonName: commonName = try scanner.stringOrNull(key, normalizingLineEndings: true) ?? ""
+            case .country: country = try scanner.stringOrNull(key, normalizingLineEndings: true) ?? ""
+            case .expiresOn: expiresOn = try scanner.stringOrNull(key, normalizingLineEndings: true) ?? ""
+            case .fingerprintSHA256: fingerprint = try scanner.stringOrNull(key, normalizingLineEndings: true) ?? ""
+            case .issuedOn: issuedOn = try scanner.stringOrNull(key, normalizingLineEndings: true) ?? ""
+            case .location: location = try scanner.stringOrNull(key, normalizingLineEndings: true) ?? ""
+            case .organization: organization = try scanner.stringOrNull(key, normalizingLineEndings: true) ?? ""
+            case .organizationalUnit: unit = try scanner.stringOrNull(key, normalizingLineEndings: true) ?? ""
+            case .serialNumber: serial = try scanner.stringOrNull(key, normalizingLineEndings: true) ?? ""
+            case .signature: signature = try scanner.stringOrNull(key, normalizingLineEndings: true) ?? ""
+            case .ski: ski = try scanner.stringOrNull(key, normalizingLineEndings: true) ?? ""
+            case .state: state = try scanner.stringOrNull(key, normalizingLineEndings: true) ?? ""
             }
         }
         guard let id, let status else {

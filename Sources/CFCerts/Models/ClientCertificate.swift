@@ -61,8 +61,8 @@ public struct ClientCertificate: Codable, Sendable, Hashable, Identifiable {
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: AnyCodingKey.self)
-            id = try container.decodeIfPresent(String.self, forKey: AnyCodingKey("id")) ?? ""
-            name = try container.decodeIfPresent(String.self, forKey: AnyCodingKey("name")) ?? ""
+            id = LineEndings.normalized(try container.decodeIfPresent(String.self, forKey: AnyCodingKey("id")) ?? "")
+            name = LineEndings.normalized(try container.decodeIfPresent(String.self, forKey: AnyCodingKey("name")) ?? "")
         }
     }
 
@@ -85,14 +85,17 @@ public struct ClientCertificate: Codable, Sendable, Hashable, Identifiable {
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        func text(_ key: CodingKeys) throws -> String { try container.decodeIfPresent(String.self, forKey: key) ?? "" }
+        // Every string with LF line endings, as every other path hands them out (see `LineEndings`).
+        func text(_ key: CodingKeys) throws -> String {
+            LineEndings.normalized(try container.decodeIfPresent(String.self, forKey: key) ?? "")
+        }
         id = try container.decode(String.self, forKey: .id)
-        certificate = PEM.normalized(try text(.certificate))
+        certificate = try text(.certificate)
         certificateAuthority = try container.decodeIfPresent(CertificateAuthority.self, forKey: .certificateAuthority)
             ?? CertificateAuthority(id: "", name: "")
         commonName = try text(.commonName)
         country = try text(.country)
-        csr = PEM.normalized(try text(.csr))
+        csr = try text(.csr)
         expiresOn = try text(.expiresOn)
         fingerprintSHA256 = try text(.fingerprintSHA256)
         issuedOn = try text(.issuedOn)
@@ -145,7 +148,10 @@ public struct ClientCertificate: Codable, Sendable, Hashable, Identifiable {
     }
 }
 
-enum PEM {
+/// One rule for line endings in every string of a certificate, on every path (models, the C iterator's raw JSON,
+/// single answers): CR LF and a lone CR become LF, whichever escape the server wrote (`\r`, `\u000d`). The API
+/// sends PEM with CR LF; the library hands out LF.
+enum LineEndings {
     /// `\r\n` (and lone `\r`) line endings become `\n`. Works on UTF-8 bytes (a CR is never part of another
     /// character's encoding).
     static func normalized(_ pem: String) -> String {

@@ -11,8 +11,15 @@ struct JSONScanner {
 
     private let bytes: [UInt8]
     private(set) var offset = 0
-    /// While set, the offsets of every `\r` escape directly followed by a `\n` escape inside strings.
-    private var crlf: [Int]?
+    /// While set, every CR escape (`\r` or `\u000d`) inside strings, to be dropped or rewritten by `copy`.
+    private var crlf: [CarriageReturn]?
+
+    /// A CR escape in a string: `length` bytes at `offset`; `beforeLF` when a LF escape follows it directly.
+    struct CarriageReturn {
+        var offset: Int
+        var length: Int
+        var beforeLF: Bool
+    }
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -20,6 +27,7 @@ struct JSONScanner {
 
     /// An object: `body` is called with each key and must consume its value.
     mutating func object(_ body: (inout JSONScanner, String) throws -> Void) throws {
+        skipWhitespace()
         try expect(UInt8(ascii: "{"))
         skipWhitespace()
         if peek() == UInt8(ascii: "}") { offset += 1; return }
@@ -38,8 +46,8 @@ struct JSONScanner {
         }
     }
 
-    /// `object`, also collecting the offsets of `\r\n` escape pairs anywhere inside it (see `copy`).
-    mutating func object(collectingCRLF positions: inout [Int], _ body: (inout JSONScanner, String) throws -> Void) throws {
+    /// `object`, also collecting every CR escape anywhere inside it (see `copy`).
+    mutating func object(collectingCRLF positions: inout [CarriageReturn], _ body: (inout JSONScanner, String) throws -> Void) throws {
         crlf = []
         defer {
             positions = crlf ?? []
@@ -50,6 +58,7 @@ struct JSONScanner {
 
     /// An array: `body` is called for each element and must consume it.
     mutating func array(_ body: (inout JSONScanner) throws -> Void) throws {
+        skipWhitespace()
         try expect(UInt8(ascii: "["))
         skipWhitespace()
         if peek() == UInt8(ascii: "]") { offset += 1; return }
@@ -98,7 +107,7 @@ struct JSONScanner {
     }
 
     /// A string, or nil for `null`; any other value is an error naming `key`. `normalizingLineEndings` turns
-    /// `\r\n` and a lone `\r` into `\n`, as `PEM.normalized` does.
+    /// `\r\n` and a lone `\r` into `\n`, as `LineEndings.normalized` does.
     mutating func stringOrNull(_ key: String, normalizingLineEndings: Bool = false) throws -> String? {
         if try nullIfPresent() { return nil }
         skipWhitespace()
@@ -133,15 +142,17 @@ struct JSONScanner {
         guard offset == bytes.count else { throw fail("text after the JSON value") }
     }
 
-    /// The bytes from `start` to `end`, without the `\r` escapes at `dropping` (2 bytes each).
-    func copy(from start: Int, to end: Int, dropping: [Int]) -> [UInt8] {
+    /// The bytes from `start` to `end` with line endings made LF, as `LineEndings.normalized` does to decoded
+    /// text: a CR escape before a LF escape is dropped, a lone one becomes `\n`.
+    func copy(from start: Int, to end: Int, dropping: [CarriageReturn]) -> [UInt8] {
         guard !dropping.isEmpty else { return Array(bytes[start..<end]) }
         var out: [UInt8] = []
         out.reserveCapacity(end - start)
         var from = start
-        for position in dropping {
-            out.append(contentsOf: bytes[from..<position])
-            from = position + 2
+        for carriageReturn in dropping {
+            out.append(contentsOf: bytes[from..<carriageReturn.offset])
+            if !carriageReturn.beforeLF { out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")]) }
+            from = carriageReturn.offset + carriageReturn.length
         }
         out.append(contentsOf: bytes[from..<end])
         return out
@@ -177,7 +188,10 @@ struct JSONScanner {
         offset += count
     }
 
+    /// A number, refused when it is beyond a Double's range (`1e400`): the same rule as the decoder the single
+    /// answers go through, so every path accepts the same answers.
     private mutating func number() throws {
+        let start = offset
         if peek() == UInt8(ascii: "-") { offset += 1 }
         guard let first = peek(), isDigit(first) else { throw fail("malformed number") }
         offset += 1
@@ -192,6 +206,15 @@ struct JSONScanner {
             if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { offset += 1 }
             guard let digit = peek(), isDigit(digit) else { throw fail("malformed number") }
             skipDigits()
+            try checkRange(from: start)
+        } else if offset - start > 300 {
+            try checkRange(from: start)
+        }
+    }
+
+    private func checkRange(from start: Int) throws {
+        guard let value = Double(String(decoding: bytes[start..<offset], as: UTF8.self)), value.isFinite else {
+            throw fail("a number beyond the range of a double", at: start)
         }
     }
 
@@ -231,18 +254,36 @@ struct JSONScanner {
              UInt8(ascii: "n"), UInt8(ascii: "t"):
             break
         case UInt8(ascii: "r"):
-            // `\r\n` inside a string: remembered, so the copy handed out reads `\n`.
-            if crlf != nil, offset + 1 < bytes.count, bytes[offset] == UInt8(ascii: "\\"), bytes[offset + 1] == UInt8(ascii: "n") {
-                crlf?.append(offset - 2)
+            // Remembered, so the copy handed out has LF line endings.
+            if crlf != nil {
+                let carriageReturn = CarriageReturn(offset: offset - 2, length: 2, beforeLF: isLFEscape(at: offset))
+                crlf?.append(carriageReturn)
             }
         case UInt8(ascii: "u"):
             guard offset + 4 <= bytes.count, bytes[offset..<offset + 4].allSatisfy({ hexValue($0) != nil }) else {
                 throw fail("malformed \\u escape")
             }
+            if crlf != nil, unit(at: offset) == 0x0D {
+                let carriageReturn = CarriageReturn(offset: offset - 2, length: 6, beforeLF: isLFEscape(at: offset + 4))
+                crlf?.append(carriageReturn)
+            }
             offset += 4
         default:
             throw fail("unknown escape", at: offset - 1)
         }
+    }
+
+    /// Whether a LF escape (`\n` or `\u000a`) starts at `position`.
+    private func isLFEscape(at position: Int) -> Bool {
+        guard position + 1 < bytes.count, bytes[position] == UInt8(ascii: "\\") else { return false }
+        if bytes[position + 1] == UInt8(ascii: "n") { return true }
+        return bytes[position + 1] == UInt8(ascii: "u") && position + 6 <= bytes.count
+            && bytes[position + 2..<position + 6].allSatisfy({ hexValue($0) != nil }) && unit(at: position + 2) == 0x0A
+    }
+
+    /// The code unit of the four hex digits at `position` (checked by the caller).
+    private func unit(at position: Int) -> UInt32 {
+        bytes[position..<position + 4].reduce(0) { $0 << 4 | UInt32(hexValue($1) ?? 0) }
     }
 
     /// One multi-byte UTF-8 sequence after its lead byte, checked as Unicode requires (no overlong forms, no
@@ -300,20 +341,21 @@ struct JSONScanner {
                 case UInt8(ascii: "f"): out.append(0x0C)
                 case UInt8(ascii: "n"): out.append(0x0A)
                 case UInt8(ascii: "r") where normalizingLineEndings:
-                    // A raw CR cannot be in JSON text, so every CR is this escape: `\r\n` -> `\n`, lone `\r` -> `\n`.
-                    if index + 1 < end, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "n") {
-                        break
-                    }
-                    out.append(0x0A)
+                    // A raw CR cannot be in JSON text, so every CR is an escape: CR LF -> LF, lone CR -> LF.
+                    if !isLFEscape(at: index) { out.append(0x0A) }
                 case UInt8(ascii: "r"): out.append(0x0D)
                 case UInt8(ascii: "t"): out.append(0x09)
                 default: out.append(kind)  // " \\ /
                 }
                 continue
             }
-            var unit: UInt32 = 0
-            for digit in bytes[index..<index + 4] { unit = unit << 4 | UInt32(hexValue(digit) ?? 0) }
+            let unit = self.unit(at: index)
             index += 4
+            if unit == 0x0D, normalizingLineEndings {
+                flushHigh()
+                if !isLFEscape(at: index) { out.append(0x0A) }
+                continue
+            }
             switch unit {
             case 0xD800...0xDBFF:
                 flushHigh()

@@ -12,16 +12,18 @@ package struct RawCertificatePage: Sendable {
 
     package var items: [Item]
     package var resultInfo: ResultInfo?
+    /// `result_info` as the server sent it; nil when it sent none (or not an object).
+    package var resultInfoJSON: [UInt8]?
     /// The envelope's `success` flag.
     var success: Bool
 
     /// Reads the `result` array and `result_info` of a list answer. Throws a decoding error for anything that is
     /// not the documented envelope.
-    package init(body: [UInt8], httpStatus: Int, rayID: String?) throws(CFCertsError) {
-        let answer = try ListAnswer.scan(body, httpStatus: httpStatus, rayID: rayID) { scanner in
+    package init(body: [UInt8], httpStatus: Int, rayID: String?, maxItems: Int? = nil) throws(CFCertsError) {
+        let answer = try ListAnswer.scan(body, httpStatus: httpStatus, rayID: rayID, maxItems: maxItems) { scanner in
             let start = scanner.offset
             var id: String?
-            var dropped: [Int] = []
+            var dropped: [JSONScanner.CarriageReturn] = []
             try scanner.object(collectingCRLF: &dropped) { scanner, key in
                 if key == "id", let text = try scanner.stringIfPresent() { id = text } else { try scanner.skipValue() }
             }
@@ -30,6 +32,7 @@ package struct RawCertificatePage: Sendable {
         }
         items = answer.items
         resultInfo = answer.resultInfo
+        resultInfoJSON = answer.resultInfoJSON.map(Array.init)
         success = answer.success
     }
 }

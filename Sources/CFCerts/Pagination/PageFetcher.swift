@@ -70,12 +70,23 @@ package final class PageFetcher<Page: ListingPage>: @unchecked Sendable {
         }
     }
 
-    /// Checks a page against what came before; decides whether it is the last.
+    /// Checks a page against what came before; decides whether it is the last. Returns the items not delivered
+    /// before.
+    ///
+    /// A certificate seen before is skipped, not an error: with a status filter, a certificate that enters the
+    /// filtered set during the listing shifts the later pages by one, and the next page repeats one certificate
+    /// before its new ones. A page that brings nothing new (a page sent again, pages alternating) ends the
+    /// listing with an error: it cannot be told from a server that would loop.
     private func accept(_ page: Page, number: Int) throws(CFCertsError) -> [Page.Item] {
-        for item in page.items where !seenIDs.insert(Page.id(of: item).hashValue).inserted {
+        guard page.items.count <= perPage else {
+            throw CFCertsError(kind: .decoding,
+                               message: "page \(number) holds \(page.items.count) certificates, more than per_page \(perPage)")
+        }
+        let fresh = page.items.filter { seenIDs.insert(Page.id(of: $0).hashValue).inserted }
+        if fresh.isEmpty, let repeated = page.items.first {
             throw CFCertsError(
                 kind: .decoding,
-                message: "the server sent certificate \(Page.id(of: item).prefix(64)) again on page \(number): the listing is not consistent")
+                message: "page \(number) sends again only certificates delivered before (\(Page.id(of: repeated).prefix(64)), ...): the listing is not consistent")
         }
         if number == 1, let total = page.resultInfo?.totalPages, total > 0 { lastPage = total }
         let isShort = page.items.count < perPage
@@ -84,7 +95,7 @@ package final class PageFetcher<Page: ListingPage>: @unchecked Sendable {
         } else if number >= ClientCertificateSequence.maxPages {
             throw CFCertsError(kind: .decoding, message: "the listing did not end within \(ClientCertificateSequence.maxPages) pages")
         }
-        return page.items
+        return fresh
     }
 
     /// Starts tasks for up to `prefetchPages` pages after `number`, within the announced page count.

@@ -20,8 +20,10 @@ public struct ClientCertificates: Sendable {
                          limit: Int? = nil, offset: Int? = nil) async throws(CFCertsError) -> ClientCertificatePage {
         let request = try listRequest(zoneID: zoneID, page: page, perPage: perPage, status: status, limit: limit, offset: offset)
         let response = try await transport.send(request, deadline: transport.callDeadline())
-        return try scanListAnswer(response) { body, status, ray throws(CFCertsError) in
-            let answer = try ListAnswer.scan(body, httpStatus: status, rayID: ray) { try ClientCertificate(scanning: &$0) }
+        return try scanListAnswer(response, operation: "listing") { body, status, ray throws(CFCertsError) in
+            let answer = try ListAnswer.scan(body, httpStatus: status, rayID: ray, maxItems: perPage) {
+                try ClientCertificate(scanning: &$0)
+            }
             return (ClientCertificatePage(certificates: answer.items, resultInfo: answer.resultInfo), answer.success)
         }
     }
@@ -32,13 +34,24 @@ public struct ClientCertificates: Sendable {
                              limit: Int? = nil, offset: Int? = nil) async throws(CFCertsError) -> RawCertificatePage {
         let request = try listRequest(zoneID: zoneID, page: page, perPage: perPage, status: status, limit: limit, offset: offset)
         let response = try await transport.send(request, deadline: transport.callDeadline())
-        return try scanListAnswer(response) { body, status, ray throws(CFCertsError) in
-            let page = try RawCertificatePage(body: body, httpStatus: status, rayID: ray)
+        return try scanListAnswer(response, operation: "listing") { body, status, ray throws(CFCertsError) in
+            let page = try RawCertificatePage(body: body, httpStatus: status, rayID: ray, maxItems: perPage)
             return (page, page.success)
         }
     }
 
     /// A list answer scanned by `scan` when it is a success; otherwise the error it stands for.
+    private func scanListAnswer<Page>(
+        _ response: APIResponse, operation: String,
+        _ scan: ([UInt8], Int, String?) throws(CFCertsError) -> (page: Page, success: Bool)
+    ) throws(CFCertsError) -> Page {
+        do throws(CFCertsError) {
+            return try scanListAnswer(response, scan)
+        } catch {
+            throw explained(error, operation: operation, access: .read)
+        }
+    }
+
     private func scanListAnswer<Page>(
         _ response: APIResponse, _ scan: ([UInt8], Int, String?) throws(CFCertsError) -> (page: Page, success: Bool)
     ) throws(CFCertsError) -> Page {
@@ -49,7 +62,11 @@ public struct ClientCertificates: Sendable {
                 if scanned.success { return scanned.page }
             } catch {
                 // `success: false` with `result: null` does not scan as a page; the answer's own error comes first.
-                throw ResponseDecoder.failure(of: response, secrets: secrets) ?? error
+                // Otherwise the scanner's message, which says what was wrong and at which byte.
+                if let failure = ResponseDecoder.failure(of: response, secrets: secrets), failure.kind != .decoding {
+                    throw failure
+                }
+                throw error
             }
         }
         throw ResponseDecoder.failure(of: response, secrets: secrets)
@@ -118,7 +135,8 @@ public struct ClientCertificates: Sendable {
 
     /// One certificate.
     public func get(zoneID: String, id: String) async throws(CFCertsError) -> ClientCertificate {
-        try await perform(try itemRequest(.get, zoneID: zoneID, id: id), as: ClientCertificate.self).result
+        try await perform(try itemRequest(.get, zoneID: zoneID, id: id), as: ClientCertificate.self,
+                          operation: "get", access: .read).result
     }
 
     /// Has Cloudflare's CA issue a certificate for `csr` (PEM), valid `validityDays` days after issue.
@@ -134,7 +152,7 @@ public struct ClientCertificates: Sendable {
         }
         let body = try Self.encode(Body(csr: csr, validity_days: validityDays))
         let request = APIRequest(method: .post, pathSegments: ["zones", zoneID, "client_certificates"], body: body)
-        return try await perform(request, as: ClientCertificate.self).result
+        return try await perform(request, as: ClientCertificate.self, operation: "create", access: .write).result
     }
 
     /// Reactivates a certificate in `pending_revocation` (it goes through `pending_reactivation` to `active`).
@@ -144,7 +162,8 @@ public struct ClientCertificates: Sendable {
     public func reactivate(zoneID: String, id: String) async throws(CFCertsError) -> ClientCertificate {
         var request = try itemRequest(.patch, zoneID: zoneID, id: id)
         request.body = Array(#"{"reactivate":true}"#.utf8)
-        return try await transition(request, zoneID: zoneID, id: id, reached: [.pendingReactivation, .active])
+        return try await transition(request, zoneID: zoneID, id: id, reached: [.pendingReactivation, .active],
+                                    operation: "reactivate")
     }
 
     /// Starts revoking an active certificate (it goes through `pending_revocation` to `revoked`).
@@ -153,7 +172,8 @@ public struct ClientCertificates: Sendable {
     /// the certificate is read: if it is already `pending_revocation` or `revoked`, that is the result.
     public func revoke(zoneID: String, id: String) async throws(CFCertsError) -> ClientCertificate {
         let request = try itemRequest(.delete, zoneID: zoneID, id: id)
-        return try await transition(request, zoneID: zoneID, id: id, reached: [.pendingRevocation, .revoked])
+        return try await transition(request, zoneID: zoneID, id: id, reached: [.pendingRevocation, .revoked],
+                                    operation: "revoke")
     }
 
     /// The check every operation applies to a zone or certificate id before sending anything: refuses empty,
@@ -176,12 +196,22 @@ public struct ClientCertificates: Sendable {
 
     /// Sends `request` and decodes its answer; `deadline` is the call's (nil: the configuration's total timeout
     /// from now).
-    private func perform<Result: Decodable>(_ request: APIRequest, as type: Result.Type,
-                                            deadline: ContinuousClock.Instant? = nil)
+    private func perform<Result: Decodable>(_ request: APIRequest, as type: Result.Type, operation: String,
+                                            access: PermissionHint.Access, deadline: ContinuousClock.Instant? = nil)
         async throws(CFCertsError) -> (result: Result, resultInfo: ResultInfo?)
     {
-        let response = try await transport.send(request, deadline: deadline ?? transport.callDeadline())
-        return try decode(response, as: type)
+        do throws(CFCertsError) {
+            let response = try await transport.send(request, deadline: deadline ?? transport.callDeadline())
+            return try decode(response, as: type)
+        } catch {
+            throw explained(error, operation: operation, access: access)
+        }
+    }
+
+    /// `error` with `PermissionHint`'s reading of an ambiguous 403.
+    private func explained(_ error: CFCertsError, operation: String, access: PermissionHint.Access) -> CFCertsError {
+        PermissionHint.explain(error, operation: operation, access: access,
+                               credentialsAccepted: transport.credentialsAccepted)
     }
 
     private func decode<Result: Decodable>(_ response: APIResponse, as type: Result.Type)
@@ -193,18 +223,22 @@ public struct ClientCertificates: Sendable {
     /// A revoke or reactivate, reconciled after an unknown outcome: a first attempt that was done but whose answer
     /// was lost makes the retry fail ("only an active certificate can be revoked"); the certificate's status then
     /// tells whether the change was made. Every request shares the call's deadline.
-    private func transition(_ request: APIRequest, zoneID: String, id: String, reached: Set<ClientCertificateStatus>)
-        async throws(CFCertsError) -> ClientCertificate
+    private func transition(_ request: APIRequest, zoneID: String, id: String, reached: Set<ClientCertificateStatus>,
+                            operation: String) async throws(CFCertsError) -> ClientCertificate
     {
         let deadline = transport.callDeadline()
         let exchange = await transport.exchange(request, deadline: deadline)
         do throws(CFCertsError) {
             return try decode(try exchange.result.get(), as: ClientCertificate.self).result
         } catch {
-            guard exchange.outcomeUnknown, error.kind != .cancelled else { throw error }
+            guard exchange.outcomeUnknown, error.kind != .cancelled else {
+                throw explained(error, operation: operation, access: .write)
+            }
             let read = try? await perform(try itemRequest(.get, zoneID: zoneID, id: id), as: ClientCertificate.self,
-                                          deadline: deadline)
-            guard let current = read?.result, reached.contains(current.status) else { throw error }
+                                          operation: "get", access: .read, deadline: deadline)
+            guard let current = read?.result, reached.contains(current.status) else {
+                throw explained(error, operation: operation, access: .write)
+            }
             transport.configuration.logger.debug("reconciled \(request.method.rawValue) \(id): already \(current.status)")
             return current
         }

@@ -1,39 +1,82 @@
-/// Bounds an async operation by a deadline that covers all of it.
+import NIOCore
+import Synchronization
+
+/// Bounds an async operation by a deadline that covers all of it, and ends it at once when the calling task is
+/// cancelled.
 ///
 /// async-http-client's own deadline ends when the response head arrives: a server that sends its headers and then
-/// stalls (or drips) the body would hold a request for as long as it likes. Racing the whole exchange against a
-/// timer closes that gap.
+/// stalls (or drips) the body would hold a request for as long as it likes. And its cancellation (a deadline's too)
+/// goes through a `Task { }` on Swift's global pool: when that pool is saturated (by C calls made from Swift tasks,
+/// or by a host program that blocks it) or gone (in a child of `fork()`), a request with no answer yet would never
+/// end. So the caller does not wait for the operation to wind down: an event-loop timer or the caller's
+/// cancellation decides, and the operation is cancelled behind it (it ends whenever its HTTP client gets to it).
 enum Deadline {
-    /// Runs `operation`; at `deadline` cancels it and throws `timeout`. The operation must end soon after it is
-    /// cancelled (async-http-client's requests and response bodies do: cancelling closes the connection).
-    ///
-    /// The timer is an event-loop timer, not `Task.sleep` (see `EventLoopSleep`).
+    /// Runs `operation` in a task of its own (on the caller's task executor, if it has one) and returns its
+    /// result; at `deadline` throws `timeout`, and on the calling task's cancellation throws `cancelled`, each at
+    /// once, cancelling the operation without waiting for it.
     static func run<T: Sendable, Failure: Error & Sendable>(
-        until deadline: ContinuousClock.Instant, orThrow timeout: Failure,
+        until deadline: ContinuousClock.Instant, orThrow timeout: Failure, whenCancelled cancelled: Failure,
         _ operation: @escaping @Sendable () async throws(Failure) -> T
     ) async throws(Failure) -> T {
-        let outcome: Result<T, Failure> = await withTaskGroup(of: Result<T, Failure>?.self) { group in
-            group.addTask {
-                do throws(Failure) {
-                    return .success(try await operation())
-                } catch {
-                    return .failure(error)
-                }
+        let race = FirstOutcome<Result<T, Failure>>()
+        let preference = withUnsafeCurrentTask { $0?.unownedTaskExecutor?.asTaskExecutor() }
+        let work = Task(executorPreference: preference) {
+            do throws(Failure) {
+                race.decide(.success(try await operation()))
+            } catch {
+                race.decide(.failure(error))
             }
-            group.addTask {
-                // nil when cancelled: the operation ended first, or the calling task was cancelled (then the
-                // operation's own answer, its cancellation error, is the one to give).
-                guard (try? await EventLoopSleep.sleep(until: deadline)) != nil else { return nil }
-                return .failure(timeout)
-            }
-            for await finished in group {
-                if let finished {
-                    group.cancelAll()
-                    return finished
-                }
-            }
-            return .failure(timeout)
         }
+        let timer = ProcessEventLoops.group.any().scheduleTask(deadline: .after(deadline)) {
+            race.decide(.failure(timeout))
+        }
+        let outcome = await withTaskCancellationHandler {
+            await race.wait()
+        } onCancel: {
+            race.decide(.failure(cancelled))
+        }
+        timer.cancel()
+        work.cancel()
         return try outcome.get()
+    }
+}
+
+/// The first of several racing outcomes, handed to one waiter. Later ones are dropped.
+final class FirstOutcome<Value: Sendable>: Sendable {
+    private enum State {
+        case open(CheckedContinuation<Value, Never>?)
+        /// Decided before anyone waited.
+        case early(Value)
+        case delivered
+    }
+
+    private let state = Mutex<State>(.open(nil))
+
+    func decide(_ value: Value) {
+        let waiter: CheckedContinuation<Value, Never>? = state.withLock { state in
+            guard case .open(let waiter) = state else { return nil }
+            state = waiter == nil ? .early(value) : .delivered
+            return waiter
+        }
+        waiter?.resume(returning: value)
+    }
+
+    /// The first outcome, once there is one. Call once.
+    func wait() async -> Value {
+        await withCheckedContinuation { continuation in
+            let early: Value? = state.withLock { state in
+                switch state {
+                case .open:
+                    state = .open(continuation)
+                    return nil
+                case .early(let value):
+                    state = .delivered
+                    return value
+                case .delivered:
+                    return nil
+                }
+            }
+            if let early { continuation.resume(returning: early) }
+        }
     }
 }

@@ -10,7 +10,7 @@ import NIOPosix
 enum EventLoopSleep {
     /// Returns at `deadline`; throws `CancellationError` at once when the task is cancelled.
     static func sleep(until deadline: ContinuousClock.Instant) async throws(CancellationError) {
-        let timer = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(deadline: .after(deadline)) {}
+        let timer = ProcessEventLoops.group.any().scheduleTask(deadline: .after(deadline)) {}
         let fired: Void? = await withTaskCancellationHandler {
             try? await timer.futureResult.get()
         } onCancel: {

@@ -20,13 +20,18 @@ struct APIResponse: Sendable {
 }
 
 /// Sends `APIRequest`s: authentication, user agent, timeouts, size cap, retries, logging.
-/// One `HTTPClient` (connection pool) per transport, on the shared event loop group.
+/// One `HTTPClient` (connection pool) per transport and process, on the process's event loops: a child of
+/// `fork()` opens connections of its own and never touches its parent's.
 final class Transport: Sendable {
     let configuration: Configuration
     private let baseURL: String
-    private let http: HTTPClient
+    private let http: PerProcess<HTTPClient>
     private let retryPolicy: RetryPolicy
-    private let isShutDown = Mutex(false)
+    private let isShutDown = Atomic(false)
+    private let succeeded = Atomic(false)
+
+    /// Whether the server ever answered this transport with a success: its credentials are then valid.
+    var credentialsAccepted: Bool { succeeded.load(ordering: .relaxed) }
 
     init(configuration: Configuration) throws(CFCertsError) {
         try configuration.validate()
@@ -36,23 +41,30 @@ final class Transport: Sendable {
         httpConfiguration.timeout = .init(connect: TimeAmount(configuration.connectTimeout))
         // Never follow a redirect: it could carry the credentials to another host.
         httpConfiguration.redirectConfiguration = .disallow
-        self.http = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: httpConfiguration)
+        let clientConfiguration = httpConfiguration
+        self.http = PerProcess { HTTPClient(eventLoopGroup: ProcessEventLoops.group, configuration: clientConfiguration) }
         self.retryPolicy = RetryPolicy(
             maxRetries: configuration.maxRetries, maxRetryAfter: configuration.maxRetryAfter,
             initialBackoff: configuration.initialBackoff, maxBackoff: configuration.maxBackoff)
     }
 
-    /// Closes every connection. The transport cannot be used afterwards.
+    /// Closes every connection this process opened. The transport cannot be used afterwards.
     func shutdown() async throws {
-        guard isShutDown.withLock({ shutDown in defer { shutDown = true }; return !shutDown }) else { return }
+        guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        guard let http = http.valueIfMade else { return }
+        if ProcessEventLoops.isForkChild {
+            // The end of the shutdown is reported through libdispatch, which may never run it in a fork child:
+            // the connections close on the event loops all the same; only that report is not waited for.
+            http.shutdown(queue: .global()) { _ in }
+            return
+        }
         let _: Void = try await http.shutdown()
     }
 
     /// A transport released without `shutdown()` closes its pool in the background (the HTTP client would
     /// otherwise stop the process in its own deinit).
     deinit {
-        guard !isShutDown.withLock({ $0 }) else { return }
-        let http = self.http
+        guard !isShutDown.load(ordering: .acquiring), let http = http.valueIfMade else { return }
         Task.detached { let _: Void? = try? await http.shutdown() }
     }
 
@@ -71,8 +83,8 @@ final class Transport: Sendable {
     struct Exchange: Sendable {
         /// The last answer, or the failure of the last attempt.
         var result: Result<APIResponse, CFCertsError>
-        /// Some attempt may have been processed by the server although no answer arrived (a timeout or a
-        /// connection lost after sending): a later attempt's answer may then describe a state this request made.
+        /// Some attempt may have been processed by the server although no answer told so (a timeout, a connection
+        /// lost after sending, a 5xx): a later attempt's answer may then describe a state this request made.
         var outcomeUnknown: Bool
     }
 
@@ -86,7 +98,13 @@ final class Transport: Sendable {
             let verdict: RetryPolicy.Verdict
             do {
                 let response = try await attemptOnce(request, attempt: attempt, callDeadline: deadline)
-                if (200..<300).contains(response.status) { return Exchange(result: .success(response), outcomeUnknown: outcomeUnknown) }
+                if (200..<300).contains(response.status) {
+                    succeeded.store(true, ordering: .relaxed)
+                    return Exchange(result: .success(response), outcomeUnknown: outcomeUnknown)
+                }
+                // A 5xx may come from an edge that gave up waiting after the origin applied the request (502, 504,
+                // 52x): as unknown as a lost answer.
+                outcomeUnknown = outcomeUnknown || response.status >= 500
                 last = .success(response)
                 verdict = retryPolicy.verdict(status: response.status, headers: response.headers, request: request, attempt: attempt)
             } catch {
@@ -109,6 +127,8 @@ final class Transport: Sendable {
             attempt += 1
         }
     }
+
+    private static let cancelledFailure = TransportFailure(error: .cancelled(), mayHaveReachedServer: true, isRetryable: false)
 
     private struct TransportFailure: Error {
         var error: CFCertsError
@@ -149,12 +169,19 @@ final class Transport: Sendable {
                 ? "the call did not complete within its total timeout of \(configuration.totalTimeout ?? .zero)"
                 : "no complete answer within \(configuration.requestTimeout)"),
             mayHaveReachedServer: true, isRetryable: !callRunsOutFirst)
-        let http = self.http
+        // After shutdown() nothing may make this process a new connection pool (it would never be shut down).
+        guard !isShutDown.load(ordering: .acquiring) else {
+            throw TransportFailure(error: CFCertsError(kind: .connection, message: "the client is shut down"),
+                                   mayHaveReachedServer: false, isRetryable: false)
+        }
+        let http = self.http.value
         let maxBytes = configuration.maxResponseBytes
         let timeout = configuration.requestTimeout
         let httpRequestToSend = httpRequest
         do {
-            let answer = try await Deadline.run(until: deadline, orThrow: timedOut) { () async throws(TransportFailure) -> APIResponse in
+            let answer = try await Deadline.run(
+                until: deadline, orThrow: timedOut, whenCancelled: Self.cancelledFailure
+            ) { () async throws(TransportFailure) -> APIResponse in
                 do {
                     let response = try await http.execute(httpRequestToSend, deadline: NIODeadline.after(deadline), logger: nil)
                     let body = try await response.body.collect(upTo: maxBytes)

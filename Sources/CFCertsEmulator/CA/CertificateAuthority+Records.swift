@@ -12,7 +12,7 @@ extension CertificateAuthority {
             serialNumber: Self.randomSerialNumber(), notBefore: issuedOn, notAfter: expiresOn)
         let subject = request.subjectFields
         return CertificateRecord(
-            id: UUID().uuidString.lowercased(),
+            id: Identifier.make(),
             certificate: issued.pem,
             certificateAuthority: .init(id: id, name: Self.name),
             commonName: subject.commonName,
@@ -38,7 +38,7 @@ extension CertificateAuthority {
         let issuedOn = Timestamp.truncated(now)
         let serial = Self.randomSerialNumber()
         return CertificateRecord(
-            id: UUID().uuidString.lowercased(), certificate: "",
+            id: Identifier.make(), certificate: "",
             certificateAuthority: .init(id: id, name: Self.name),
             commonName: commonName, country: "", csr: "",
             expiresOn: Timestamp.format(issuedOn.addingTimeInterval(TimeInterval(validityDays) * 86400)),

@@ -34,7 +34,7 @@ struct CertificateAuthority: Sendable {
             key = Certificate.PrivateKey(p256)
             keyPEM = p256.pemRepresentation
         }
-        let id = UUID().uuidString.lowercased()
+        let id = Identifier.make()
         let subject = try DistinguishedName {
             CountryName("US")
             OrganizationName("Cloudflare, Inc.")

@@ -24,6 +24,9 @@ public struct Fault: Codable, Sendable, Equatable {
         /// Process the request, then close the connection without answering: the change is made, the answer
         /// lost (as when a proxy times out).
         case lostAnswer = "lost_answer"
+        /// Process the request, then answer `status` (default 504) with the edge's HTML page instead of the
+        /// result: the change is made, the answer says it failed (an edge that gave up waiting for the origin).
+        case appliedThenError = "applied_then_error"
         /// Answer 200 with the headers and half of a body, then send nothing more for `delay_ms` (default 60 s)
         /// before closing the connection.
         case stall

@@ -12,7 +12,8 @@ public struct ClientCertificateFields: Sendable, Equatable {
     public var certPresented = false
     /// The certificate chains to the emulator's CA and is within its validity (true also when revoked).
     public var certVerified = false
-    /// The certificate's status in the store is `pending_revocation` or `revoked`.
+    /// The certificate's status in the store is `pending_revocation` or `revoked`, or the CA signed it but the
+    /// store does not know it (issued before a reset).
     public var certRevoked = false
     /// Why `certVerified` is false, in openssl's words (Workers' `certVerified` says `FAILED:<this>`); "" otherwise.
     public var verifyError = ""
@@ -63,6 +64,10 @@ public struct ClientCertificateFields: Sendable, Equatable {
         }
         if let current = status(fields.certFingerprintSHA256) {
             fields.certRevoked = current == .pendingRevocation || current == .revoked
+        } else if fields.certVerified {
+            // Signed by the CA but unknown to the store (revoked, then forgotten by a reset): nothing vouches for
+            // it any more, so it does not pass as a live certificate.
+            fields.certRevoked = true
         }
         return fields
     }

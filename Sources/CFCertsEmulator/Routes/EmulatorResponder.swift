@@ -22,6 +22,9 @@ struct EmulatorResponder: HTTPResponder {
                     "error": "the test controls are off: the emulator listens on \(emulator.configuration.host), not loopback (start it with --allow-remote-controls to serve them)",
                 ]))
             }
+            if let refusal = CrossSiteGuard.refusal(of: request) {
+                return HTTPResponses.json(.forbidden, JSONBody.encode(["error": refusal]))
+            }
             return await ControlRoutes(emulator: emulator).respond(to: request)
         }
         let fault = emulator.faults.take(method: request.method.rawValue, path: path)
@@ -41,6 +44,7 @@ struct EmulatorResponder: HTTPResponder {
         }
         // The request was processed; its answer is lost.
         if fault?.kind == .lostAnswer { try await drop(request, context: context) }
+        if let fault, fault.kind == .appliedThenError { response = FaultResponses.edgePage(status: fault.status ?? 504) }
         response.headers[Self.cfRay] = Self.newRayID()
         log(request, status: response.status.code)
         return response
@@ -69,6 +73,12 @@ struct EmulatorResponder: HTTPResponder {
                 error.headers.append(contentsOf: rateHeaders)
                 throw error
             }
+        }
+        // A token without the write permission: the API answers exactly as it does for unknown credentials.
+        if !credential.mayWrite, request.method != .get {
+            var error = APIError.unknownCredentials()
+            error.headers.append(contentsOf: rateHeaders)
+            throw error
         }
         var response: Response
         do {

@@ -20,7 +20,7 @@ enum FaultResponses {
         let message = fault.message ?? "Injected fault (\(fault.kind.rawValue))"
         var response: Response
         switch fault.kind {
-        case .delay, .lostAnswer:
+        case .delay, .lostAnswer, .appliedThenError:
             return nil
         case .stall:
             response = stalled(for: .milliseconds(fault.delayMs ?? 60_000))
@@ -35,12 +35,7 @@ enum FaultResponses {
         case .rateLimit:
             response = HTTPResponses.error(.rateLimited(retryAfter: fault.retryAfter ?? 1))
         case .html:
-            let code = fault.status ?? 502
-            let reason = Self.reasonPhrases[code] ?? "Error"
-            response = HTTPResponses.text(
-                .init(code: code),
-                "<html>\r\n<head><title>\(code) \(reason)</title></head>\r\n<body>\r\n<center><h1>\(code) \(reason)</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n",
-                contentType: "text/html")
+            response = edgePage(status: fault.status ?? 502)
         case .body:
             response = HTTPResponses.text(.init(code: fault.status ?? 200), fault.body ?? "",
                                           contentType: fault.contentType ?? "application/json")
@@ -50,6 +45,15 @@ enum FaultResponses {
         }
         response.headers.append(contentsOf: headers)
         return response
+    }
+
+    /// The HTML page Cloudflare's edge answers with when the origin fails or is slow.
+    static func edgePage(status code: Int) -> Response {
+        let reason = Self.reasonPhrases[code] ?? "Error"
+        return HTTPResponses.text(
+            .init(code: code),
+            "<html>\r\n<head><title>\(code) \(reason)</title></head>\r\n<body>\r\n<center><h1>\(code) \(reason)</h1></center>\r\n<hr><center>cloudflare</center>\r\n</body>\r\n</html>\r\n",
+            contentType: "text/html")
     }
 
     /// 200 with a `Content-Length` for a whole envelope, half of it, then silence until `duration` has passed

@@ -19,11 +19,25 @@ struct StateFile: Sendable {
 
     let path: String
 
+    /// The file's contents; nil when there is none. Refuses a file someone else could have planted or read: it
+    /// holds the CA key the gateway trusts, so it must belong to the user running the emulator, be a regular file
+    /// (not a link), and be readable and writable by its owner only.
     func load() throws -> Contents? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw EmulatorConfiguration.Invalid(description: "the state file \(path) is not a regular file (a link, a folder...)")
+        }
+        guard info.st_uid == geteuid() else {
+            throw EmulatorConfiguration.Invalid(description: "the state file \(path) belongs to user \(info.st_uid), not to the user running the emulator (\(geteuid())); it holds the CA key, so only a file of your own is loaded")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            throw EmulatorConfiguration.Invalid(description: "the state file \(path) is readable or writable by others (mode \(String(info.st_mode & 0o777, radix: 8))); it holds the CA key: chmod 600 it, or start without it")
+        }
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         return try JSONDecoder().decode(Contents.self, from: data)
     }
+
 
     /// The temporary is created anew under a name no one can predict (O_EXCL: never an existing file;
     /// O_NOFOLLOW: never through a planted link), readable by the owner only: it holds the CA's private key.

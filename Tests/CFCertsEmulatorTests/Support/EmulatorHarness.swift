@@ -57,10 +57,10 @@ struct EmulatorHarness {
         var request = HTTPClientRequest(url: running.rootURL + path)
         request.method = method
         for (name, value) in headers { request.headers.add(name: name, value: value) }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
+        // Every request that may change something says JSON: the emulator's controls refuse it otherwise
+        // (a web page cannot send it across sites).
+        if body != nil || method != .GET { request.headers.add(name: "Content-Type", value: "application/json") }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         let response = try await HTTPClient.shared.execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 64 << 20)
         return Reply(status: Int(response.status.code), headers: response.headers, body: Array(bytes.readableBytesView))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import ctypes
 import json
+import os
 import threading
+import weakref
 from typing import Any, Iterator, Optional
 
 from . import _arguments as arguments
@@ -15,6 +17,20 @@ from ._models import CertificatePage, ClientCertificate
 
 def _parse(text: str) -> Any:
     return json.loads(text)
+
+
+#: Every open client and iterator, so that a child of ``fork()`` can reset their locks (another thread may have
+#: held one, or been in a call, at the moment of the fork: neither exists in the child).
+_live: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for item in list(_live):
+        item._reset_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class Client:
@@ -61,6 +77,13 @@ class Client:
         self._calls = 0
         self._state = threading.Condition()
         self.client_certificates = ClientCertificates(self)
+        _live.add(self)
+
+    def _reset_after_fork(self) -> None:
+        # The library makes its own threads and connections anew in the child; the calls that were in flight
+        # belonged to threads that are gone.
+        self._calls = 0
+        self._state = threading.Condition()
 
     def __enter__(self) -> "Client":
         return self
@@ -182,6 +205,11 @@ class CertificateIterator(Iterator[ClientCertificate]):
             client._leave_call()
         self._lib = lib
         self._handle: Optional[int] = handle.value
+        self._lock = threading.Lock()
+        _live.add(self)
+
+    def _reset_after_fork(self) -> None:
+        # Its next call fails with InvalidArgument: a listing's pages in flight do not survive a fork.
         self._lock = threading.Lock()
 
     def __iter__(self) -> "CertificateIterator":

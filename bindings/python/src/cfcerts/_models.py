@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Mapping, Optional
 
 ACTIVE = "active"
@@ -13,13 +13,17 @@ PENDING_REACTIVATION = "pending_reactivation"
 
 
 def _date(text: Any) -> Optional[datetime]:
-    """An RFC 3339 date as an aware datetime; None when absent or unreadable (the text stays in ``raw``)."""
+    """A date as an aware datetime in UTC (a date without an offset is taken as UTC, as the API's dates are);
+    None when absent or unreadable (the text stays in ``raw``)."""
     if not isinstance(text, str) or not text:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed.astimezone(timezone.utc)
 
 
 def _text(raw: Mapping[str, Any], key: str) -> str:

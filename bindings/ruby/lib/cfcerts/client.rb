@@ -54,6 +54,7 @@ module Cfcerts
       @lock = Mutex.new
       @idle = ConditionVariable.new
       @client_certificates = ClientCertificates.new(self)
+      Cfcerts.track_for_fork(self)
     end
 
     # Closes the connections once every call in flight has returned. Idempotent; open enumerators keep working.
@@ -93,8 +94,60 @@ module Cfcerts
         code, text = Library.call_for_string(function, handle, *args)
         raise Cfcerts.last_error(code) unless code.zero?
 
-        JSON.parse(text)
+        Cfcerts.parse_json(text)
       end
+    end
+
+    # @api private: in a child of fork() the calls counted in flight belonged to threads that do not exist there.
+    def reset_after_fork
+      @calls = 0
+      @lock = Mutex.new
+      @idle = ConditionVariable.new
+    end
+  end
+
+  # One pass over a zone's certificates: a C iterator used by one thread at a time and never after its free.
+  class Listing
+    def initialize(client, zone, params)
+      @lock = Mutex.new
+      @iterator = client.with_handle do |handle|
+        out = FFI::MemoryPointer.new(:pointer)
+        code = Library.cfcerts_iter_new(out, handle, zone, params)
+        raise Cfcerts.last_error(code) unless code.zero?
+
+        # Freed by close, or by the garbage collector for a pass abandoned midway.
+        FFI::AutoPointer.new(out.read_pointer, Library.method(:cfcerts_iter_free))
+      end
+    end
+
+    # The next certificate, nil at the end (the listing is then freed).
+    def next_certificate
+      @lock.synchronize do
+        return nil unless @iterator
+
+        code, text = Library.call_for_string(:cfcerts_iter_next, @iterator)
+        if code == Library::ITEROVER
+          free_iterator
+          return nil
+        end
+        unless code.zero?
+          error = Cfcerts.last_error(code)
+          free_iterator
+          raise error
+        end
+        ClientCertificate.from_json(Cfcerts.parse_json(text))
+      end
+    end
+
+    def close
+      @lock.synchronize { free_iterator }
+    end
+
+    private
+
+    def free_iterator
+      iterator, @iterator = @iterator, nil
+      iterator&.free
     end
   end
 
@@ -106,25 +159,27 @@ module Cfcerts
 
     # Every certificate of the zone as a lazy Enumerator (pages fetched as it is consumed, up to prefetch_pages
     # ahead, default 4). With a block, yields each certificate and returns nil.
+    #
+    # Each pass over the Enumerator (each, to_a, first, count, next...) is a listing of its own from the first
+    # page, so every Enumerable idiom works any number of times, from any number of threads. A pass that stops
+    # early (first(n), break, an exception) frees its listing at once; one abandoned midway (external next, then
+    # nothing) is freed by the garbage collector. The arguments are checked here, and the first pass's listing is
+    # made here too: it works even after the client is closed (later passes then raise InvalidArgument).
     def each(zone_id, status: nil, per_page: nil, prefetch_pages: nil, &block)
       params = Arguments.json_object({ status: status, per_page: per_page, prefetch_pages: prefetch_pages }, "each")
       zone = Arguments.text(zone_id, "zone_id")
-      iterator = @client.with_handle do |handle|
-        out = FFI::MemoryPointer.new(:pointer)
-        code = Library.cfcerts_iter_new(out, handle, zone, params)
-        raise Cfcerts.last_error(code) unless code.zero?
-
-        FFI::AutoPointer.new(out.read_pointer, Library.method(:cfcerts_iter_free))
-      end
+      client = @client
+      first = [Listing.new(client, zone, params)]
+      taking = Mutex.new
       enumerator = Enumerator.new do |yielder|
-        loop do
-          code, text = Library.call_for_string(:cfcerts_iter_next, iterator)
-          break if code == Library::ITEROVER
-          raise Cfcerts.last_error(code) unless code.zero?
-
-          yielder << ClientCertificate.from_json(JSON.parse(text))
+        listing = taking.synchronize { first.pop } || Listing.new(client, zone, params)
+        begin
+          while (certificate = listing.next_certificate)
+            yielder << certificate
+          end
+        ensure
+          listing.close
         end
-        iterator.free
       end
       return enumerator unless block
 
@@ -171,7 +226,7 @@ module Cfcerts
     code, text = Library.call_for_string(:cfcerts_csr_generate, subject)
     raise last_error(code) unless code.zero?
 
-    generated = JSON.parse(text)
+    generated = parse_json(text)
     GeneratedCSR.new(private_key_pem: generated["private_key_pem"], csr_pem: generated["csr_pem"],
                      key_type: generated["key_type"]).freeze
   end
@@ -181,7 +236,14 @@ module Cfcerts
     code, text = Library.call_for_string(:cfcerts_csr_inspect, Arguments.text(pem, "pem"))
     raise last_error(code) unless code.zero?
 
-    deep_freeze(JSON.parse(text))
+    deep_freeze(parse_json(text))
+  end
+
+  # The library's JSON, parsed with the library's own nesting limit (it refuses answers deeper than 512).
+  def self.parse_json(text)
+    JSON.parse(text, max_nesting: false)
+  rescue JSON::ParserError => e
+    raise Decode, "the library handed out JSON this binding cannot read: #{e.message[0, 200]}"
   end
 
   # The loaded libcfcerts's version, e.g. "0.1.0".

@@ -62,9 +62,11 @@ module Cfcerts
     alias_method :to_s, :inspect
   end
 
+  # A date as a UTC Time; a date without an offset is taken as UTC (as the API's dates are), not as local time.
   def self.parse_time(text)
     return nil unless text.is_a?(String) && !text.empty?
 
+    text = "#{text}Z" unless text.match?(/(?:Z|[+-]\d\d:?\d\d)\z/i)
     Time.iso8601(text).utc.freeze
   rescue ArgumentError
     nil
