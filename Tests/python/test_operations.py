@@ -57,17 +57,17 @@ def test_rsa_csr_is_accepted_and_inspected(client, zone):
 
 def test_listing_150_certificates_lazily(client, emulator, zone):
     emulator.seed(zone, 150)
-    before = emulator.request_count()
+    before = emulator.request_count(zone)
     listing = client.client_certificates.list(zone, per_page=50, prefetch_pages=0)
-    assert emulator.request_count() == before, "list() is lazy: no request before the first certificate"
+    assert emulator.request_count(zone) == before, "list() is lazy: no request before the first certificate"
     first = next(listing)
-    assert emulator.request_count() == before + 1
+    assert emulator.request_count(zone) == before + 1
     rest = list(listing)
     ids = [first.id] + [certificate.id for certificate in rest]
     assert len(ids) == 150 and len(set(ids)) == 150
     assert [c.common_name for c in [first] + rest][:3] == ["seed-1", "seed-2", "seed-3"]
     assert all(isinstance(c.expires_on, datetime.datetime) for c in rest)
-    assert emulator.request_count() == before + 3
+    assert emulator.request_count(zone) == before + 3
     assert list(listing) == []
 
 
