@@ -39,8 +39,12 @@ def test_a_certificate_issued_is_never_lost_when_its_file_cannot_be_written(cli,
     running = subprocess.Popen([os.environ["CFCERTS_CLI"], "create", "--cn", "lost.example.com", "--key-out", "k.pem",
                                 "--cert-out", "out/c.pem"], cwd=tmp_path, env=environment, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(0.7)
-    (tmp_path / "out").rmdir()  # gone while the API issues the certificate
+    # The key is written after the paths were checked, just before the request: then the folder goes, while the
+    # API (delayed 1.5 s) issues the certificate.
+    waited = time.monotonic()
+    while not (tmp_path / "k.pem").exists() and time.monotonic() - waited < 30:
+        time.sleep(0.02)
+    (tmp_path / "out").rmdir()
     stdout, stderr = running.communicate(timeout=60)
     assert running.returncode == 10, (stdout, stderr)
     assert count(emulator, zone) == 1
