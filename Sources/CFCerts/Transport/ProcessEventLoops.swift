@@ -73,6 +73,7 @@ package enum ForkSafeLock {
     nonisolated(unsafe) private static let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
         let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
         initialize(mutex)
+        _ = firstPID  // the library's first use: the process whose libdispatch works
         pthread_atfork(
             { pthread_mutex_lock(ForkSafeLock.mutex) },
             { pthread_mutex_unlock(ForkSafeLock.mutex) },
@@ -96,7 +97,6 @@ package enum ForkSafeLock {
     nonisolated(unsafe) private static var abandoned: [Any] = []
 
     package static func withLock<T>(_ body: () throws -> T) rethrows -> T {
-        _ = firstPID
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return try body()
