@@ -79,7 +79,7 @@ def median(values):
 
 
 def main():
-    emulator = subprocess.Popen([os.path.join(BIN, "cfcerts-emulator"), "--port", "0", "--no-rate-limit", "--ca-key", "p256",
+    emulator = subprocess.Popen([os.path.join(BIN, "cfcerts-emulator"), "--port", "0", "--rate-limit", "1000000000/300", "--ca-key", "p256",
                                  "--transition-delay", "0"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     try:
         base = emulator.stdout.readline().decode().strip()

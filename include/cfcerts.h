@@ -19,13 +19,20 @@
  *   bound (see there). Set total_timeout_ms to bound a whole call, everything included. C callers cannot cancel a
  *   call; these bounds are what they can rely on. request_timeout_ms bounds an attempt from connecting to the last
  *   byte of the answer, however slowly a server sends it.
+ * - Pacing (on by default): every call of a process that uses one credential against one base URL draws on one
+ *   request budget, shared by all its clients. It starts at Cloudflare's documented 1200 requests per 300 s (or
+ *   the pacing_* options of the first client), then follows each answer's Ratelimit / Ratelimit-Policy headers
+ *   (the server's figures, and what other programs spent). A call waits for budget rather than drawing a 429; the
+ *   wait counts against total_timeout_ms, and without it is at most 60 s in all: when the budget returns later, the
+ *   call fails at once with CFCERTS_ERATELIMIT and cfcerts_error.retry_after_ms set to the wait (http_status 0:
+ *   nothing was sent). With pacing, the worst case above grows by those 60 s: 360 s with the defaults.
  * - Nothing a server sends, and no argument, makes the library crash or abort the process: absurd numbers
  *   (Retry-After: 1e16), malformed, truncated, oversized (over 16 MiB) or deeply nested bodies end the call with
  *   a code. docs/RELIABILITY.md lists the guarantees and the tested cases.
  *
  * Threads
  * - A cfcerts_client may be used by any number of threads at once.
- * - A cfcerts_iter may be used by one thread at a time.
+ * - A cfcerts_iter, and a cfcerts_bulk (but for cfcerts_bulk_cancel()), may be used by one thread at a time.
  * - The last error is per thread.
  * - A timeout ends a call on time whatever the calling program does with its own threads: the library waits on
  *   threads of its own, never on a thread pool the program could keep busy (Swift's, when C calls come from
@@ -144,10 +151,13 @@ void cfcerts_string_free(char *string);
 /** A client: credentials, base URL, connection pool. Thread-safe. */
 typedef struct cfcerts_client cfcerts_client;
 
-#define CFCERTS_CLIENT_OPTIONS_VERSION 2
+#define CFCERTS_CLIENT_OPTIONS_VERSION 3
 
 /** max_retries (options version 2): no retries at all. */
 #define CFCERTS_NO_RETRIES (-1)
+
+/** pacing_requests (options version 3): no pacing; every call is sent at once. */
+#define CFCERTS_PACING_OFF (-1)
 
 /**
  * Client options. Initialise with CFCERTS_CLIENT_OPTIONS_INIT or cfcerts_client_options_init(); a zeroed struct
@@ -185,11 +195,18 @@ typedef struct cfcerts_client_options {
      *  runs out the call returns CFCERTS_ETIMEOUT (or the last answer's code, when a retry's wait would outlast
      *  it). 0: no bound beyond the worst case above. */
     int total_timeout_ms;
+    /* ---- version 3 ---- */
+    /** Pacing: the calls of a process that use one credential share its request budget, and a call waits for
+     *  budget instead of drawing a 429 (see "Pacing" below). The budget to start from, in requests per
+     *  pacing_window_seconds: 0: Cloudflare's 1200 per 300 s; 1..1000000000; CFCERTS_PACING_OFF: no pacing. */
+    int pacing_requests;
+    /** Seconds of the budget's window, 1..86400; 0: 300 (with pacing_requests 0) or required. */
+    int pacing_window_seconds;
 } cfcerts_client_options;
 
-#define CFCERTS_CLIENT_OPTIONS_INIT { CFCERTS_CLIENT_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define CFCERTS_CLIENT_OPTIONS_INIT { CFCERTS_CLIENT_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
-/** Fills *opts with the defaults of options `version` (1 or 2; pass CFCERTS_CLIENT_OPTIONS_VERSION), writing
+/** Fills *opts with the defaults of options `version` (1 to 3; pass CFCERTS_CLIENT_OPTIONS_VERSION), writing
  *  only the fields that version has. Returns CFCERTS_EINVAL for a NULL opts or an unknown version. */
 int cfcerts_client_options_init(cfcerts_client_options *opts, unsigned int version);
 
@@ -276,6 +293,60 @@ int cfcerts_iter_next(char **out, cfcerts_iter *iter);
 
 /** Frees an iterator. NULL is a no-op. */
 void cfcerts_iter_free(cfcerts_iter *iter);
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Bulk operations: many certificates revoked, reactivated or created, concurrently and resumably              */
+
+/** A bulk run: items done `concurrency` at a time, their outcomes pulled one by one. */
+typedef struct cfcerts_bulk cfcerts_bulk;
+
+/**
+ * Starts a bulk run on `client` in the background; pull its outcomes with cfcerts_bulk_next().
+ * params_json, an object:
+ *   "operation": "revoke" | "reactivate" (with "ids": ["<certificate id>", ...]) or "create" (with
+ *       "items": [{"csr": "<PEM>", "validity_days": N, "name": "<your label, optional>"}, ...]);
+ *   "concurrency": items in flight at once, 1..64 (default 8);
+ *   "journal": a file path (optional). Each item is recorded there before and after its request (append-only,
+ *       fsync'ed, created 0600). A run killed at any moment and started again with the same items and journal
+ *       skips what is done, and never does an item twice: a revoke or reactivate whose answer was lost is found
+ *       done by reading the certificate, a create by finding the zone's certificate with the same CSR. A journal
+ *       of another operation or zone is refused.
+ * Every item is checked before anything is sent: CFCERTS_EINVAL for a bad id, an empty CSR, an item listed twice,
+ * or a journal that cannot be opened. Calls share the client's pacing; one item's failure never stops the others.
+ * The run keeps the client alive (cfcerts_client_free() may come first).
+ */
+int cfcerts_bulk_new(cfcerts_bulk **out, cfcerts_client *client, const char *zone_id, const char *params_json);
+
+/**
+ * The next item's outcome, as items complete (not in list order), or CFCERTS_ITEROVER after the last. Blocks
+ * until an item completes. *out:
+ *   {"index": N (the item's position), "id": "<certificate id, when known>", "name": "<your label>",
+ *    "status": "done" | "already_done" | "failed",
+ *    "certificate": {...} (the certificate as the API last described it, when this run saw it),
+ *    "error": {"code": CFCERTS_E*, "message", "http_status", "ray_id", "cloudflare_errors": [...]} (failed only)}.
+ * "already_done": no request was made for it (the journal says an earlier run did it, or an earlier request whose
+ * answer was lost turned out to have been carried out). Use from one thread at a time. In a child of fork(), a
+ * run started in the parent returns CFCERTS_EINVAL.
+ */
+int cfcerts_bulk_next(char **out, cfcerts_bulk *bulk);
+
+/**
+ * The run's totals, once cfcerts_bulk_next() has returned CFCERTS_ITEROVER (CFCERTS_EINVAL before):
+ * {"total", "done", "already_done", "failed", "not_started" (after a cancel), "rate_limited_answers" (429s the run
+ * drew), "elapsed_ms"}.
+ */
+int cfcerts_bulk_summary(char **out, cfcerts_bulk *bulk);
+
+/**
+ * Starts no more items, and ends the items in flight at once (their outcome: failed with CFCERTS_ERROR, message
+ * "cancelled"; such a request may still have been carried out, which a journal settles on the next run). Any
+ * thread may call it, while another waits in cfcerts_bulk_next(); that call then goes on returning the outcomes
+ * of what completed, then CFCERTS_ITEROVER. NULL is a no-op.
+ */
+void cfcerts_bulk_cancel(cfcerts_bulk *bulk);
+
+/** Cancels the run if it is not over (as cfcerts_bulk_cancel()) and frees it without waiting. NULL is a no-op. */
+void cfcerts_bulk_free(cfcerts_bulk *bulk);
 
 /* ------------------------------------------------------------------------------------------------------------ */
 /* Keys and certificate signing requests (no network)                                                          */

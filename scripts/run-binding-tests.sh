@@ -11,7 +11,7 @@ rm -rf "$work"
 mkdir -p "$work"
 source scripts/emulator.sh
 trap stop_emulator EXIT
-start_emulator "$bin" "$work" --no-rate-limit --ca-key p256 --transition-delay 3600
+start_emulator "$bin" "$work" --rate-limit 1000000000/300 --ca-key p256 --transition-delay 3600
 echo "binding tests against $EMULATOR_URL"
 
 passed=0 failed=0

@@ -33,7 +33,7 @@ build lifecycle -O2 examples/c/lifecycle.c
 
 source scripts/emulator.sh
 trap stop_emulator EXIT
-start_emulator "$bin" "$work" --no-rate-limit --ca-key p256 --transition-delay 3600
+start_emulator "$bin" "$work" --rate-limit 1000000000/300 --ca-key p256 --transition-delay 3600
 export CFCERTS_TEST_BASE_URL=$EMULATOR_URL
 export LD_LIBRARY_PATH=$dest/usr/lib
 echo "C tests against $CFCERTS_TEST_BASE_URL with $(readlink -f "$dest/usr/lib/libcfcerts.so")"

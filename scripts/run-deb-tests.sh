@@ -34,7 +34,7 @@ grep -E '^[EW]:' "$work/lintian_no_error.log" | sed 's/^/  lintian: /' || true
 for package in "$lib" "$dev" "$tools"; do dpkg-deb -x "$package" "$root"; done
 source scripts/emulator.sh
 trap stop_emulator EXIT
-start_emulator "$root/usr/bin" "$work" --no-rate-limit --ca-key p256 --transition-delay 0
+start_emulator "$root/usr/bin" "$work" --rate-limit 1000000000/300 --ca-key p256 --transition-delay 0
 zone=0123456789abcdef0123456789abcdef
 export CLOUDFLARE_API_TOKEN=cfcerts-emulator-token CLOUDFLARE_BASE_URL=$EMULATOR_URL CLOUDFLARE_ZONE_ID=$zone
 check packaged_cli_creates sh -c "cd '$work' && '$root/usr/bin/cfcerts' create --cn deb.example.com --key-out deb.key | grep -q 'status *active'"

@@ -79,11 +79,13 @@ public func cfcerts_client_free(_ client: OpaquePointer?) {
 
 /// `cfcerts_client_options` -> `Configuration`: only translation; the core decides precedence and checks values.
 enum ClientOptions {
-    /// How many bytes of the struct each version has: version 1 ends before `total_timeout_ms`.
+    /// How many bytes of the struct each version has: version 1 ends before `total_timeout_ms`, version 2 before
+    /// `pacing_requests`.
     static func size(ofVersion version: UInt32) -> Int? {
         switch version {
         case 1: MemoryLayout<cfcerts_client_options>.offset(of: \.total_timeout_ms)
-        case 2: MemoryLayout<cfcerts_client_options>.size
+        case 2: MemoryLayout<cfcerts_client_options>.offset(of: \.pacing_requests)
+        case 3: MemoryLayout<cfcerts_client_options>.size
         default: nil
         }
     }
@@ -119,7 +121,20 @@ enum ClientOptions {
         configuration.maxRetries = try maxRetries(options)
         configuration.userAgentSuffix = try text(options.user_agent_suffix, "user_agent_suffix")
         configuration.allowInsecureHTTP = options.allow_insecure_http != 0
+        configuration.pacing = try pacing(options)
         return configuration
+    }
+
+    /// Versions 1 and 2 (zeroed fields) get the default. 0/0: Cloudflare's budget; CFCERTS_PACING_OFF: off.
+    private static func pacing(_ options: cfcerts_client_options) throws(CFCertsError) -> Pacing {
+        let requests = Int(options.pacing_requests), seconds = Int64(options.pacing_window_seconds)
+        switch (requests, seconds) {
+        case (0, 0): return .cloudflare
+        case (Int(CFCERTS_PACING_OFF), 0): return .off
+        case (1..., 1...86_400): return .budget(requests: requests, per: .seconds(seconds))
+        default:
+            throw Arguments.invalid("opts->pacing_requests must be 0 (default), CFCERTS_PACING_OFF or 1..1000000000 with pacing_window_seconds 1..86400")
+        }
     }
 
     /// Version 1: -1 is the default, 0...10 a count. Version 2: 0 is the default (like every other field),

@@ -31,6 +31,11 @@ public struct Configuration: Sendable {
     public var maxBackoff: Duration = .seconds(8)
     /// The longest `Retry-After` honoured; a server asking for more ends the call with its error. Default 60 s.
     public var maxRetryAfter: Duration = .seconds(60)
+    /// How calls share the credential's request budget (see `Pacing`). Default `.cloudflare` (1,200 requests per
+    /// 300 s, then the server's `Ratelimit` headers); `.off` sends every call at once. A call waits for budget at
+    /// most until its `totalTimeout` runs out, or without one at most `maxRetryAfter` in all; when the budget
+    /// returns later, the call fails at once as `rateLimited`, with `retryAfter` set to the wait.
+    public var pacing: Pacing = .cloudflare
     /// Appended to the `User-Agent` header (`cfcerts/<version> <suffix>`). Default none.
     public var userAgentSuffix: String?
     /// The largest response body accepted. Default 16 MiB (a full page of 50 certificates is about 200 KB).
@@ -59,12 +64,14 @@ public struct Configuration: Sendable {
         return base + " " + userAgentSuffix
     }
 
-    /// The longest a call can block when `totalTimeout` is nil: every attempt taking `requestTimeout`, and the
-    /// longest wait between them (`maxBackoff` or `maxRetryAfter`); `revoke` and `reactivate` may add one `get`
-    /// (of the same bound) to settle an unknown outcome. With the defaults: 3 × 60 s + 2 × 60 s = 300 s, and 600 s
-    /// for `revoke`/`reactivate`. A `totalTimeout` lowers it.
+    /// The longest a call can block when `totalTimeout` is nil: every attempt taking `requestTimeout`, the
+    /// longest wait between them (`maxBackoff` or `maxRetryAfter`) and, with pacing on, up to `maxRetryAfter`
+    /// waiting for budget; `revoke` and `reactivate` may add one `get` (of the same bound) to settle an unknown
+    /// outcome. With the defaults: 3 × 60 s + 2 × 60 s + 60 s = 360 s, and 720 s for `revoke`/`reactivate`.
+    /// A `totalTimeout` lowers it.
     public var worstCaseCallTime: Duration {
-        let attempts = requestTimeout * (maxRetries + 1) + max(maxBackoff, maxRetryAfter) * maxRetries
+        let pacingWait = pacing.isOn ? maxRetryAfter : .zero
+        let attempts = requestTimeout * (maxRetries + 1) + max(maxBackoff, maxRetryAfter) * maxRetries + pacingWait
         guard let totalTimeout else { return attempts }
         return min(attempts, totalTimeout)
     }
@@ -87,6 +94,7 @@ public struct Configuration: Sendable {
         guard connectTimeout > .zero, requestTimeout > .zero, (totalTimeout ?? .seconds(1)) > .zero else {
             throw .invalidArgument("timeouts must be positive")
         }
+        try pacing.validate()
         guard maxResponseBytes > 0 else { throw .invalidArgument("maxResponseBytes must be positive") }
         if let userAgentSuffix, userAgentSuffix.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
             throw .invalidArgument("userAgentSuffix holds control characters")

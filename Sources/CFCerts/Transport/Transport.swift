@@ -27,11 +27,17 @@ final class Transport: Sendable {
     private let baseURL: String
     private let http: PerProcess<HTTPClient>
     private let retryPolicy: RetryPolicy
+    /// The credential's budget in this process; nil when pacing is off.
+    private let budget: RequestBudget?
+    private let rateLimitedCount = Atomic(0)
     private let isShutDown = Atomic(false)
     private let succeeded = Atomic(false)
 
     /// Whether the server ever answered this transport with a success: its credentials are then valid.
     var credentialsAccepted: Bool { succeeded.load(ordering: .relaxed) }
+
+    /// How many answers 429 this transport has received.
+    var rateLimitedAnswers: Int { rateLimitedCount.load(ordering: .relaxed) }
 
     init(configuration: Configuration) throws(CFCertsError) {
         try configuration.validate()
@@ -46,6 +52,8 @@ final class Transport: Sendable {
         self.retryPolicy = RetryPolicy(
             maxRetries: configuration.maxRetries, maxRetryAfter: configuration.maxRetryAfter,
             initialBackoff: configuration.initialBackoff, maxBackoff: configuration.maxBackoff)
+        self.budget = RequestBudgets.budget(baseURL: baseURL, credentials: configuration.credentials,
+                                            pacing: configuration.pacing)
     }
 
     /// Closes every connection this process opened. The transport cannot be used afterwards.
@@ -92,12 +100,25 @@ final class Transport: Sendable {
     func exchange(_ request: APIRequest, deadline: ContinuousClock.Instant?) async -> Exchange {
         var attempt = 0
         var outcomeUnknown = false
+        // Waiting for budget counts against the call's deadline; without one, a call waits maxRetryAfter at most.
+        let pacingLimit = deadline ?? ContinuousClock.now + configuration.maxRetryAfter
         while true {
             guard !Task.isCancelled else { return Exchange(result: .failure(.cancelled()), outcomeUnknown: outcomeUnknown) }
+            let ticket: RequestBudget.Ticket?
+            do {
+                ticket = try await budget?.take(waitingAtMostUntil: pacingLimit)
+            } catch {
+                return Exchange(result: .failure(error), outcomeUnknown: outcomeUnknown)
+            }
             let last: Result<APIResponse, CFCertsError>
             let verdict: RetryPolicy.Verdict
             do {
                 let response = try await attemptOnce(request, attempt: attempt, callDeadline: deadline)
+                if let budget, let ticket {
+                    budget.observe(RateLimitHeaders(response.headers), status: response.status,
+                                   retryAfter: RetryAfter.parse(response.headers), ticket: ticket)
+                }
+                if response.status == 429 { rateLimitedCount.add(1, ordering: .relaxed) }
                 if (200..<300).contains(response.status) {
                     succeeded.store(true, ordering: .relaxed)
                     return Exchange(result: .success(response), outcomeUnknown: outcomeUnknown)

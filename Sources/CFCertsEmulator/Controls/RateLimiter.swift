@@ -37,6 +37,20 @@ final class RateLimiter: Sendable {
         }
     }
 
+    /// The state of `credential`'s window without counting a request (for answers that are not counted: a
+    /// refused credential, an injected fault).
+    func peek(credential: String, now: ContinuousClock.Instant = .now) -> Decision? {
+        guard let policy else { return nil }
+        return windows.withLock { windows in
+            guard let window = windows[credential], now - window.start < policy.window else {
+                return Decision(allowed: true, remaining: policy.limit, resetSeconds: max(1, Int(policy.window.seconds.rounded(.up))))
+            }
+            let left = policy.window - (now - window.start)
+            return Decision(allowed: window.used < policy.limit, remaining: max(0, policy.limit - window.used),
+                            resetSeconds: max(1, Int(left.seconds.rounded(.up))))
+        }
+    }
+
     func reset() { windows.withLock { $0.removeAll() } }
 
     /// `Ratelimit-Policy` value, e.g. `"default";q=1200;w=300`.

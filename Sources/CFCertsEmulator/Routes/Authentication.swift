@@ -67,6 +67,18 @@ struct Authenticator: Sendable {
         throw .missingCredentials()
     }
 
+    /// The rate-limit key of whatever credential a request presents, valid or not (`anonymous` for none): the
+    /// bucket whose state an answer reports when it is refused before authentication, or replaced by a fault.
+    static func presentedKey(_ headers: HTTPFields) -> String {
+        if let authorization = headers[.authorization] {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            return digest("bearer", parts.count == 2 ? String(parts[1]) : authorization)
+        }
+        if let email = headers[email], let key = headers[key] { return digest("key", email.lowercased() + ":" + key) }
+        if let serviceKey = headers[serviceKey] { return digest("service_key", serviceKey) }
+        return "anonymous"
+    }
+
     /// The credential headers a request carried, for the request log: `bearer`, `email`, `key`, `service_key`
     /// joined by `+`, or `none`. Names only, never values.
     static func schemes(_ headers: HTTPFields) -> String {

@@ -46,8 +46,19 @@ struct EmulatorResponder: HTTPResponder {
         if fault?.kind == .lostAnswer { try await drop(request, context: context) }
         if let fault, fault.kind == .appliedThenError { response = FaultResponses.edgePage(status: fault.status ?? 504) }
         response.headers[Self.cfRay] = Self.newRayID()
+        addRateLimitHeadersIfMissing(to: &response, request: request)
         log(request, status: response.status.code)
         return response
+    }
+
+    /// Every answer carries the budget headers, as the API's do: those refused before authentication or replaced
+    /// by a fault report the presented credential's window as it stands (they are not counted).
+    private func addRateLimitHeadersIfMissing(to response: inout Response, request: Request) {
+        guard response.headers[Self.rateLimit] == nil,
+              let decision = emulator.rateLimiter.peek(credential: Authenticator.presentedKey(request.headers))
+        else { return }
+        response.headers[Self.rateLimit] = RateLimiter.header(decision)
+        response.headers[Self.rateLimitPolicy] = emulator.rateLimiter.policyHeader
     }
 
     /// Closes the connection without an answer. Logged (status 0) before the close, so a client that sees the

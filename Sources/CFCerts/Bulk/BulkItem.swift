@@ -1,0 +1,84 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// What a bulk run does to each of its items.
+public enum BulkOperation: String, Sendable, CaseIterable {
+    case revoke, reactivate, create
+}
+
+/// One thing for a bulk run to do: a certificate to revoke or reactivate, or a CSR to issue a certificate for.
+public struct BulkItem: Sendable, Equatable {
+    /// The certificate's id (revoke, reactivate).
+    public var certificateID: String?
+    /// The PEM CSR (create).
+    public var csr: String?
+    /// Days the issued certificate is valid (create).
+    public var validityDays: Int
+    /// The caller's label for the item (a file name, a device), handed back in its outcome.
+    public var name: String?
+
+    public static func certificate(_ id: String, name: String? = nil) -> BulkItem {
+        BulkItem(certificateID: id, csr: nil, validityDays: 0, name: name)
+    }
+
+    public static func csr(_ pem: String, validityDays: Int, name: String? = nil) -> BulkItem {
+        BulkItem(certificateID: nil, csr: pem, validityDays: validityDays, name: name)
+    }
+
+    /// The item's key in a journal: the certificate id, or a digest of the CSR without its whitespace (the API
+    /// returns the CSR on every certificate, which is how a create whose answer was lost is found again).
+    var journalKey: String {
+        if let certificateID { return "id:" + certificateID }
+        return "csr:" + CSRText.digest(csr ?? "")
+    }
+}
+
+/// What came of one item.
+public struct BulkOutcome: Sendable {
+    public enum Disposition: String, Sendable {
+        /// Done by this run: `certificate` is the API's answer.
+        case done
+        /// Found already done, with no request for it: the journal says an earlier run did it, or an earlier run's
+        /// request whose answer was lost turned out to have been carried out.
+        case alreadyDone = "already_done"
+        /// Not done: `error` says why.
+        case failed
+    }
+
+    /// The item's position in the run's list.
+    public var index: Int
+    public var item: BulkItem
+    public var disposition: Disposition
+    /// The certificate's id, when known (an issued certificate's too).
+    public var certificateID: String?
+    /// The certificate as the API last described it, when this run saw it.
+    public var certificate: ClientCertificate?
+    public var error: CFCertsError?
+}
+
+/// A bulk run's totals.
+public struct BulkSummary: Sendable, Equatable {
+    public var total = 0
+    public var done = 0
+    public var alreadyDone = 0
+    public var failed = 0
+    /// Items never started (the run was cancelled).
+    public var notStarted = 0
+    /// Answers 429 the run's requests drew (0 while pacing keeps to the budget).
+    public var rateLimitedAnswers = 0
+    public var elapsed: Duration = .zero
+}
+
+/// CSR text as compared across runs: PEM without whitespace or line endings.
+enum CSRText {
+    static func normalized(_ pem: String) -> String {
+        String(String.UnicodeScalarView(pem.unicodeScalars.filter { !$0.properties.isWhitespace }))
+    }
+
+    static func digest(_ pem: String) -> String {
+        SHA256Hex.of(normalized(pem))
+    }
+}

@@ -1,0 +1,106 @@
+import CFCerts
+import CFCertsEmulator
+import Foundation
+import Testing
+
+@Suite("Pacing: the credential's request budget")
+struct PacingTests {
+    @Test("a burst of 300 calls from 8 tasks against a 100 / 10 s budget draws no 429")
+    func burstWithinBudget() async throws {
+        try await CoreHarness.with(emulator: { $0.rateLimit = RateLimitPolicy(limit: 100, window: .seconds(10)) }) { harness in
+            let client = harness.client, zone = harness.zone
+            let failures = await withTaskGroup(of: [String].self) { group in
+                for worker in 0..<8 {
+                    group.addTask {
+                        var failures: [String] = []
+                        for call in stride(from: worker, to: 300, by: 8) {
+                            do {
+                                _ = try await client.clientCertificates.listPage(zoneID: zone, page: 1, perPage: 5)
+                            } catch {
+                                failures.append("call \(call): \(error)")
+                            }
+                        }
+                        return failures
+                    }
+                }
+                return await group.reduce(into: []) { $0 += $1 }
+            }
+            #expect(failures == [])
+            let statuses = harness.requests.map(\.status)
+            #expect(statuses.count == 300)
+            #expect(statuses.filter { $0 == 429 }.count == 0)
+        }
+    }
+
+    @Test("when the budget returns after the call's deadline, the call fails at once as rate limited, unsent")
+    func waitPastDeadline() async throws {
+        try await CoreHarness.with(
+            emulator: { $0.rateLimit = RateLimitPolicy(limit: 5, window: .seconds(30)) },
+            client: { $0.totalTimeout = .seconds(3) }
+        ) { harness in
+            for _ in 0..<5 { _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone) }
+            let started = ContinuousClock.now
+            let error = await #expect(throws: CFCertsError.self) {
+                _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone)
+            }
+            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(error?.kind == .rateLimited)
+            #expect(error?.httpStatus == nil)
+            #expect((error?.retryAfter ?? .zero) > .seconds(20))
+            #expect(error?.message.contains("pacing") == true)
+            #expect(harness.requests.count == 5)
+        }
+    }
+
+    @Test("one budget per credential, shared by every client of the process")
+    func sharedBetweenClients() async throws {
+        try await CoreHarness.with(
+            emulator: { $0.rateLimit = nil },
+            client: {
+                $0.pacing = .budget(requests: 3, per: .seconds(60))
+                $0.totalTimeout = .seconds(1)
+            }
+        ) { harness in
+            for _ in 0..<3 { _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone) }
+            let other = try CFCertsClient(configuration: harness.client.configuration)
+            let error = await #expect(throws: CFCertsError.self) {
+                _ = try await other.clientCertificates.listPage(zoneID: harness.zone)
+            }
+            try await other.shutdown()
+            #expect(error?.kind == .rateLimited)
+            #expect(harness.requests.count == 3)
+        }
+    }
+
+    @Test("off: calls are sent at once and the server's 429 comes back")
+    func off() async throws {
+        try await CoreHarness.with(
+            emulator: { $0.rateLimit = RateLimitPolicy(limit: 2, window: .seconds(30)) },
+            client: {
+                $0.pacing = .off
+                $0.maxRetries = 0
+            }
+        ) { harness in
+            for _ in 0..<2 { _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone) }
+            let error = await #expect(throws: CFCertsError.self) {
+                _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone)
+            }
+            #expect(error?.httpStatus == 429)
+        }
+    }
+
+    @Test("a budget out of range is refused when the client is made")
+    func validation() {
+        for pacing in [Pacing.budget(requests: 0, per: .seconds(10)), .budget(requests: 10, per: .zero),
+                       .budget(requests: 10, per: .seconds(86_401)), .budget(requests: -5, per: .seconds(1))] {
+            var configuration = Configuration(credentials: .apiToken("token"), baseURL: "http://127.0.0.1:1")
+            configuration.pacing = pacing
+            #expect(throws: CFCertsError.self) { _ = try CFCertsClient(configuration: configuration) }
+        }
+        #expect(Pacing(parsing: "1200/300") == .cloudflare)
+        #expect(Pacing(parsing: "off") == .off)
+        for text in ["", "1200", "0/300", "1200/0", "a/b", "1200/300/1", "99999999999999999999/1", "-1/5"] {
+            #expect(Pacing(parsing: text) == nil, "\(text)")
+        }
+    }
+}
