@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The C suites, against an emulator on a free port: the exported ABI, every function and code (plain, under
-# valgrind, and built with ASan/UBSan), 16 threads sharing a client, dlopen/dlclose cycles, the C examples, and
+# valgrind, and built with ASan/UBSan), bulk runs (the same three ways), 16 threads sharing a client, dlopen/dlclose cycles, the C examples, and
 # the library against a hostile server (Tests/hostile).
 # Everything links the staged library through an installed copy (scripts/install.sh, as `make install` runs it)
 # and pkg-config.
@@ -25,6 +25,8 @@ build test_api -O1 Tests/c/test_api.c
 build test_threads -O1 Tests/c/test_threads.c
 build test_dlopen -O1 Tests/c/test_dlopen.c
 build test_fork -O1 Tests/c/test_fork.c
+build test_bulk -O1 Tests/c/test_bulk.c
+build test_bulk_asan -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all Tests/c/test_bulk.c
 build leak_canary -O1 Tests/c/leak_canary.c
 build test_api_asan -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all Tests/c/test_api.c
 build test_threads_asan -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all Tests/c/test_threads.c
@@ -63,6 +65,9 @@ run test_threads "$work/test_threads"
 run test_threads_asan env ASAN_OPTIONS=detect_leaks=0 "$work/test_threads_asan"
 run test_dlopen "$work/test_dlopen" "$dest/usr/lib/libcfcerts.so.0"
 run test_fork "$work/test_fork"
+run test_bulk "$work/test_bulk"
+run test_bulk_valgrind "${valgrind[@]}" "$work/test_bulk"
+run test_bulk_asan env ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 "$work/test_bulk_asan"
 run test_dlopen_valgrind "${valgrind[@]}" "$work/test_dlopen" "$dest/usr/lib/libcfcerts.so.0"
 run valgrind_catches_a_leak sh -c '"$@" >/dev/null 2>&1; [ $? -eq 99 ]' sh "${valgrind[@]}" "$work/leak_canary"
 # The library against a server that misbehaves on purpose (Python ctypes + a raw-socket server of its own).

@@ -20,6 +20,9 @@ public final class CFCertsClient: Sendable {
         self.clientCertificates = ClientCertificates(transport: transport)
     }
 
+    /// How many answers 429 (rate limited) this client has received: 0 while pacing keeps to the budget.
+    public var rateLimitedAnswers: Int { transport.rateLimitedAnswers }
+
     /// Closes every connection and waits until they are closed. The client cannot be used afterwards.
     public func shutdown() async throws {
         try await transport.shutdown()

@@ -35,6 +35,10 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Retries after a failed attempt, 0 to 10 (default: 2).")
     var maxRetries: Int?
 
+    @Option(help: ArgumentHelp("The credential's request budget to pace calls to, REQUESTS/SECONDS, or off (default: 1200/300, Cloudflare's, then what the API's Ratelimit headers say).",
+                               valueName: "budget"))
+    var pacing: String?
+
     /// The zone id from --zone or CLOUDFLARE_ZONE_ID.
     func zoneID(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
         if let zone { return zone }
@@ -50,6 +54,12 @@ struct ConnectionOptions: ParsableArguments {
         configuration.userAgentSuffix = "cli"
         if let callTimeout { configuration.totalTimeout = callTimeout.duration }
         if let maxRetries { configuration.maxRetries = maxRetries }
+        if let pacing {
+            guard let parsed = Pacing(parsing: pacing) else {
+                throw CLIFailure("--pacing takes REQUESTS/SECONDS (1 to 1000000000 requests, 1 to 86400 seconds) or off")
+            }
+            configuration.pacing = parsed
+        }
         return try CFCertsClient(configuration: configuration)
     }
 }

@@ -4,7 +4,7 @@ import CFCerts
 struct CreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
-        abstract: "Have Cloudflare's CA issue a client certificate.",
+        abstract: "Have Cloudflare's CA issue client certificates.",
         discussion: """
             From a CSR (--csr FILE), or from a key and CSR generated here (--cn and the other subject options,
             --key-type, --key-out for the private key, written 0600). Every output path is checked before anything
@@ -12,6 +12,13 @@ struct CreateCommand: AsyncParsableCommand {
             unless --force. Once the certificate is issued it is never lost: should writing --cert-out (or the
             output) fail, its id and PEM go to standard error before the command fails. Without --cert-out the
             table output ends with the certificate's PEM.
+
+            Many at once: --csr-dir DIR --cert-dir OUT issues one certificate per DIR/NAME.csr and writes it to
+            OUT/NAME.pem, --concurrency at a time, a line per certificate as it completes (--output jsonl: one JSON
+            object a line). With --journal FILE a run killed at any moment and started again with the same
+            arguments issues nothing twice: a certificate whose answer was lost is found by its CSR, and its PEM
+            written. --dry-run lists what would be issued. Exit status 12 when some were not issued, 10 when one
+            was issued but its PEM could not be written (its PEM then goes to standard error).
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -30,13 +37,30 @@ struct CreateCommand: AsyncParsableCommand {
     @Option(help: "Days the certificate is valid, 1 to 3650.")
     var validityDays = 3650
 
-    @Flag(help: "Overwrite --key-out and --cert-out if they exist.")
+    @Flag(help: "Overwrite --key-out and --cert-out (or the PEMs in --cert-dir) if they exist.")
     var force = false
+
+    @Option(help: ArgumentHelp("Issue one certificate per *.csr in this folder (with --cert-dir).", valueName: "dir"))
+    var csrDir: String?
+
+    @Option(help: ArgumentHelp("Where --csr-dir's certificates go, as NAME.pem for NAME.csr.", valueName: "dir"))
+    var certDir: String?
+
+    @OptionGroup(title: "Many certificates") var bulk: BulkFlags
 
     @Option(help: "table (name: value lines) or json / jsonl (the API's certificate object).")
     var output: OutputFormat = .table
 
     func validate() throws {
+        guard (1...3650).contains(validityDays) else { throw ValidationError("--validity-days must be from 1 to 3650") }
+        if csrDir != nil || certDir != nil {
+            guard csrDir != nil, certDir != nil else { throw ValidationError("--csr-dir and --cert-dir go together") }
+            guard csr == nil, !subject.givesSubjectField, subject.keyType == nil, keyOut == nil, certOut == nil else {
+                throw ValidationError("--csr-dir issues from CSR files: --csr, --cert-out, --key-out and the subject options are for one certificate")
+            }
+            return
+        }
+        if bulk.dryRun || bulk.journal != nil { throw ValidationError("--dry-run and --journal go with --csr-dir") }
         if csr != nil, subject.givesSubjectField || subject.keyType != nil || keyOut != nil {
             throw ValidationError("--csr sends an existing CSR; the subject options, --key-type and --key-out are for generating one")
         }
@@ -49,6 +73,11 @@ struct CreateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let zoneID = try connection.zoneID()
+        if let csrDir, let certDir {
+            try await BulkCreate(connection: connection, zoneID: zoneID, csrDir: csrDir, certDir: certDir,
+                                 validityDays: validityDays, force: force, bulk: bulk, output: output).run()
+            return
+        }
         try OutputFile.checkWritable([keyOut, certOut], force: force)
         let csrPEM: String
         if let csr {

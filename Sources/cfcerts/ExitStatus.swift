@@ -16,6 +16,8 @@ enum ExitStatus: Int32, CaseIterable {
     case file = 10
     /// renew --revoke-old: the new certificate is saved, but revoking the old one failed.
     case revokeOldFailed = 11
+    /// A bulk command: some items failed (each is reported); the others were done.
+    case itemsFailed = 12
     case cancelled = 130
 
     init(_ error: CFCertsError) {
@@ -47,6 +49,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .decoding: "the server's answer was not the API's JSON"
         case .file: "a local file could not be read or written, or exists"
         case .revokeOldFailed: "renew --revoke-old: the new certificate is saved, revoking the old one failed"
+        case .itemsFailed: "some certificates of a bulk command failed (each is reported), the others were done"
         case .cancelled: "interrupted"
         }
     }

@@ -437,7 +437,7 @@ static void test_options_versions(void) {
     v1.opts.max_retries = 0;
     CHECK(!lists_through((cfcerts_client_options *)&v1.opts, 1));
 
-    /* Version 2: a zeroed struct is the defaults (2 retries); CFCERTS_NO_RETRIES is none. */
+    /* The current version: a zeroed struct is the defaults (2 retries); CFCERTS_NO_RETRIES is none. */
     cfcerts_client_options opts;
     memset(&opts, 0, sizeof opts);
     opts.version = CFCERTS_CLIENT_OPTIONS_VERSION;

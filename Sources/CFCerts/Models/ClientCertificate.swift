@@ -142,7 +142,8 @@ public struct ClientCertificate: Codable, Sendable, Hashable, Identifiable {
         for (key, value) in additionalFields { try extra.encode(value, forKey: AnyCodingKey(key)) }
     }
 
-    private static func parseDate(_ text: String) -> Date? {
+    /// An RFC 3339 time as the API writes dates (`2026-01-31T12:00:00Z`, fractional seconds allowed); nil otherwise.
+    public static func parseDate(_ text: String) -> Date? {
         if let date = try? Date.ISO8601FormatStyle().parse(text) { return date }
         return try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text)
     }

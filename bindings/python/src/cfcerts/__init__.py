@@ -6,6 +6,7 @@
             print(certificate.id, certificate.status, certificate.expires_on)
 """
 
+from ._bulk import BulkOutcome, BulkRun, BulkSummary
 from ._client import CertificateIterator, Client, ClientCertificates
 from ._csr import generate_csr, inspect_csr
 from ._errors import (APIError, Authentication, Connection, Decode, Error, InvalidArgument, NotFound, OutOfMemory,
@@ -23,7 +24,7 @@ def library_version() -> str:
 
 
 __all__ = [
-    "Client", "ClientCertificates", "CertificateIterator", "generate_csr", "inspect_csr", "library_version",
+    "Client", "ClientCertificates", "CertificateIterator", "BulkRun", "BulkOutcome", "BulkSummary", "generate_csr", "inspect_csr", "library_version",
     "Error", "APIError", "InvalidArgument", "NotFound", "Authentication", "PermissionDenied", "RateLimited",
     "Timeout", "Connection", "Decode", "OutOfMemory", "LibraryNotFound",
     "ClientCertificate", "CertificateAuthority", "CertificatePage", "ResultInfo", "GeneratedCSR", "CSRSubject",

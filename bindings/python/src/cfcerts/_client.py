@@ -7,11 +7,12 @@ import json
 import os
 import threading
 import weakref
-from typing import Any, Iterator, Optional
+from typing import Any, Iterable, Iterator, Mapping, Optional, Tuple, Union
 
 from . import _arguments as arguments
 from ._errors import InvalidArgument, from_last_error
-from ._library import ITEROVER, NO_RETRIES, OPTIONS_VERSION, ClientOptions, call_for_string, library
+from ._bulk import BulkRun
+from ._library import ITEROVER, NO_RETRIES, OPTIONS_VERSION, PACING_OFF, ClientOptions, call_for_string, library
 from ._models import CertificatePage, ClientCertificate
 
 
@@ -42,13 +43,19 @@ class Client:
     ``CLOUDFLARE_BASE_URL``. ``timeout`` bounds one attempt in seconds (default 60), ``total_timeout`` a whole
     call with its retries (default: no bound but the documented worst case), ``max_retries`` counts retries after
     the first attempt (default 2; 0 for none).
+
+    ``pacing``: the credential's request budget that calls of this process share and wait for instead of drawing
+    a 429: ``"off"``, ``"REQUESTS/SECONDS"`` or a ``(requests, seconds)`` pair (default: Cloudflare's 1200/300, then
+    what the API's ``Ratelimit`` headers say). A call that cannot get budget before ``total_timeout`` (or, without
+    one, within 60 s) raises ``RateLimited`` at once with ``retry_after`` set.
     """
 
     def __init__(self, *, api_token: Optional[str] = None, api_email: Optional[str] = None,
                  api_key: Optional[str] = None, user_service_key: Optional[str] = None,
                  base_url: Optional[str] = None, timeout: Optional[float] = None,
                  connect_timeout: Optional[float] = None, total_timeout: Optional[float] = None,
-                 max_retries: Optional[int] = None, user_agent_suffix: Optional[str] = None) -> None:
+                 max_retries: Optional[int] = None, user_agent_suffix: Optional[str] = None,
+                 pacing: Union[None, str, Tuple[int, int]] = None) -> None:
         lib = library()
         options = ClientOptions()
         options.version = OPTIONS_VERSION
@@ -67,6 +74,7 @@ class Client:
             if retries < 0:
                 raise InvalidArgument("max_retries must be 0 or more")
             options.max_retries = NO_RETRIES if retries == 0 else min(retries, arguments.INT_MAX)
+        options.pacing_requests, options.pacing_window_seconds = _pacing(pacing)
         handle = ctypes.c_void_p()
         code = lib.cfcerts_client_new(ctypes.byref(handle), ctypes.byref(options))
         if code != 0:
@@ -133,6 +141,26 @@ class Client:
             self._leave_call()
 
 
+def _pacing(pacing: Union[None, str, Tuple[int, int]]) -> Tuple[int, int]:
+    """``pacing_requests``, ``pacing_window_seconds`` of the C options (the library checks the ranges)."""
+    if pacing is None:
+        return 0, 0
+    if pacing == "off":
+        return PACING_OFF, 0
+    if isinstance(pacing, str):
+        parts = pacing.split("/")
+        if len(parts) != 2 or not all(part.isdigit() for part in parts):
+            raise InvalidArgument('pacing must be "off", "REQUESTS/SECONDS" or a (requests, seconds) pair')
+        pacing = (int(parts[0]), int(parts[1]))
+    if not isinstance(pacing, tuple) or len(pacing) != 2:
+        raise InvalidArgument('pacing must be "off", "REQUESTS/SECONDS" or a (requests, seconds) pair')
+    requests = arguments.integer(pacing[0], "pacing requests")
+    seconds = arguments.integer(pacing[1], "pacing seconds")
+    if not (1 <= requests <= arguments.INT_MAX and 1 <= seconds <= arguments.INT_MAX):
+        raise InvalidArgument("pacing takes 1 to 1000000000 requests per 1 to 86400 seconds")
+    return requests, seconds
+
+
 class ClientCertificates:
     """``/zones/{zone_id}/client_certificates``: keyword names as in Cloudflare's official Python SDK."""
 
@@ -182,6 +210,44 @@ class ClientCertificates:
     def revoke(self, certificate_id: str, *, zone_id: str) -> ClientCertificate:
         """Starts revoking an active certificate; it is then pending_revocation (or already revoked)."""
         return self._certificate("cfcerts_revoke", zone_id, certificate_id)
+
+    def bulk_revoke(self, certificate_ids: Iterable[str], *, zone_id: str, concurrency: Optional[int] = None,
+                    journal: Optional[str] = None) -> BulkRun:
+        """Revokes many certificates, ``concurrency`` at a time (default 8): iterate for each outcome as it
+        completes. With ``journal`` (a file path) a run killed at any moment and started again with the same ids
+        and journal revokes nothing twice."""
+        return self._bulk("revoke", zone_id, {"ids": [arguments.text(i, "certificate id").decode() for i in certificate_ids]},
+                          concurrency, journal)
+
+    def bulk_reactivate(self, certificate_ids: Iterable[str], *, zone_id: str, concurrency: Optional[int] = None,
+                        journal: Optional[str] = None) -> BulkRun:
+        """Reactivates many certificates in pending_revocation, as ``bulk_revoke`` does."""
+        return self._bulk("reactivate", zone_id,
+                          {"ids": [arguments.text(i, "certificate id").decode() for i in certificate_ids]},
+                          concurrency, journal)
+
+    def bulk_create(self, items: Iterable[Union[str, Mapping[str, Any]]], *, zone_id: str, validity_days: int = 3650,
+                    concurrency: Optional[int] = None, journal: Optional[str] = None) -> BulkRun:
+        """Issues one certificate per CSR: each item a PEM string, or ``{"csr", "validity_days"?, "name"?}`` (the
+        name comes back in its outcome). With ``journal`` a run killed and started again issues nothing twice: a
+        create whose answer was lost is found by its CSR."""
+        converted = []
+        for index, item in enumerate(items):
+            if isinstance(item, str):
+                item = {"csr": item}
+            if not isinstance(item, Mapping):
+                raise InvalidArgument(f"items[{index}] must be a CSR string or a mapping with 'csr'")
+            entry = {"csr": item.get("csr"), "validity_days": item.get("validity_days", validity_days)}
+            if item.get("name") is not None:
+                entry["name"] = item["name"]
+            converted.append(entry)
+        return self._bulk("create", zone_id, {"items": converted}, concurrency, journal)
+
+    def _bulk(self, operation: str, zone_id: str, work: dict, concurrency: Optional[int],
+              journal: Optional[str]) -> BulkRun:
+        params = arguments.json_object({"operation": operation, **work, "concurrency": concurrency,
+                                        "journal": journal}, f"bulk_{operation}")
+        return BulkRun(self._client, arguments.text(zone_id, "zone_id"), params)
 
     def _certificate(self, function_name: str, zone_id: str, certificate_id: str) -> ClientCertificate:
         text = self._client._call(function_name, arguments.text(zone_id, "zone_id"),

@@ -19,7 +19,7 @@ class LibraryNotFound(ImportError):
 
 
 class ClientOptions(ctypes.Structure):
-    """``cfcerts_client_options``, version 2."""
+    """``cfcerts_client_options``, version 3."""
 
     _fields_ = [
         ("version", ctypes.c_uint),
@@ -34,11 +34,14 @@ class ClientOptions(ctypes.Structure):
         ("user_agent_suffix", ctypes.c_char_p),
         ("allow_insecure_http", ctypes.c_int),
         ("total_timeout_ms", ctypes.c_int),
+        ("pacing_requests", ctypes.c_int),
+        ("pacing_window_seconds", ctypes.c_int),
     ]
 
 
-OPTIONS_VERSION = 2
+OPTIONS_VERSION = 3
 NO_RETRIES = -1
+PACING_OFF = -1
 
 
 class LastError(ctypes.Structure):
@@ -86,6 +89,11 @@ def _declare(lib: ctypes.CDLL) -> None:
         "cfcerts_iter_new": ([out, c_void_p, c_char_p, c_char_p], c_int),
         "cfcerts_iter_next": ([out, c_void_p], c_int),
         "cfcerts_iter_free": ([c_void_p], None),
+        "cfcerts_bulk_new": ([out, c_void_p, c_char_p, c_char_p], c_int),
+        "cfcerts_bulk_next": ([out, c_void_p], c_int),
+        "cfcerts_bulk_summary": ([out, c_void_p], c_int),
+        "cfcerts_bulk_cancel": ([c_void_p], None),
+        "cfcerts_bulk_free": ([c_void_p], None),
         "cfcerts_csr_generate": ([out, c_char_p], c_int),
         "cfcerts_csr_inspect": ([out, c_char_p], c_int),
     }

@@ -51,5 +51,28 @@ module Cfcerts
 
       value
     end
+
+    PACING_USAGE = 'pacing must be "off", "REQUESTS/SECONDS" or [requests, seconds]'
+
+    # pacing_requests, pacing_window_seconds of the C options (the library checks the ranges).
+    def pacing(pacing)
+      return [0, 0] if pacing.nil?
+      return [Library::PACING_OFF, 0] if pacing == "off"
+
+      if pacing.is_a?(String)
+        raise InvalidArgument, PACING_USAGE unless pacing.match?(%r{\A\d{1,10}/\d{1,10}\z})
+
+        pacing = pacing.split("/").map(&:to_i)
+      end
+      raise InvalidArgument, PACING_USAGE unless pacing.is_a?(Array) && pacing.size == 2
+
+      requests = integer(pacing[0], "pacing requests")
+      seconds = integer(pacing[1], "pacing seconds")
+      unless requests.between?(1, INT_MAX) && seconds.between?(1, INT_MAX)
+        raise InvalidArgument, "pacing takes 1 to 1000000000 requests per 1 to 86400 seconds"
+      end
+
+      [requests, seconds]
+    end
   end
 end

@@ -10,6 +10,10 @@ module Cfcerts
   # CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL, else CLOUDFLARE_API_USER_SERVICE_KEY; CLOUDFLARE_BASE_URL.
   # timeout: seconds for one attempt (default 60); total_timeout: a whole call with its retries; max_retries:
   # retries after the first attempt (default 2, 0 for none).
+  # pacing: the credential's request budget the calls of this process share and wait for instead of drawing a
+  # 429: "off", "REQUESTS/SECONDS" or [requests, seconds] (default: Cloudflare's 1200/300, then what the API's
+  # Ratelimit headers say). A call that cannot get budget before total_timeout (or within 60 s) raises
+  # RateLimited at once, with retry_after set.
   class Client
     attr_reader :client_certificates
 
@@ -24,7 +28,7 @@ module Cfcerts
     end
 
     def initialize(api_token: nil, api_email: nil, api_key: nil, user_service_key: nil, base_url: nil, timeout: nil,
-                   connect_timeout: nil, total_timeout: nil, max_retries: nil, user_agent_suffix: nil)
+                   connect_timeout: nil, total_timeout: nil, max_retries: nil, user_agent_suffix: nil, pacing: nil)
       options = Library::ClientOptions.new
       options[:version] = Library::OPTIONS_VERSION
       keep = [] # the C strings must outlive cfcerts_client_new
@@ -45,6 +49,7 @@ module Cfcerts
 
         options[:max_retries] = retries.zero? ? Library::NO_RETRIES : [retries, Arguments::INT_MAX].min
       end
+      options[:pacing_requests], options[:pacing_window_seconds] = Arguments.pacing(pacing)
       out = FFI::MemoryPointer.new(:pointer)
       code = Library.cfcerts_client_new(out, options)
       raise Cfcerts.last_error(code) unless code.zero?
@@ -209,7 +214,50 @@ module Cfcerts
     # Starts revoking an active certificate: then pending_revocation (or already revoked).
     def revoke(certificate_id, zone_id:) = certificate(:cfcerts_revoke, zone_id, certificate_id)
 
+    # Revokes many certificates, concurrency at a time (default 8): a BulkRun, Enumerable over each item's outcome
+    # as it completes. With journal: (a file path) a run killed at any moment and started again with the same ids
+    # and journal revokes nothing twice. With a block, yields each outcome and returns the run (its summary set).
+    def bulk_revoke(certificate_ids, zone_id:, concurrency: nil, journal: nil, &block)
+      bulk("revoke", zone_id, { ids: ids(certificate_ids) }, concurrency, journal, &block)
+    end
+
+    # Reactivates many certificates in pending_revocation, as bulk_revoke does.
+    def bulk_reactivate(certificate_ids, zone_id:, concurrency: nil, journal: nil, &block)
+      bulk("reactivate", zone_id, { ids: ids(certificate_ids) }, concurrency, journal, &block)
+    end
+
+    # Issues one certificate per CSR: each item a PEM string, or a Hash with :csr (and :validity_days, :name; the
+    # name comes back in its outcome). With journal:, a create whose answer was lost is found by its CSR.
+    def bulk_create(items, zone_id:, validity_days: 3650, concurrency: nil, journal: nil, &block)
+      converted = items.each_with_index.map do |item, index|
+        item = { csr: item } if item.is_a?(String)
+        raise InvalidArgument, "items[#{index}] must be a CSR string or a Hash with :csr" unless item.is_a?(Hash)
+
+        entry = { csr: Arguments.text(item[:csr] || item["csr"], "items[#{index}].csr"),
+                  validity_days: Arguments.integer(item[:validity_days] || item["validity_days"] || validity_days,
+                                                   "items[#{index}].validity_days") }
+        name = item[:name] || item["name"]
+        entry[:name] = Arguments.text(name, "items[#{index}].name") if name
+        entry
+      end
+      bulk("create", zone_id, { items: converted }, concurrency, journal, &block)
+    end
+
     private
+
+    def ids(certificate_ids)
+      certificate_ids.each_with_index.map { |id, index| Arguments.text(id, "certificate_ids[#{index}]") }
+    end
+
+    def bulk(operation, zone_id, work, concurrency, journal, &block)
+      params = Arguments.json_object({ operation: operation, **work, concurrency: concurrency, journal: journal },
+                                     "bulk_#{operation}")
+      run = BulkRun.new(@client, Arguments.text(zone_id, "zone_id"), params)
+      return run unless block
+
+      run.each(&block)
+      run
+    end
 
     def certificate(function, zone_id, certificate_id)
       ClientCertificate.from_json(@client.call_json(function, Arguments.text(zone_id, "zone_id"),

@@ -10,10 +10,11 @@ module Cfcerts
     SONAME = "libcfcerts.so.0"
     EXPECTED_MAJOR = 0
     ITEROVER = -10
-    OPTIONS_VERSION = 2
+    OPTIONS_VERSION = 3
     NO_RETRIES = -1
+    PACING_OFF = -1
 
-    # `cfcerts_client_options`, version 2.
+    # `cfcerts_client_options`, version 3.
     class ClientOptions < FFI::Struct
       layout :version, :uint,
              :api_token, :pointer,
@@ -26,7 +27,9 @@ module Cfcerts
              :max_retries, :int,
              :user_agent_suffix, :pointer,
              :allow_insecure_http, :int,
-             :total_timeout_ms, :int
+             :total_timeout_ms, :int,
+             :pacing_requests, :int,
+             :pacing_window_seconds, :int
     end
 
     # `cfcerts_error`: only the fields this binding knows (the library may append more).
@@ -81,6 +84,11 @@ module Cfcerts
     attach_function :cfcerts_iter_new, %i[pointer pointer string string], :int
     attach_function :cfcerts_iter_next, %i[pointer pointer], :int, blocking: true
     attach_function :cfcerts_iter_free, [:pointer], :void, blocking: true
+    attach_function :cfcerts_bulk_new, %i[pointer pointer string string], :int
+    attach_function :cfcerts_bulk_next, %i[pointer pointer], :int, blocking: true
+    attach_function :cfcerts_bulk_summary, %i[pointer pointer], :int
+    attach_function :cfcerts_bulk_cancel, [:pointer], :void
+    attach_function :cfcerts_bulk_free, [:pointer], :void, blocking: true
     attach_function :cfcerts_csr_generate, %i[pointer string], :int, blocking: true
     attach_function :cfcerts_csr_inspect, %i[pointer string], :int
 

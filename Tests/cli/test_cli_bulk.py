@@ -1,0 +1,188 @@
+"""Bulk commands: selectors, --dry-run, --yes, failures that do not stop the rest, and runs killed with SIGKILL at
+an arbitrary moment and started again with the same arguments and journal (nothing is done twice)."""
+
+import collections
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+
+from conftest import TOKEN
+
+
+def api(emulator, path):
+    request = urllib.request.Request(emulator.base_url + path, headers={"Authorization": "Bearer " + TOKEN})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def certificates(emulator, zone):
+    found, page = [], 1
+    while True:
+        answer = api(emulator, f"/zones/{zone}/client_certificates?per_page=50&page={page}")
+        found += answer["result"]
+        if page >= answer["result_info"]["total_pages"]:
+            return found
+        page += 1
+
+
+def requests_to(emulator, zone):
+    return [entry for entry in emulator.control_json("GET", "/requests")["requests"] if f"/zones/{zone}/" in entry["path"]]
+
+
+def environment(emulator, zone):
+    return {"PATH": os.environ["PATH"], "CLOUDFLARE_API_TOKEN": TOKEN, "CLOUDFLARE_BASE_URL": emulator.base_url,
+            "CLOUDFLARE_ZONE_ID": zone}
+
+
+def journal_lines(path, event):
+    if not path.exists():
+        return 0
+    return sum(1 for line in path.read_text().splitlines() if f'"event":"{event}"' in line)
+
+
+def run_then_kill(arguments, emulator, zone, cwd, journal, kill_after_done):
+    """Starts `cfcerts ARGS`, and SIGKILLs it once the journal records `kill_after_done` items done."""
+    process = subprocess.Popen([os.environ["CFCERTS_CLI"], *arguments], cwd=cwd, env=environment(emulator, zone),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while journal_lines(journal, "done") < kill_after_done and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert process.poll() is None, "the run ended before it could be killed: " + process.stderr.read().decode()
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    # The requests in flight at the kill reach the server all the same; let them land before the resumed run looks.
+    time.sleep(0.5)
+
+
+def test_dry_run_sends_no_write_request(cli, emulator, zone):
+    emulator.seed(zone, 12, prefix="dry")
+    emulator.control("DELETE", "/requests")
+    result = cli("revoke", "--all", "--cn", "dry-1*", "--dry-run", check_status=0)
+    assert result.stdout.count("would be revoked") == 4  # dry-1, dry-10, dry-11, dry-12
+    assert "nothing was sent" in result.stderr
+    assert {entry["method"] for entry in requests_to(emulator, zone)} == {"GET"}
+    assert all(c["status"] == "active" for c in certificates(emulator, zone))
+
+
+def test_more_than_one_needs_yes_without_a_terminal(cli, emulator, zone):
+    emulator.seed(zone, 3)
+    ids = [c["id"] for c in certificates(emulator, zone)]
+    refused = cli("revoke", *ids, stdin=subprocess.DEVNULL, check_status=2)
+    assert "--yes" in refused.stderr
+    assert all(c["status"] == "active" for c in certificates(emulator, zone))
+    done = cli("revoke", *ids, "--yes", "--output", "jsonl", stdin=subprocess.DEVNULL, check_status=0)
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert sorted(line["id"] for line in lines) == sorted(ids) and {line["status"] for line in lines} == {"done"}
+
+
+def test_selectors_pick_exactly_the_matching_certificates(cli, emulator, zone, tmp_path):
+    emulator.seed(zone, 6, prefix="keep")
+    emulator.seed(zone, 5, prefix="drop")
+    expiring = []
+    for name in ("soon-a", "soon-b"):
+        cli("create", "--cn", name, "--key-out", f"{name}.key", "--validity-days", "3", "--output", "json", check_status=0)
+    expiring = {c["id"] for c in certificates(emulator, zone) if c["common_name"].startswith("soon-")}
+    by_cn = cli("revoke", "--all", "--cn", "drop-*", "--yes", "--output", "jsonl", check_status=0)
+    revoked = {json.loads(line)["id"] for line in by_cn.stdout.splitlines()}
+    assert revoked == {c["id"] for c in certificates(emulator, zone) if c["common_name"].startswith("drop-")}
+    by_expiry = cli("revoke", "--all", "--expiring-within", "7d", "--yes", "--output", "jsonl", check_status=0)
+    assert {json.loads(line)["id"] for line in by_expiry.stdout.splitlines()} == expiring
+    assert cli("revoke", "--all", "--issued-before", "2000-01-01", "--yes", check_status=0).stdout == ""
+    # --status pending_revocation selects what was just revoked; reactivate's default selects the same.
+    back = cli("reactivate", "--all", "--cn", "drop-*", "--yes", "--output", "jsonl", check_status=0)
+    assert {json.loads(line)["id"] for line in back.stdout.splitlines()} == revoked
+    cli("revoke", "--cn", "x", check_status=64)
+    cli("revoke", "--all", "--issued-before", "yesterday", check_status=64)
+
+
+def test_a_failed_item_does_not_stop_the_others(cli, emulator, zone):
+    emulator.seed(zone, 8)
+    ids = [c["id"] for c in certificates(emulator, zone)]
+    missing = "0" * 32
+    result = cli("revoke", *ids[:4], missing, *ids[4:], "--yes", "--output", "jsonl", check_status=12)
+    outcomes = {line["id"]: line for line in map(json.loads, result.stdout.splitlines())}
+    assert outcomes[missing]["status"] == "failed" and outcomes[missing]["error"]["kind"] == "not found"
+    assert all(outcomes[i]["status"] == "done" for i in ids)
+    assert all(c["status"] == "pending_revocation" for c in certificates(emulator, zone))
+    assert "1 of 9 certificates were not revoked" in result.stderr
+
+
+def test_bulk_revoke_killed_and_resumed_revokes_each_certificate_once(emulator, zone, tmp_path):
+    emulator.seed(zone, 200, prefix="fleet")
+    emulator.control("DELETE", "/requests")
+    # Each revoke takes 25 ms at the server, so the kill lands with requests in flight.
+    emulator.fault(kind="delay", method="DELETE", path=f"/client/v4/zones/{zone}/client_certificates/*", count=1000,
+                   delay_ms=25)
+    journal = tmp_path / "revoke.journal"
+    arguments = ["revoke", "--all", "--yes", "--journal", str(journal)]
+    run_then_kill(arguments, emulator, zone, tmp_path, journal, kill_after_done=60)
+    done_before = journal_lines(journal, "done")
+    assert 60 <= done_before < 200
+    resumed = subprocess.run([os.environ["CFCERTS_CLI"], *arguments, "--output", "jsonl"], cwd=tmp_path,
+                             env=environment(emulator, zone), capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    statuses = collections.Counter(json.loads(line)["status"] for line in resumed.stdout.splitlines())
+    # --all selects the certificates still active; those found revoked although unrecorded come back already_done.
+    deletes = collections.Counter(e["path"].rsplit("/", 1)[1] for e in requests_to(emulator, zone) if e["method"] == "DELETE")
+    assert len(deletes) == 200 and set(deletes.values()) == {1}, [k for k, v in deletes.items() if v != 1]
+    assert all(c["status"] == "pending_revocation" for c in certificates(emulator, zone))
+    assert oct(journal.stat().st_mode & 0o777) == "0o600"
+    assert statuses["failed"] == 0
+
+
+def test_bulk_create_killed_and_resumed_leaves_exactly_one_certificate_per_csr(emulator, zone, tmp_path):
+    csrs, certs = tmp_path / "csrs", tmp_path / "certs"
+    csrs.mkdir()
+    certs.mkdir()
+    key = tmp_path / "device.key"
+    subprocess.run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", str(key)], check=True)
+    for index in range(100):
+        subprocess.run(["openssl", "req", "-new", "-key", str(key), "-subj", f"/CN=device-{index:03}.example.com",
+                        "-out", str(csrs / f"device-{index:03}.csr")], check=True, capture_output=True)
+    emulator.fault(kind="delay", method="POST", path=f"/client/v4/zones/{zone}/client_certificates", count=1000,
+                   delay_ms=25)
+    journal = tmp_path / "create.journal"
+    arguments = ["create", "--csr-dir", str(csrs), "--cert-dir", str(certs), "--validity-days", "30",
+                 "--journal", str(journal)]
+    run_then_kill(arguments, emulator, zone, tmp_path, journal, kill_after_done=30)
+    assert journal_lines(journal, "done") < 100
+    resumed = subprocess.run([os.environ["CFCERTS_CLI"], *arguments], cwd=tmp_path, env=environment(emulator, zone),
+                             capture_output=True, text=True, timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    issued = certificates(emulator, zone)
+    assert len(issued) == 100
+    assert sorted(c["common_name"] for c in issued) == [f"device-{i:03}.example.com" for i in range(100)]
+    pems = sorted(certs.glob("*.pem"))
+    assert [p.stem for p in pems] == [f"device-{i:03}" for i in range(100)]
+    ca = tmp_path / "ca.pem"
+    ca.write_text(emulator.control("GET", "/ca.pem"))
+    verified = subprocess.run(["openssl", "verify", "-CAfile", str(ca), *map(str, pems)], capture_output=True, text=True)
+    assert verified.returncode == 0 and verified.stdout.count(": OK") == 100, verified.stdout + verified.stderr
+    # A third run finds everything done and sends no create.
+    emulator.control("DELETE", "/requests")
+    again = subprocess.run([os.environ["CFCERTS_CLI"], *arguments], cwd=tmp_path, env=environment(emulator, zone),
+                           capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "already done 100" in again.stderr
+    assert not [e for e in requests_to(emulator, zone) if e["method"] == "POST"]
+
+
+def test_bulk_create_refuses_existing_pems_and_bad_folders_before_sending(cli, emulator, zone, tmp_path):
+    (tmp_path / "csrs").mkdir()
+    (tmp_path / "certs").mkdir()
+    cli("csr", "--cn", "a.example.com", "--key-out", "a.key", "--csr-out", "csrs/a.csr", check_status=0)
+    (tmp_path / "certs" / "a.pem").write_text("mine")
+    refused = cli("create", "--csr-dir", "csrs", "--cert-dir", "certs", check_status=10)
+    assert "exists" in refused.stderr and (tmp_path / "certs" / "a.pem").read_text() == "mine"
+    cli("create", "--csr-dir", "empty", "--cert-dir", "certs", check_status=10)
+    cli("create", "--csr-dir", "csrs", check_status=64)
+    assert certificates(emulator, zone) == []
+
+
+def test_pacing_flag(cli):
+    assert "--pacing" in cli("revoke", "--help", check_status=0).stdout
+    cli("list", "--pacing", "0/10", check_status=2)
+    cli("list", "--pacing", "off", check_status=0)
+    cli("list", "--pacing", "5/1", check_status=0)

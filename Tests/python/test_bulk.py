@@ -1,0 +1,79 @@
+"""Bulk runs from Python: outcomes as they complete, failures isolated, a journal that makes a second run do
+nothing again, cancel from another thread, and the pacing keyword."""
+
+import threading
+
+import pytest
+
+import cfcerts
+from conftest import TOKEN
+
+
+def ids_of(client, zone):
+    return [c.id for c in client.client_certificates.list(zone)]
+
+
+def test_bulk_revoke_reports_each_item_and_a_failure_stops_nothing(client, emulator, zone):
+    emulator.seed(zone, 10)
+    ids = ids_of(client, zone)
+    missing = "0" * 32
+    with client.client_certificates.bulk_revoke([*ids[:3], missing, *ids[3:]], zone_id=zone, concurrency=3) as run:
+        outcomes = list(run)
+    assert sorted(o.index for o in outcomes) == list(range(11))
+    failed = [o for o in outcomes if not o.ok]
+    assert [o.id for o in failed] == [missing] and isinstance(failed[0].error, cfcerts.NotFound)
+    assert failed[0].error.ray_id
+    assert {o.certificate.status for o in outcomes if o.ok} == {cfcerts.PENDING_REVOCATION}
+    assert run.summary == cfcerts.BulkSummary(total=11, done=10, already_done=0, failed=1, not_started=0,
+                                              rate_limited_answers=0, elapsed=run.summary.elapsed)
+    assert list(run) == []  # one pass
+
+
+def test_bulk_create_with_a_journal_does_nothing_twice(client, emulator, zone, tmp_path):
+    csrs = [cfcerts.generate_csr(common_name=f"d{i}.example.com").csr_pem for i in range(5)]
+    items = [{"csr": csr, "name": f"d{i}"} for i, csr in enumerate(csrs)]
+    journal = str(tmp_path / "create.journal")
+    first = list(client.client_certificates.bulk_create(items, zone_id=zone, validity_days=30, journal=journal))
+    assert sorted(o.name for o in first) == [f"d{i}" for i in range(5)] and all(o.status == "done" for o in first)
+    assert all(o.certificate.validity_days == 30 for o in first)
+    again = list(client.client_certificates.bulk_create(items, zone_id=zone, validity_days=30, journal=journal))
+    assert {o.status for o in again} == {"already_done"}
+    assert {o.id for o in first} == {o.id for o in again}
+    assert len(ids_of(client, zone)) == 5
+    with pytest.raises(cfcerts.InvalidArgument, match="create run"):
+        client.client_certificates.bulk_revoke([], zone_id=zone, journal=journal)
+
+
+def test_bad_items_are_refused_before_anything_is_sent(client, emulator, zone):
+    before = emulator.request_count(zone)
+    for call in (lambda: client.client_certificates.bulk_revoke(["a", "a"], zone_id=zone),
+                 lambda: client.client_certificates.bulk_revoke([".."], zone_id=zone),
+                 lambda: client.client_certificates.bulk_revoke(["a"], zone_id=zone, concurrency=0),
+                 lambda: client.client_certificates.bulk_create([{"csr": ""}], zone_id=zone),
+                 lambda: client.client_certificates.bulk_create([42], zone_id=zone),
+                 lambda: client.client_certificates.bulk_create(["\ud800"], zone_id=zone)):
+        with pytest.raises(cfcerts.InvalidArgument):
+            call()
+    assert emulator.request_count(zone) == before
+
+
+def test_cancel_from_another_thread_starts_no_more_items(client, emulator, zone):
+    emulator.seed(zone, 40)
+    ids = ids_of(client, zone)
+    emulator.fault(kind="delay", method="DELETE", count=100, delay_ms=100)
+    run = client.client_certificates.bulk_revoke(ids, zone_id=zone, concurrency=2)
+    first = next(run)
+    threading.Thread(target=run.cancel).start()
+    rest = list(run)
+    assert run.summary.not_started > 20
+    assert 1 + len(rest) + run.summary.not_started == 40
+    assert first.index in range(40)
+
+
+def test_pacing_keyword(emulator, zone):
+    for bad in ("sometimes", "5/", (0, 10), (5, 0), (1, 86401), 12):
+        with pytest.raises(cfcerts.InvalidArgument):
+            cfcerts.Client(api_token=TOKEN, base_url=emulator.base_url, pacing=bad)
+    for good in ("off", "100/10", (50, 5)):
+        with cfcerts.Client(api_token=TOKEN, base_url=emulator.base_url, pacing=good) as client:
+            assert client.client_certificates.list_page(zone).result == ()

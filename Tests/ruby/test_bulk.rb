@@ -1,0 +1,99 @@
+# frozen_string_literal: true
+
+require_relative "helper"
+require "tmpdir"
+
+# Bulk runs from Ruby: an Enumerable enumerated twice, partially and from threads; failures isolated; a journal
+# that makes a second run do nothing; cancel from another thread; the pacing keyword.
+class BulkTest < Minitest::Test
+  include EmulatorHelper
+
+  def setup
+    @client = new_client
+    @zone = new_zone
+  end
+
+  def teardown
+    @client.close
+    super
+  end
+
+  def ids
+    @client.client_certificates.each(@zone).map(&:id)
+  end
+
+  def test_a_run_enumerates_twice_partially_and_from_threads
+    seed(@zone, 12)
+    run = @client.client_certificates.bulk_revoke(ids, zone_id: @zone, concurrency: 3)
+    assert_equal 2, run.first(2).size
+    assert_nil run.summary
+    threads = Array.new(4) { Thread.new { run.to_a } }
+    passes = threads.map(&:value)
+    assert(passes.all? { |pass| pass.size == 12 })
+    assert_equal (0...12).to_a, run.map(&:index).sort
+    assert_equal 12, run.count(&:ok?)
+    assert_equal 12, run.summary.done
+    assert(run.all? { |o| o.certificate.status == "pending_revocation" })
+  end
+
+  def test_a_failed_item_stops_nothing
+    seed(@zone, 5)
+    missing = "0" * 32
+    outcomes = []
+    run = @client.client_certificates.bulk_revoke([missing, *ids], zone_id: @zone) { |o| outcomes << o }
+    failed = outcomes.reject(&:ok?)
+    assert_equal [missing], failed.map(&:id)
+    assert_kind_of Cfcerts::NotFound, failed.first.error
+    assert_equal 5, run.summary.done
+    assert_equal 1, run.summary.failed
+  end
+
+  def test_a_journal_makes_a_second_run_do_nothing
+    Dir.mktmpdir do |dir|
+      journal = File.join(dir, "journal")
+      csrs = Array.new(4) { |i| Cfcerts.generate_csr("r#{i}.example.com").csr_pem }
+      items = csrs.each_with_index.map { |csr, i| { csr: csr, name: "r#{i}" } }
+      first = @client.client_certificates.bulk_create(items, zone_id: @zone, validity_days: 10, journal: journal).to_a
+      assert_equal %w[done], first.map(&:status).uniq
+      again = @client.client_certificates.bulk_create(items, zone_id: @zone, validity_days: 10, journal: journal).to_a
+      assert_equal %w[already_done], again.map(&:status).uniq
+      assert_equal first.map(&:id).sort, again.map(&:id).sort
+      assert_equal 4, ids.size
+      assert_equal "600", format("%o", File.stat(journal).mode & 0o777)
+    end
+  end
+
+  def test_bad_items_and_options_are_refused_before_anything_is_sent
+    before = request_count
+    [-> { @client.client_certificates.bulk_revoke(%w[a a], zone_id: @zone) },
+     -> { @client.client_certificates.bulk_revoke(["a"], zone_id: @zone, concurrency: 99) },
+     -> { @client.client_certificates.bulk_create([{ csr: "" }], zone_id: @zone) },
+     -> { @client.client_certificates.bulk_create([42], zone_id: @zone) },
+     -> { @client.client_certificates.bulk_revoke(["a\0b"], zone_id: @zone) }].each do |call|
+      assert_raises(Cfcerts::InvalidArgument) { call.call }
+    end
+    assert_equal before, request_count
+  end
+
+  def test_cancel_from_another_thread
+    seed(@zone, 30)
+    fault(kind: "delay", method: "DELETE", count: 100, delay_ms: 100)
+    run = @client.client_certificates.bulk_revoke(ids, zone_id: @zone, concurrency: 2)
+    run.first(1)
+    Thread.new { run.cancel }.join
+    all = run.to_a
+    assert_operator run.summary.not_started, :>, 15
+    assert_equal 30, all.size + run.summary.not_started
+  end
+
+  def test_pacing_keyword
+    ["sometimes", "5/", [0, 10], [5, 0], [1, 86_401], 12].each do |bad|
+      assert_raises(Cfcerts::InvalidArgument, bad.inspect) { new_client(pacing: bad) }
+    end
+    ["off", "100/10", [50, 5]].each do |good|
+      client = new_client(pacing: good)
+      assert_equal [], client.client_certificates.list_page(@zone).result
+      client.close
+    end
+  end
+end

@@ -1,0 +1,122 @@
+# frozen_string_literal: true
+
+module Cfcerts
+  # One item's outcome. status: "done", "already_done" (no request was needed: the journal, or a read after a lost
+  # answer, says it was done) or "failed" (error says why).
+  BulkOutcome = Struct.new(:index, :status, :id, :name, :certificate, :error, keyword_init: true) do
+    def ok? = status != "failed"
+  end
+
+  # A run's totals; elapsed in seconds; rate_limited_answers: 429s the run drew (0 while pacing keeps to budget).
+  BulkSummary = Struct.new(:total, :done, :already_done, :failed, :not_started, :rate_limited_answers, :elapsed,
+                           keyword_init: true)
+
+  # A bulk run in progress: Enumerable over each item's outcome as it completes; summary is set once every outcome
+  # has been read. The work goes on in the background between reads. The outcomes are kept, so the run can be
+  # enumerated any number of times, partially or from several threads (later passes replay what earlier ones
+  # read, then read on). cancel (any thread) starts no more items; close cancels and frees the C run.
+  class BulkRun
+    include Enumerable
+
+    attr_reader :summary
+
+    def initialize(client, zone, params)
+      @lock = Mutex.new
+      @outcomes = []
+      @summary = nil
+      @run = client.with_handle do |handle|
+        out = FFI::MemoryPointer.new(:pointer)
+        code = Library.cfcerts_bulk_new(out, handle, zone, params)
+        raise Cfcerts.last_error(code) unless code.zero?
+
+        FFI::AutoPointer.new(out.read_pointer, Library.method(:cfcerts_bulk_free))
+      end
+    end
+
+    def each
+      return enum_for(:each) unless block_given?
+
+      index = 0
+      while (outcome = outcome_at(index))
+        index += 1
+        yield outcome
+      end
+      self
+    end
+
+    # Starts no more items; those in flight end at once (failed, cancelled). Safe from any thread.
+    def cancel
+      run = @run
+      Library.cfcerts_bulk_cancel(run) if run
+      nil
+    end
+
+    def close
+      cancel
+      @lock.synchronize { free_run }
+      nil
+    end
+
+    private
+
+    def outcome_at(index)
+      @lock.synchronize do
+        return @outcomes[index] if index < @outcomes.size
+
+        read_next
+      end
+    end
+
+    # With the lock held: the next outcome from the C run, nil at the end.
+    def read_next
+      return nil unless @run
+
+      code, text = Library.call_for_string(:cfcerts_bulk_next, @run)
+      if code == Library::ITEROVER
+        read_summary
+        free_run
+        return nil
+      end
+      unless code.zero?
+        error = Cfcerts.last_error(code)
+        free_run
+        raise error
+      end
+      outcome = Cfcerts.bulk_outcome(Cfcerts.parse_json(text))
+      @outcomes << outcome
+      outcome
+    end
+
+    def read_summary
+      code, text = Library.call_for_string(:cfcerts_bulk_summary, @run)
+      return unless code.zero?
+
+      fields = Cfcerts.parse_json(text)
+      @summary = BulkSummary.new(
+        total: fields["total"], done: fields["done"], already_done: fields["already_done"], failed: fields["failed"],
+        not_started: fields["not_started"], rate_limited_answers: fields["rate_limited_answers"],
+        elapsed: fields["elapsed_ms"] / 1000.0
+      ).freeze
+    end
+
+    def free_run
+      run, @run = @run, nil
+      run&.free
+    end
+  end
+
+  # @api private
+  def self.bulk_outcome(fields)
+    error = fields["error"]
+    if error.is_a?(Hash)
+      klass = ERROR_CLASSES.fetch(error["code"], Error)
+      error = klass.new(error["message"].to_s, http_status: error["http_status"].to_i.zero? ? nil : error["http_status"],
+                                               errors: error["cloudflare_errors"] || [],
+                                               ray_id: error["ray_id"].to_s.empty? ? nil : error["ray_id"])
+    end
+    certificate = fields["certificate"]
+    BulkOutcome.new(index: fields["index"], status: fields["status"], id: fields["id"], name: fields["name"],
+                    certificate: certificate.is_a?(Hash) ? ClientCertificate.from_json(certificate) : nil,
+                    error: error.is_a?(Error) ? error : nil).freeze
+  end
+end
