@@ -4,7 +4,7 @@ targets: the machine is shared and noisy). Writes the table to bench/README.md w
 
 Usage: bench/run.py BIN_DIR C_BENCH LIST_CERTS LIB_DIR VENV_PYTHON
 (the Python binding runs from bindings/python/src with the staged library, in VENV_PYTHON like the official SDK)
-  BIN_DIR      release build with cfcerts-emulator and cfcerts-bench
+  BIN_DIR      release build with cfcerts-emulator, cfcerts-bench and cfcerts (fleet rows: bench/fleet.py)
   C_BENCH      bench/list_bench.c built against the staged library
   LIST_CERTS   examples/c/list_certs.c built the same way (cold start)
   LIB_DIR      the staged library (stage/lib)
@@ -22,20 +22,15 @@ import tempfile
 import time
 import urllib.request
 
+import fleet
+from emulator_control import control
+
 BIN, C_BENCH, LIST_CERTS, LIB_DIR, VENV_PYTHON = sys.argv[1:6]
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 TOKEN = "cfcerts-emulator-token"
 ZONE = "0123456789abcdef0123456789abcdef"         # 10,000 certificates
 BIG_ZONE = "fedcba9876543210fedcba9876543210"     # 100,000 certificates
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def control(root, method, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(root + "/__emulator" + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=600) as response:
-        return json.loads(response.read() or b"null")
 
 
 def measure(command, env):
@@ -142,11 +137,12 @@ def main():
         emulator.terminate()
         emulator.wait()
 
+    fleet_results = fleet.measure(BIN, VENV_PYTHON)
     library = os.path.join(LIB_DIR, "libcfcerts.so.0")
-    report(listing, slow, gets, memory, cold, os.stat(library).st_size)
+    report(listing, slow, gets, memory, cold, os.stat(library).st_size, fleet_results)
 
 
-def report(listing, slow, gets, memory, cold, library_bytes):
+def report(listing, slow, gets, memory, cold, library_bytes, fleet_results):
     wall = {name: median([run[0] for run in runs]) for name, runs in listing.items()}
     cpu = {name: median([run[1] for run in runs]) for name, runs in listing.items()}
     rss = {name: max(run[2] for run in runs) for name, runs in listing.items()}
@@ -185,6 +181,8 @@ def report(listing, slow, gets, memory, cold, library_bytes):
         ("9", "list 10,000: the Python binding vs the official Python SDK (same interpreter)",
          "%.2f s vs %.2f s: %.1fx its speed" % (python, sdk, sdk / python), ">= 3x", verdict(sdk / python >= 3)),
     ]
+    fleet_rows, fleet_table = fleet.rows(fleet_results)
+    rows += fleet_rows
     cpu_model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
     lines = [
         "# make bench",
@@ -203,7 +201,7 @@ def report(listing, slow, gets, memory, cold, library_bytes):
         "",
         "| scenario | wall (median) | CPU | peak RSS |",
         "| --- | --- | --- | --- |",
-    ] + ["| %s | %.2f s | %.2f s | %.1f MB |" % (name, wall[name], cpu[name], rss[name]) for name in listing] + [
+    ] + ["| %s | %.2f s | %.2f s | %.1f MB |" % (name, wall[name], cpu[name], rss[name]) for name in listing] + fleet_table + [
         "",
         PROFILE_NOTES,
     ]

@@ -8,6 +8,7 @@ work=$top/.build-bench
 mkdir -p "$work"
 swift build -c release --scratch-path "$work" --product cfcerts-emulator
 swift build -c release --scratch-path "$work" --product cfcerts-bench
+swift build -c release --scratch-path "$work" --product cfcerts
 cc -std=c99 -D_POSIX_C_SOURCE=200809L -O2 -Iinclude bench/list_bench.c -o "$work/list_bench" -Lstage/lib -lcfcerts
 cc -std=c99 -D_DEFAULT_SOURCE -O2 -Iinclude examples/c/list_certs.c -o "$work/list_certs" -Lstage/lib -lcfcerts -ljansson
 [ -x "$work/venv/bin/python" ] || python3 -m venv "$work/venv"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: the main job, end to end, on the embedded emulator (started on a free port, stopped at the end).
 #   1. the `cfcerts` command: a key and CSR generated, a certificate issued and checked with openssl, the zone
-#      listed as a table, revoked and reactivated with --wait
+#      listed as a table, revoked and reactivated with --wait; then a fleet of 20 issued from CSRs and revoked in
+#      bulk (paced, resumable with a journal)
 #   2. the same lifecycle from C, Python, Ruby and Swift, each through its own face of the library
 #   3. the emulator's mTLS gateway: the certificate from step 1 passes, is blocked once revoked, passes again
 #      once reactivated
@@ -41,6 +42,17 @@ show "$cli" revoke "$id" | grep -E '^([$]|id|status) '
 show "$cli" reactivate "$id" --wait | grep -E '^([$]|id|status) '
 step "cfcerts: certificates expiring within 400 days"
 show "$cli" list --expiring-within 400d
+step "cfcerts: a fleet in a zone of its own: 20 certificates issued from a folder of CSRs, then every one revoked"
+fleet=$(openssl rand -hex 16)
+mkdir -p csrs certs
+for n in $(seq -w 1 20); do
+  "$cli" csr --cn "fleet-$n.example.com" --key-out "certs/fleet-$n.key" --csr-out "csrs/fleet-$n.csr" >/dev/null
+done
+show "$cli" create --zone "$fleet" --csr-dir csrs --cert-dir certs --validity-days 90 --journal issue.journal | sed -n 1,4p
+show "$cli" revoke --zone "$fleet" --all --cn 'fleet-1*' --dry-run | sed -n 1,3p
+show "$cli" revoke --zone "$fleet" --all --cn 'fleet-*' --yes --journal revoke.journal | sed -n 1,4p
+echo "run again with the same journal: nothing is sent twice"
+show "$cli" create --zone "$fleet" --csr-dir csrs --cert-dir certs --validity-days 90 --journal issue.journal | sed -n 1,2p
 cd "$top"
 
 step "C (examples/c/lifecycle.c, libcfcerts from $stage/lib)"

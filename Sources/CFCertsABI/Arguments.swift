@@ -107,6 +107,19 @@ func handOut(_ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ body:
     handOutBytes(out) { () throws(CFCertsError) in Array(try body().utf8) }
 }
 
+/// The common shape of a `_next` call: the next item's JSON in `*out`, or CFCERTS_ITEROVER when `body` says the
+/// end (nil).
+func handOutNext(_ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ body: () throws(CFCertsError) -> [UInt8]?) -> Int32 {
+    guard let out else { return LastError.invalid("out is NULL") }
+    out.pointee = nil
+    do throws(CFCertsError) {
+        guard let item = try body() else { return CFCERTS_ITEROVER }
+        return Arguments.hand(item, to: out)
+    } catch {
+        return LastError.record(error)
+    }
+}
+
 /// `handOut` for a body that builds UTF-8 bytes (no NUL among them).
 func handOutBytes(_ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ body: () throws(CFCertsError) -> [UInt8]) -> Int32 {
     guard let out else { return LastError.invalid("out is NULL") }

@@ -174,14 +174,7 @@ public func cfcerts_bulk_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ cli
 
 @c @implementation
 public func cfcerts_bulk_next(_ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ bulk: OpaquePointer?) -> Int32 {
-    guard let out else { return LastError.invalid("out is NULL") }
-    out.pointee = nil
-    do throws(CFCertsError) {
-        guard let outcome = try BulkHandle.from(bulk).next() else { return CFCERTS_ITEROVER }
-        return Arguments.hand(outcome, to: out)
-    } catch {
-        return LastError.record(error)
-    }
+    handOutNext(out) { () throws(CFCertsError) -> [UInt8]? in try BulkHandle.from(bulk).next() }
 }
 
 @c @implementation

@@ -87,14 +87,7 @@ public func cfcerts_iter_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ cli
 
 @c @implementation
 public func cfcerts_iter_next(_ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ iter: OpaquePointer?) -> Int32 {
-    guard let out else { return LastError.invalid("out is NULL") }
-    out.pointee = nil
-    do throws(CFCertsError) {
-        guard let certificate = try IteratorHandle.from(iter).next() else { return CFCERTS_ITEROVER }
-        return Arguments.hand(certificate, to: out)
-    } catch {
-        return LastError.record(error)
-    }
+    handOutNext(out) { () throws(CFCertsError) -> [UInt8]? in try IteratorHandle.from(iter).next() }
 }
 
 @c @implementation

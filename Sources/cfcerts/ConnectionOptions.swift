@@ -28,7 +28,7 @@ struct ConnectionOptions: ParsableArguments {
                                valueName: "url"))
     var baseURL: String?
 
-    @Option(help: ArgumentHelp("Longest a single API call may take, retries included, e.g. 30s or 2m (default: no bound but each call's worst case: 3 attempts of 60 s and 2 waits of up to 60 s, 300 s; a revoke or reactivate may add one read).",
+    @Option(help: ArgumentHelp("Longest a single API call may take, retries included, e.g. 30s or 2m (default: no bound but each call's worst case: 3 attempts of 60 s, 2 waits of up to 60 s and up to 60 s waiting for budget, 360 s; a revoke or reactivate may add one read).",
                                valueName: "duration"))
     var callTimeout: CLIDuration?
 

@@ -10,6 +10,7 @@ import Hummingbird
 /// - `POST /__emulator/zones/{zone}/seed` `{"count", "status"?, "common_name_prefix"?, "validity_days"?}`
 /// - `GET  /__emulator/ca.pem`: the CA certificate
 /// - `GET | DELETE /__emulator/requests`: the request log / clear it
+/// - `POST /__emulator/rate-limit/reset`: start every credential's budget window afresh
 /// - `GET | POST | DELETE /__emulator/faults`: armed faults / arm one (or an array) / disarm all
 struct ControlRoutes {
     let emulator: Emulator
@@ -23,6 +24,9 @@ struct ControlRoutes {
                 return ok(["ok": true])
             case (.post, ["reset"]):
                 try emulator.reset()
+                return ok(["ok": true])
+            case (.post, ["rate-limit", "reset"]):
+                emulator.rateLimiter.reset()
                 return ok(["ok": true])
             case (.post, ["settle"]):
                 try emulator.store.settleAll()

@@ -3,14 +3,13 @@ journal; outcomes come back as items complete."""
 
 from __future__ import annotations
 
-import ctypes
 import json
-import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 
-from ._errors import _BY_CODE, Error, from_last_error
-from ._library import ITEROVER, call_for_string
+from ._client import _NativeHandle
+from ._errors import _BY_CODE, Error
+from ._library import call_for_string
 from ._models import ClientCertificate
 
 if TYPE_CHECKING:
@@ -52,49 +51,23 @@ def _error(fields: dict) -> Error:
                errors=fields.get("cloudflare_errors") or [], ray_id=fields.get("ray_id") or None)
 
 
-class BulkRun(Iterator[BulkOutcome]):
+class BulkRun(_NativeHandle, Iterator[BulkOutcome]):
     """A bulk run in progress: iterate for each item's outcome as it completes; ``summary`` is set once the
     iteration is over. The work goes on in the background between reads. ``cancel()`` (from any thread) starts no
     more items; ``close()`` (or the end of a ``with`` block) cancels and frees it. One pass: a second iteration
     yields nothing more."""
 
     def __init__(self, client: "Client", zone_id: bytes, params: bytes) -> None:
-        handle_of_client = client._enter_call()
-        try:
-            lib = client._lib
-            handle = ctypes.c_void_p()
-            code = lib.cfcerts_bulk_new(ctypes.byref(handle), handle_of_client, zone_id, params)
-            if code != 0:
-                raise from_last_error(lib, code)
-        finally:
-            client._leave_call()
-        self._lib = lib
-        self._handle: Optional[int] = handle.value
-        self._lock = threading.Lock()
+        super().__init__(client, "bulk", zone_id, params)
         self.summary: Optional[BulkSummary] = None
-        from ._client import _live
-        _live.add(self)
-
-    def _reset_after_fork(self) -> None:
-        # Its next read fails with InvalidArgument: a run's work does not survive a fork.
-        self._lock = threading.Lock()
 
     def __iter__(self) -> "BulkRun":
         return self
 
     def __next__(self) -> BulkOutcome:
-        with self._lock:
-            if not self._handle:
-                raise StopIteration
-            code, text = call_for_string(self._lib.cfcerts_bulk_next, self._handle)
-            if code == ITEROVER:
-                self._read_summary()
-                self._free()
-                raise StopIteration
-            if code != 0:
-                error = from_last_error(self._lib, code)
-                self._free()
-                raise error
+        text = self._pull(at_end=self._read_summary)
+        if text is None:
+            raise StopIteration
         fields: dict[str, Any] = json.loads(text)
         certificate = fields.get("certificate")
         return BulkOutcome(
@@ -113,28 +86,16 @@ class BulkRun(Iterator[BulkOutcome]):
 
     def cancel(self) -> None:
         """Starts no more items; those in flight end at once (failed, cancelled). Safe from any thread."""
-        handle = self._handle
-        if handle:
-            self._lib.cfcerts_bulk_cancel(handle)
+        with self._handle_lock:
+            if self._handle:
+                self._lib.cfcerts_bulk_cancel(self._handle)
 
     def close(self) -> None:
         self.cancel()
-        with self._lock:
-            self._free()
+        super().close()
 
     def __enter__(self) -> "BulkRun":
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def _free(self) -> None:
-        handle, self._handle = self._handle, None
-        if handle:
-            self._lib.cfcerts_bulk_free(handle)
-
-    def __del__(self) -> None:
-        handle = getattr(self, "_handle", None)
-        if handle:
-            self._handle = None
-            self._lib.cfcerts_bulk_free(handle)

@@ -7,13 +7,15 @@ import json
 import os
 import threading
 import weakref
-from typing import Any, Iterable, Iterator, Mapping, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Optional, Tuple, Union
 
 from . import _arguments as arguments
 from ._errors import InvalidArgument, from_last_error
-from ._bulk import BulkRun
 from ._library import ITEROVER, NO_RETRIES, OPTIONS_VERSION, PACING_OFF, ClientOptions, call_for_string, library
 from ._models import CertificatePage, ClientCertificate
+
+if TYPE_CHECKING:
+    from ._bulk import BulkRun
 
 
 def _parse(text: str) -> Any:
@@ -247,6 +249,7 @@ class ClientCertificates:
               journal: Optional[str]) -> BulkRun:
         params = arguments.json_object({"operation": operation, **work, "concurrency": concurrency,
                                         "journal": journal}, f"bulk_{operation}")
+        from ._bulk import BulkRun
         return BulkRun(self._client, arguments.text(zone_id, "zone_id"), params)
 
     def _certificate(self, function_name: str, zone_id: str, certificate_id: str) -> ClientCertificate:
@@ -255,65 +258,87 @@ class ClientCertificates:
         return ClientCertificate.from_json(_parse(text))
 
 
-class CertificateIterator(Iterator[ClientCertificate]):
-    """A lazy pass over every certificate of a zone. Safe to use from several threads (calls are serialised);
-    ``close()`` (or the end of a ``with`` block, or exhaustion) frees it early."""
+class _NativeHandle:
+    """A C handle made from a client (``cfcerts_<kind>_new``), pulled one item at a time under a lock
+    (``cfcerts_<kind>_next``) and freed once: at the end, on an error, by ``close()`` or by the garbage collector.
+    ``cancel`` (bulk runs) may come from another thread: the handle itself is guarded by a lock of its own, so it
+    never reaches a handle being freed."""
 
-    def __init__(self, client: Client, zone_id: bytes, params: bytes) -> None:
+    def __init__(self, client: Client, kind: str, zone_id: bytes, params: bytes) -> None:
         handle_of_client = client._enter_call()
         try:
             lib = client._lib
             handle = ctypes.c_void_p()
-            code = lib.cfcerts_iter_new(ctypes.byref(handle), handle_of_client, zone_id, params)
+            code = getattr(lib, f"cfcerts_{kind}_new")(ctypes.byref(handle), handle_of_client, zone_id, params)
             if code != 0:
                 raise from_last_error(lib, code)
         finally:
             client._leave_call()
         self._lib = lib
+        self._next = getattr(lib, f"cfcerts_{kind}_next")
+        self._free_function = getattr(lib, f"cfcerts_{kind}_free")
         self._handle: Optional[int] = handle.value
         self._lock = threading.Lock()
+        self._handle_lock = threading.Lock()
         _live.add(self)
 
     def _reset_after_fork(self) -> None:
-        # Its next call fails with InvalidArgument: a listing's pages in flight do not survive a fork.
+        # Its next call fails with InvalidArgument: work in flight does not survive a fork.
         self._lock = threading.Lock()
+        self._handle_lock = threading.Lock()
+
+    def _pull(self, at_end: Any = None) -> Optional[str]:
+        """The next item's JSON text; None at the end (``at_end`` runs first, with the handle still open)."""
+        with self._lock:
+            if not self._handle:
+                return None
+            code, text = call_for_string(self._next, self._handle)
+            if code == ITEROVER:
+                if at_end:
+                    at_end()
+                self._free()
+                return None
+            if code != 0:
+                error = from_last_error(self._lib, code)
+                self._free()
+                raise error
+            return text
+
+    def close(self) -> None:
+        with self._lock:
+            self._free()
+
+    def _free(self) -> None:
+        with self._handle_lock:
+            handle, self._handle = self._handle, None
+            if handle:
+                self._free_function(handle)
+
+    def __del__(self) -> None:
+        handle = getattr(self, "_handle", None)
+        if handle:
+            self._handle = None
+            self._free_function(handle)
+
+
+class CertificateIterator(_NativeHandle, Iterator[ClientCertificate]):
+    """A lazy pass over every certificate of a zone. Safe to use from several threads (calls are serialised);
+    ``close()`` (or the end of a ``with`` block, or exhaustion) frees it early."""
+
+    def __init__(self, client: Client, zone_id: bytes, params: bytes) -> None:
+        super().__init__(client, "iter", zone_id, params)
 
     def __iter__(self) -> "CertificateIterator":
         return self
 
     def __next__(self) -> ClientCertificate:
-        with self._lock:
-            if not self._handle:
-                raise StopIteration
-            code, text = call_for_string(self._lib.cfcerts_iter_next, self._handle)
-            if code == ITEROVER:
-                self._free()
-                raise StopIteration
-            if code != 0:
-                error = from_last_error(self._lib, code)
-                self._free()
-                raise error
+        text = self._pull()
+        if text is None:
+            raise StopIteration
         return ClientCertificate.from_json(_parse(text))
-
-    def close(self) -> None:
-        with self._lock:
-            self._free()
 
     def __enter__(self) -> "CertificateIterator":
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-    def _free(self) -> None:
-        handle, self._handle = self._handle, None
-        if handle:
-            self._lib.cfcerts_iter_free(handle)
-
-    def __del__(self) -> None:
-        handle = getattr(self, "_handle", None)
-        if handle:
-            self._handle = None
-            self._lib.cfcerts_iter_free(handle)
-
-

@@ -24,13 +24,7 @@ module Cfcerts
       @lock = Mutex.new
       @outcomes = []
       @summary = nil
-      @run = client.with_handle do |handle|
-        out = FFI::MemoryPointer.new(:pointer)
-        code = Library.cfcerts_bulk_new(out, handle, zone, params)
-        raise Cfcerts.last_error(code) unless code.zero?
-
-        FFI::AutoPointer.new(out.read_pointer, Library.method(:cfcerts_bulk_free))
-      end
+      @run = Cfcerts.native_handle(client, :bulk, zone, params)
     end
 
     def each

@@ -115,14 +115,7 @@ module Cfcerts
   class Listing
     def initialize(client, zone, params)
       @lock = Mutex.new
-      @iterator = client.with_handle do |handle|
-        out = FFI::MemoryPointer.new(:pointer)
-        code = Library.cfcerts_iter_new(out, handle, zone, params)
-        raise Cfcerts.last_error(code) unless code.zero?
-
-        # Freed by close, or by the garbage collector for a pass abandoned midway.
-        FFI::AutoPointer.new(out.read_pointer, Library.method(:cfcerts_iter_free))
-      end
+      @iterator = Cfcerts.native_handle(client, :iter, zone, params)
     end
 
     # The next certificate, nil at the end (the listing is then freed).
@@ -265,6 +258,18 @@ module Cfcerts
     end
   end
 
+  # @api private: cfcerts_<kind>_new(&out, client, zone, params) as a handle freed by cfcerts_<kind>_free: at
+  # once by its owner's close, or by the garbage collector for one abandoned midway.
+  def self.native_handle(client, kind, zone, params)
+    client.with_handle do |handle|
+      out = FFI::MemoryPointer.new(:pointer)
+      code = Library.public_send(:"cfcerts_#{kind}_new", out, handle, zone, params)
+      raise last_error(code) unless code.zero?
+
+      FFI::AutoPointer.new(out.read_pointer, Library.method(:"cfcerts_#{kind}_free"))
+    end
+  end
+
   # A new private key (key_type "p256" or "rsa2048") and a CSR with this subject. No network.
   def self.generate_csr(common_name, organization: nil, organizational_unit: nil, country: nil, state: nil,
                         location: nil, key_type: "p256")
@@ -294,6 +299,6 @@ module Cfcerts
     raise Decode, "the library handed out JSON this binding cannot read: #{e.message[0, 200]}"
   end
 
-  # The loaded libcfcerts's version, e.g. "0.1.0".
+  # The loaded libcfcerts's version, e.g. "0.2.0".
   def self.library_version = Library.cfcerts_version
 end
