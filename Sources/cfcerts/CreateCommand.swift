@@ -6,18 +6,18 @@ struct CreateCommand: AsyncParsableCommand {
         commandName: "create",
         abstract: "Have Cloudflare's CA issue client certificates.",
         discussion: """
-            From a CSR (--csr FILE), or from a key and CSR generated here (--cn and the other subject options,
-            --key-type, --key-out for the private key, written 0600). Every output path is checked before anything
-            is sent: its folder exists and is writable, the key and certificate paths differ, and nothing is there
-            unless --force. Once the certificate is issued it is never lost: should writing --cert-out (or the
-            output) fail, its id and PEM go to standard error before the command fails. Without --cert-out the
+            From a CSR (--csr FILE), or from a key and CSR generated here (--cn and the other subject options, \
+            --key-type, --key-out for the private key, written 0600). Every output path is checked before anything \
+            is sent: its folder exists and is writable, the key and certificate paths differ, and nothing is there \
+            unless --force. Once the certificate is issued it is never lost: should writing --cert-out (or the \
+            output) fail, its id and PEM go to standard error before the command fails. Without --cert-out the \
             table output ends with the certificate's PEM.
 
-            Many at once: --csr-dir DIR --cert-dir OUT issues one certificate per DIR/NAME.csr and writes it to
-            OUT/NAME.pem, --concurrency at a time, a line per certificate as it completes (--output jsonl: one JSON
-            object a line). With --journal FILE a run killed at any moment and started again with the same
-            arguments issues nothing twice: a certificate whose answer was lost is found by its CSR, and its PEM
-            written. --dry-run lists what would be issued. Exit status 12 when some were not issued, 10 when one
+            Many at once: --csr-dir DIR --cert-dir OUT issues one certificate per DIR/NAME.csr and writes it to \
+            OUT/NAME.pem, --concurrency at a time, a line per certificate as it completes (--output jsonl: one JSON \
+            object a line). With --journal FILE a run killed at any moment and started again with the same \
+            arguments issues nothing twice: a certificate whose answer was lost is found by its CSR, and its PEM \
+            written. --dry-run lists what would be issued. Exit status 12 when some were not issued, 10 when one \
             was issued but its PEM could not be written (its PEM then goes to standard error).
             """)
 

@@ -129,12 +129,12 @@ struct RevokeCommand: AsyncParsableCommand {
         commandName: "revoke",
         abstract: "Revoke active client certificates: one, several, or every one that matches (--all).",
         discussion: """
-            A certificate is pending_revocation at once and revoked when Cloudflare is done; --wait waits for that
-            (one certificate). Several ids, or --all with --status (default active), --cn, --expiring-within and
-            --issued-before, revoke many, --concurrency at a time, each line printed as it completes; --dry-run
-            prints what would be revoked and sends nothing; more than one needs --yes when standard input is not a
-            terminal. With --journal FILE a run killed at any moment and started again with the same arguments
-            finishes the rest and revokes nothing twice. Calls pace themselves to the credential's budget (--pacing).
+            A certificate is pending_revocation at once and revoked when Cloudflare is done; --wait waits for that \
+            (one certificate). Several ids, or --all with --status (default active), --cn, --expiring-within and \
+            --issued-before, revoke many, --concurrency at a time, each line printed as it completes; --dry-run \
+            prints what would be revoked and sends nothing; more than one needs --yes when standard input is not a \
+            terminal. With --journal FILE a run killed at any moment and started again with the same arguments \
+            finishes the rest and revokes nothing twice. Calls pace themselves to the credential's budget (--pacing). \
             Exit status 12 when some certificates were not revoked (the others were).
             """)
 
@@ -153,9 +153,9 @@ struct ReactivateCommand: AsyncParsableCommand {
         commandName: "reactivate",
         abstract: "Reactivate certificates that are pending revocation: one, several, or every one that matches (--all).",
         discussion: """
-            A certificate is pending_reactivation at once and active when Cloudflare is done; --wait waits for that
-            (one certificate). Several ids, or --all with filters (--status defaults to pending_revocation), act on
-            many, as revoke does (--dry-run, --yes, --concurrency, --journal). Exit status 12 when some
+            A certificate is pending_reactivation at once and active when Cloudflare is done; --wait waits for that \
+            (one certificate). Several ids, or --all with filters (--status defaults to pending_revocation), act on \
+            many, as revoke does (--dry-run, --yes, --concurrency, --journal). Exit status 12 when some \
             certificates were not reactivated (the others were).
             """)
 

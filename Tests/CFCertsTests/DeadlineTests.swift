@@ -72,9 +72,11 @@ struct DeadlineTests {
         }
     }
 
-    @Test("worstCaseCallTime states the bound: 300 s with the defaults, lowered by totalTimeout")
+    @Test("worstCaseCallTime states the bound: 360 s with the defaults (60 s of it pacing), lowered by totalTimeout")
     func worstCase() {
         var configuration = Configuration(credentials: .apiToken("t"))
+        #expect(configuration.worstCaseCallTime == .seconds(360))
+        configuration.pacing = .off
         #expect(configuration.worstCaseCallTime == .seconds(300))
         configuration.totalTimeout = .seconds(10)
         #expect(configuration.worstCaseCallTime == .seconds(10))

@@ -35,18 +35,19 @@ struct PacingTests {
     @Test("when the budget returns after the call's deadline, the call fails at once as rate limited, unsent")
     func waitPastDeadline() async throws {
         try await CoreHarness.with(
-            emulator: { $0.rateLimit = RateLimitPolicy(limit: 5, window: .seconds(30)) },
-            client: { $0.totalTimeout = .seconds(3) }
+            emulator: { $0.rateLimit = RateLimitPolicy(limit: 5, window: .seconds(300)) },
+            client: { $0.totalTimeout = .seconds(30) }
         ) { harness in
             for _ in 0..<5 { _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone) }
             let started = ContinuousClock.now
             let error = await #expect(throws: CFCertsError.self) {
                 _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone)
             }
-            #expect(ContinuousClock.now - started < .seconds(2))
+            // Not after waiting out the deadline: at once (the bound is loose for a loaded machine).
+            #expect(ContinuousClock.now - started < .seconds(15))
             #expect(error?.kind == .rateLimited)
             #expect(error?.httpStatus == nil)
-            #expect((error?.retryAfter ?? .zero) > .seconds(20))
+            #expect((error?.retryAfter ?? .zero) > .seconds(200))
             #expect(error?.message.contains("pacing") == true)
             #expect(harness.requests.count == 5)
         }
@@ -57,8 +58,8 @@ struct PacingTests {
         try await CoreHarness.with(
             emulator: { $0.rateLimit = nil },
             client: {
-                $0.pacing = .budget(requests: 3, per: .seconds(60))
-                $0.totalTimeout = .seconds(1)
+                $0.pacing = .budget(requests: 3, per: .seconds(300))
+                $0.totalTimeout = .seconds(30)
             }
         ) { harness in
             for _ in 0..<3 { _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone) }

@@ -74,7 +74,7 @@ def test_flags_that_would_be_ignored_are_usage_errors_or_honoured(cli, emulator,
     cli("list", "--expiring-within", "30d", "--per-page", "5", check_status=0)
     queries = [entry.get("query", "") for entry in emulator.control_json("GET", "/requests")["requests"]]
     assert queries and all("per_page=5" in query for query in queries), queries
-    assert "300 s" in cli("create", "--help", check_status=0).stdout  # --call-timeout states the real bound
+    assert "360 s" in cli("create", "--help", check_status=0).stdout  # --call-timeout states the real bound (pacing included)
 
 
 def test_wait_ends_within_its_timeout_even_when_a_poll_hangs(cli, emulator):
