@@ -14,6 +14,8 @@ from emulator_control import control
 N = 1_000
 BUDGET, WINDOW = 250, 5            # 50 requests/s: the floor for 1,000 is 20 s
 FLOOR = N / (BUDGET / WINDOW)
+# The budget comes in fixed windows: the first BUDGET go at once, so the last window opens at this.
+WINDOW_FLOOR = (-(-N // BUDGET) - 1) * WINDOW
 TOKEN = "cfcerts-emulator-token"
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLIENTS = (("cfcerts CLI (pacing, 8 at a time)", "cli"), ("official SDK, plain loop", "loop"),
@@ -34,7 +36,9 @@ def run_scenario(root, env, command, zone, method):
             "done": sum(1 for e in mine if 200 <= e["status"] < 300)}
 
 
-def listed_ids(base, zone):
+def listed_ids(root, base, zone):
+    """The zone's ids, listed through the API from a full budget (run_scenario starts from a full one again)."""
+    control(root, "POST", "/rate-limit/reset")
     ids = []
     for page in range(1, N // 50 + 1):
         request = urllib.request.Request("%s/zones/%s/client_certificates?per_page=50&page=%d" % (base, zone, page),
@@ -68,7 +72,7 @@ def measure(bin_dir, venv_python):
         for label, kind in CLIENTS:
             zone = os.urandom(16).hex()
             control(root, "POST", "/zones/%s/seed" % zone, {"count": N})
-            ids = listed_ids(base, zone)
+            ids = listed_ids(root, base, zone)
             ids_file = os.path.join(work, zone + ".ids")
             with open(ids_file, "w") as out:
                 out.write("\n".join(ids))
@@ -103,8 +107,11 @@ def rows(results):
                         "0 answers 429, <= 1.1x the floor", "met" if ok else "**missed**"))
         for label, _ in CLIENTS:
             result = results[operation][label]
-            table.append("| %s | %s | %.1f s | %.2fx | %d | %d |" % (
-                verb, label, result["wall"], result["wall"] / FLOOR, result["done"], result["429"]))
-    lines = ["", "Fleet work: 1,000 certificates against a budget of %d requests per %d s (floor %.0f s):" % (BUDGET, WINDOW, FLOOR),
-             "", "| operation | client | wall | vs the floor | done | answers 429 |", "| --- | --- | --- | --- | --- | --- |"] + table
+            table.append("| %s | %s | %.1f s | %.2fx | %.2fx | %d | %d |" % (
+                verb, label, result["wall"], result["wall"] / FLOOR, result["wall"] / WINDOW_FLOOR, result["done"],
+                result["429"]))
+    lines = ["", "Fleet work: 1,000 certificates against a budget of %d requests per %d s. The floor N / rate is %.0f s; as the" % (BUDGET, WINDOW, FLOOR),
+             "budget comes in fixed windows (the first %d go at once), the last window opens at %.0f s." % (BUDGET, WINDOW_FLOOR),
+             "", "| operation | client | wall | vs N / rate | vs the last window | done | answers 429 |",
+             "| --- | --- | --- | --- | --- | --- | --- |"] + table
     return targets, lines

@@ -130,7 +130,7 @@ def main():
         cold = {"C example, first certificate printed": [], "curl, one request": []}
         for _ in range(RUNS):
             cold["C example, first certificate printed"].append(
-                first_line_matching([LIST_CERTS, ZONE], env, r"^[0-9a-f]{8}-[0-9a-f]{4}-"))
+                first_line_matching([LIST_CERTS, ZONE], env, r"^[0-9a-f]{32}\b"))
             cold["curl, one request"].append(measure(["curl", "-s", "-o", "/dev/null", "-H", "Authorization: Bearer " + TOKEN,
                                                       base + "/zones/%s/client_certificates?per_page=50" % ZONE], env)[0])
     finally:

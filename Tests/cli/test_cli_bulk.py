@@ -186,3 +186,28 @@ def test_pacing_flag(cli):
     cli("list", "--pacing", "0/10", check_status=2)
     cli("list", "--pacing", "off", check_status=0)
     cli("list", "--pacing", "5/1", check_status=0)
+
+
+def test_progress_goes_to_a_terminal(emulator, zone):
+    """On a terminal, standard error shows done/total, the rate, the ETA and the 429s seen; elsewhere it does not."""
+    import pty
+    emulator.seed(zone, 6)
+    ids = [c["id"] for c in certificates(emulator, zone)]
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([os.environ["CFCERTS_CLI"], "revoke", *ids, "--yes"], env=environment(emulator, zone),
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=follower)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    process.wait(timeout=60)
+    os.close(leader)
+    text = seen.decode(errors="replace")
+    assert process.returncode == 0
+    assert "revoke: 6/6" in text and "/s" in text and "ETA" in text and "429s: 0" in text, text
