@@ -48,11 +48,11 @@ mkdir -p csrs certs
 for n in $(seq -w 1 20); do
   "$cli" csr --cn "fleet-$n.example.com" --key-out "certs/fleet-$n.key" --csr-out "csrs/fleet-$n.csr" >/dev/null
 done
-show "$cli" create --zone "$fleet" --csr-dir csrs --cert-dir certs --validity-days 90 --journal issue.journal | sed -n 1,4p
-show "$cli" revoke --zone "$fleet" --all --cn 'fleet-1*' --dry-run | sed -n 1,3p
-show "$cli" revoke --zone "$fleet" --all --cn 'fleet-*' --yes --journal revoke.journal | sed -n 1,4p
+show "$cli" create --zone "$fleet" --csr-dir csrs --cert-dir certs --validity-days 90 --journal issue.journal 2>&1 | sed -n '1,4p;$p'
+show "$cli" revoke --zone "$fleet" --all --cn 'fleet-1*' --dry-run 2>&1 | sed -n '1,3p;$p'
+show "$cli" revoke --zone "$fleet" --all --cn 'fleet-*' --yes --journal revoke.journal 2>&1 | sed -n '1,4p;$p'
 echo "run again with the same journal: nothing is sent twice"
-show "$cli" create --zone "$fleet" --csr-dir csrs --cert-dir certs --validity-days 90 --journal issue.journal | sed -n 1,2p
+show "$cli" create --zone "$fleet" --csr-dir csrs --cert-dir certs --validity-days 90 --journal issue.journal 2>&1 | sed -n '1,2p;$p'
 cd "$top"
 
 step "C (examples/c/lifecycle.c, libcfcerts from $stage/lib)"

@@ -29,7 +29,7 @@ struct BulkCreate {
         try OutputFile.checkWritable(names.map { pemPath($0) }, force: force || bulk.journal != nil)
         if bulk.dryRun {
             for name in names { print("would be issued: \(name).csr -> \(pemPath(name))".terminalSafe) }
-            StandardError.write("cfcerts: dry run: \(names.count) certificate(s) would be issued; nothing was sent\n")
+            StandardError.writeAfterOutput("cfcerts: dry run: \(names.count) certificate(s) would be issued; nothing was sent\n")
             return
         }
         var unsaved = 0

@@ -72,7 +72,7 @@ final class BulkReport {
         line += " of \(summary.total) in \(Self.oneDecimal(elapsed)) s"
         if elapsed > 0 { line += " (\(Self.oneDecimal(Double(summary.done + summary.failed) / elapsed))/s)" }
         line += "; 429 answers: \(summary.rateLimitedAnswers)\n"
-        StandardError.write(line)
+        StandardError.writeAfterOutput(line)
     }
 
     private func json(_ outcome: BulkOutcome, commonName: String?) throws -> String {

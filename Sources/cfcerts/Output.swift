@@ -25,6 +25,13 @@ enum StandardError {
     static func write(_ text: String) {
         _ = OutputFile.writeAll(text, to: STDERR_FILENO)
     }
+
+    /// `write`, once what was printed to standard output is out: a summary after the lines it sums up, also when
+    /// both go to one pipe.
+    static func writeAfterOutput(_ text: String) {
+        fflush(nil)  // every output stream: stdout is a global Swift 6 cannot reach safely
+        write(text)
+    }
 }
 
 enum Terminal {

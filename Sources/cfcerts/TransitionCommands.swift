@@ -75,7 +75,7 @@ struct TransitionOptions: ParsableArguments {
             }
             if bulk.dryRun {
                 for id in targets { print("would be \(verb): \(id)\(names[id].map { "  " + $0.terminalSafe } ?? "")") }
-                StandardError.write("cfcerts: dry run: \(targets.count) certificate(s) would be \(verb); nothing was sent\n")
+                StandardError.writeAfterOutput("cfcerts: dry run: \(targets.count) certificate(s) would be \(verb); nothing was sent\n")
                 return
             }
             try bulk.confirm("\(operation.rawValue.capitalized) \(targets.count) certificates of zone \(zoneID)?", count: targets.count)
