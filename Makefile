@@ -19,7 +19,7 @@ LIBDIR       ?= $(PREFIX)/lib
 DEB_PACKAGES := openssl curl ca-certificates pkg-config patchelf binutils valgrind libjansson-dev gcc libc6-dev file \
                 ruby ruby-ffi dpkg-dev fakeroot lintian
 # Python packages from PyPI, installed by `make deps` when missing.
-PIP_PACKAGES := pytest build wheel auditwheel jsonschema
+PIP_PACKAGES := pytest build wheel auditwheel jsonschema uvloop
 
 RELEASE_FLAGS := -c release --scratch-path $(LIB_SCRATCH) -Xswiftc -static-stdlib \
   -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xcc -fdata-sections \

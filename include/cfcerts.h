@@ -16,9 +16,9 @@
  *   (max_retries + 1) x request_timeout_ms + max_retries x 60 s (the longest wait between attempts: the backoff
  *   caps at 8 s, a server's Retry-After is honoured up to 60 s and a longer one ends the call). With the defaults
  *   that is 3 x 60 s + 2 x 60 s = 300 s; cfcerts_revoke() and cfcerts_reactivate() may add one read of the same
- *   bound (see there). Set total_timeout_ms to bound a whole call, everything included. C callers cannot cancel a
- *   call; these bounds are what they can rely on. request_timeout_ms bounds an attempt from connecting to the last
- *   byte of the answer, however slowly a server sends it.
+ *   bound (see there). Set total_timeout_ms to bound a whole call, everything included, or cancel calls from
+ *   another thread with a cfcerts_cancellable (see "Cancelling calls"). request_timeout_ms bounds an attempt
+ *   from connecting to the last byte of the answer, however slowly a server sends it.
  * - Pacing (on by default): every call of a process that uses one credential against one base URL draws on one
  *   request budget, shared by all its clients. It starts at Cloudflare's documented 1200 requests per 300 s (or
  *   the pacing_* options of the first client), then follows each answer's Ratelimit / Ratelimit-Policy headers
@@ -109,6 +109,8 @@ const char *cfcerts_version(void);
 #define CFCERTS_ITEROVER (-10)
 /** A result could not be allocated. */
 #define CFCERTS_ENOMEM (-11)
+/** The call was cancelled through a cfcerts_cancellable (see "Cancelling calls"). */
+#define CFCERTS_ECANCELLED (-12)
 
 /** A static, human-readable name for a return code, e.g. "not found". Never NULL; do not free. */
 const char *cfcerts_strerror(int code);
@@ -291,8 +293,61 @@ int cfcerts_iter_new(cfcerts_iter **out, cfcerts_client *client, const char *zon
  */
 int cfcerts_iter_next(char **out, cfcerts_iter *iter);
 
+/**
+ * The rest of the current page at once: a JSON array of one or more certificate objects (each as
+ * cfcerts_iter_next() hands it out), fetching the next page first when the current one is used up; or
+ * CFCERTS_ITEROVER. One crossing a page instead of one a certificate (bindings use it); mixes freely with
+ * cfcerts_iter_next().
+ */
+int cfcerts_iter_next_page(char **out, cfcerts_iter *iter);
+
 /** Frees an iterator. NULL is a no-op. */
 void cfcerts_iter_free(cfcerts_iter *iter);
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Cancelling calls                                                                                            */
+
+/**
+ * A cancellable: a flag that any thread may raise to end the calls that observe it (GLib's GCancellable model).
+ * A thread makes it current with cfcerts_cancellable_push_current(); every blocking call that thread then makes
+ * (cfcerts_list_page, _get, _create, _reactivate, _revoke, cfcerts_iter_next, cfcerts_iter_next_page) observes
+ * it until cfcerts_cancellable_pop_current(). cfcerts_cancellable_cancel() from any thread makes each such call
+ * return CFCERTS_ECANCELLED within 100 ms, whatever it waits for (connecting, the answer's head or body, the
+ * wait between retries, the wait for budget); a call started while it is cancelled returns CFCERTS_ECANCELLED
+ * at once, sending nothing. The client stays usable; an iterator whose call was cancelled is over (free it).
+ *
+ * What a cancelled call means: a request already sent may still be carried out by the server. A cancelled
+ * revoke or reactivate may have been done (read the certificate to know); a cancelled create may have issued a
+ * certificate (its message says so; list the zone and look for its CSR before creating again).
+ *
+ * Ownership: cfcerts_cancellable_new() hands out one reference, released by cfcerts_cancellable_free(); a pushed
+ * cancellable is kept alive by the push until its pop, so it may be freed while pushed. Threads: cancel,
+ * is_cancelled and reset from any thread; push and pop on the thread that makes the calls, in nested order.
+ * cfcerts_cancellable_cancel() is not async-signal-safe: from a signal handler, write to a pipe and cancel
+ * from a thread that reads it.
+ */
+typedef struct cfcerts_cancellable cfcerts_cancellable;
+
+/** A new cancellable, not cancelled. */
+int cfcerts_cancellable_new(cfcerts_cancellable **out);
+
+/** Raises the flag: every call observing it returns CFCERTS_ECANCELLED. Idempotent; NULL is a no-op. */
+void cfcerts_cancellable_cancel(cfcerts_cancellable *cancellable);
+
+/** 1 once cancelled (until reset), else 0; NULL: 0. */
+int cfcerts_cancellable_is_cancelled(const cfcerts_cancellable *cancellable);
+
+/** Lowers the flag, so the cancellable can serve the next call. NULL is a no-op. */
+void cfcerts_cancellable_reset(cfcerts_cancellable *cancellable);
+
+/** Makes `cancellable` the calling thread's current one (a thread may nest up to 64). CFCERTS_EINVAL for NULL. */
+int cfcerts_cancellable_push_current(cfcerts_cancellable *cancellable);
+
+/** Undoes the last push; CFCERTS_EINVAL unless `cancellable` is the thread's current one. */
+int cfcerts_cancellable_pop_current(cfcerts_cancellable *cancellable);
+
+/** Releases the reference cfcerts_cancellable_new() handed out. NULL is a no-op. */
+void cfcerts_cancellable_free(cfcerts_cancellable *cancellable);
 
 /* ------------------------------------------------------------------------------------------------------------ */
 /* Bulk operations: many certificates revoked, reactivated or created, concurrently and resumably              */
@@ -338,8 +393,8 @@ int cfcerts_bulk_next(char **out, cfcerts_bulk *bulk);
 int cfcerts_bulk_summary(char **out, cfcerts_bulk *bulk);
 
 /**
- * Starts no more items, and ends the items in flight at once (their outcome: failed with CFCERTS_ERROR, message
- * "cancelled"; such a request may still have been carried out, which a journal settles on the next run). Any
+ * Starts no more items, and ends the items in flight at once (their outcome: failed with CFCERTS_ECANCELLED; such
+ * a request may still have been carried out, which a journal settles on the next run). Any
  * thread may call it, while another waits in cfcerts_bulk_next(); that call then goes on returning the outcomes
  * of what completed, then CFCERTS_ITEROVER. NULL is a no-op.
  */

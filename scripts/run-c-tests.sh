@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The C suites, against an emulator on a free port: the exported ABI, every function and code (plain, under
-# valgrind, and built with ASan/UBSan), bulk runs (the same three ways), 16 threads sharing a client, dlopen/dlclose cycles, the C examples, and
+# valgrind, and built with ASan/UBSan), bulk runs (the same three ways), cancelling calls, 16 threads sharing a client, dlopen/dlclose cycles, the C examples, and
 # the library against a hostile server (Tests/hostile).
 # Everything links the staged library through an installed copy (scripts/install.sh, as `make install` runs it)
 # and pkg-config.
@@ -26,6 +26,7 @@ build test_threads -O1 Tests/c/test_threads.c
 build test_dlopen -O1 Tests/c/test_dlopen.c
 build test_fork -O1 Tests/c/test_fork.c
 build test_bulk -O1 Tests/c/test_bulk.c
+build test_cancel -O1 Tests/c/test_cancel.c
 build test_bulk_asan -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all Tests/c/test_bulk.c
 build leak_canary -O1 Tests/c/leak_canary.c
 build test_api_asan -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all Tests/c/test_api.c
@@ -66,6 +67,9 @@ run test_threads_asan env ASAN_OPTIONS=detect_leaks=0 "$work/test_threads_asan"
 run test_dlopen "$work/test_dlopen" "$dest/usr/lib/libcfcerts.so.0"
 run test_fork "$work/test_fork"
 run test_bulk "$work/test_bulk"
+# Cancelling: its 100 ms bounds are checked in this plain run; under valgrind only that nothing leaks or breaks.
+run test_cancel "$work/test_cancel"
+run test_cancel_valgrind env CFCERTS_TEST_NO_TIME_BOUNDS=1 "${valgrind[@]}" "$work/test_cancel"
 run test_bulk_valgrind "${valgrind[@]}" "$work/test_bulk"
 run test_bulk_asan env ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 "$work/test_bulk_asan"
 run test_dlopen_valgrind "${valgrind[@]}" "$work/test_dlopen" "$dest/usr/lib/libcfcerts.so.0"

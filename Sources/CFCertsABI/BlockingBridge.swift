@@ -13,14 +13,19 @@ import Darwin
 /// deadlocks a two-core machine. Everything the work starts (the iterator's prefetching tasks too) runs there.
 /// Never call `run` from one of those threads (a deinit there, say): it would wait for itself.
 enum BlockingBridge {
+    /// Runs `operation` and waits for it. The calling thread's current cancellable (`cfcerts_cancellable_push_current`),
+    /// when it has one, cancels the operation's task: every wait in the core ends at once on that.
     static func run<T: Sendable>(_ operation: @escaping @Sendable () async -> T) -> T {
         let done = DispatchSemaphore(value: 0)
         let slot = ResultSlot<T>()
-        Task(executorPreference: BlockingExecutor.shared) {
+        let task = Task(executorPreference: BlockingExecutor.shared) {
             slot.pointer.initialize(to: await operation())
             done.signal()
         }
+        let cancellable = CurrentCancellables.top
+        let observation = cancellable?.observe { task.cancel() }
         done.wait()
+        cancellable?.stopObserving(observation)
         return slot.pointer.move()
     }
 

@@ -36,6 +36,26 @@ final class IteratorHandle: @unchecked Sendable {
     /// The next certificate's JSON text, nil at the end; after the end or an error, always nil (the fetcher
     /// says so).
     func next() throws(CFCertsError) -> [UInt8]? {
+        guard try fillPage() else { return nil }
+        defer { index += 1 }
+        return page[index].json
+    }
+
+    /// The rest of the current page as one JSON array (fetching the next page when it is used up), nil at the end.
+    func nextPage() throws(CFCertsError) -> [UInt8]? {
+        guard try fillPage() else { return nil }
+        var json: [UInt8] = [UInt8(ascii: "[")]
+        for item in page[index...] {
+            if json.count > 1 { json.append(UInt8(ascii: ",")) }
+            json.append(contentsOf: item.json)
+        }
+        json.append(UInt8(ascii: "]"))
+        index = page.count
+        return json
+    }
+
+    /// Makes sure a certificate is waiting in `page`, fetching pages as needed; false at the end.
+    private func fillPage() throws(CFCertsError) -> Bool {
         guard pid == getpid() else {
             throw CFCertsError(kind: .invalidArgument,
                                message: "this listing was started before fork(): start a new one in this process")
@@ -49,12 +69,11 @@ final class IteratorHandle: @unchecked Sendable {
                     return .failure(error)
                 }
             }
-            guard let items = try result.get() else { return nil }
+            guard let items = try result.get() else { return false }
             page = items
             index = 0
         }
-        defer { index += 1 }
-        return page[index].json
+        return true
     }
 
     static func from(_ pointer: OpaquePointer?) throws(CFCertsError) -> IteratorHandle {
@@ -88,6 +107,11 @@ public func cfcerts_iter_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ cli
 @c @implementation
 public func cfcerts_iter_next(_ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ iter: OpaquePointer?) -> Int32 {
     handOutNext(out) { () throws(CFCertsError) -> [UInt8]? in try IteratorHandle.from(iter).next() }
+}
+
+@c @implementation
+public func cfcerts_iter_next_page(_ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ iter: OpaquePointer?) -> Int32 {
+    handOutNext(out) { () throws(CFCertsError) -> [UInt8]? in try IteratorHandle.from(iter).nextPage() }
 }
 
 @c @implementation

@@ -123,6 +123,7 @@ enum ReturnCode {
         case .timeout: CFCERTS_ETIMEOUT
         case .connection: CFCERTS_ECONNECT
         case .decoding: CFCERTS_EDECODE
+        case .cancelled: CFCERTS_ECANCELLED
         default: CFCERTS_ERROR
         }
     }

@@ -25,6 +25,7 @@ enum StaticStrings {
         CFCERTS_EDECODE: make("unexpected response"),
         CFCERTS_ITEROVER: make("iteration over"),
         CFCERTS_ENOMEM: make("out of memory"),
+        CFCERTS_ECANCELLED: make("cancelled"),
     ]
     nonisolated(unsafe) static let unknownCode = make("unknown error code")
 

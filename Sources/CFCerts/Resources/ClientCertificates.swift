@@ -152,7 +152,11 @@ public struct ClientCertificates: Sendable {
         }
         let body = try Self.encode(Body(csr: csr, validity_days: validityDays))
         let request = APIRequest(method: .post, pathSegments: ["zones", zoneID, "client_certificates"], body: body)
-        return try await perform(request, as: ClientCertificate.self, operation: "create", access: .write).result
+        do throws(CFCertsError) {
+            return try await perform(request, as: ClientCertificate.self, operation: "create", access: .write).result
+        } catch where error.kind == .cancelled {
+            throw CFCertsError(kind: .cancelled, message: "the create was cancelled; if its request was already sent, the certificate may still have been issued: look for its CSR in a listing before creating it again")
+        }
     }
 
     /// Reactivates a certificate in `pending_revocation` (it goes through `pending_reactivation` to `active`).

@@ -6,11 +6,12 @@
             print(certificate.id, certificate.status, certificate.expires_on)
 """
 
+from ._async import AsyncBulkRun, AsyncCertificateIterator, AsyncClient, AsyncClientCertificates
 from ._bulk import BulkOutcome, BulkRun, BulkSummary
 from ._client import CertificateIterator, Client, ClientCertificates
 from ._csr import generate_csr, inspect_csr
-from ._errors import (APIError, Authentication, Connection, Decode, Error, InvalidArgument, NotFound, OutOfMemory,
-                      PermissionDenied, RateLimited, Timeout)
+from ._errors import (APIError, Authentication, Cancelled, Connection, Decode, Error, InvalidArgument, NotFound,
+                      OutOfMemory, PermissionDenied, RateLimited, Timeout)
 from ._library import LibraryNotFound, library
 from ._models import (ACTIVE, PENDING_REACTIVATION, PENDING_REVOCATION, REVOKED, CertificateAuthority,
                       CertificatePage, ClientCertificate, CSRInfo, CSRSubject, GeneratedCSR, ResultInfo)
@@ -24,7 +25,8 @@ def library_version() -> str:
 
 
 __all__ = [
-    "Client", "ClientCertificates", "CertificateIterator", "BulkRun", "BulkOutcome", "BulkSummary", "generate_csr", "inspect_csr", "library_version",
+    "Client", "ClientCertificates", "CertificateIterator", "AsyncClient", "AsyncClientCertificates",
+    "AsyncCertificateIterator", "AsyncBulkRun", "Cancelled", "BulkRun", "BulkOutcome", "BulkSummary", "generate_csr", "inspect_csr", "library_version",
     "Error", "APIError", "InvalidArgument", "NotFound", "Authentication", "PermissionDenied", "RateLimited",
     "Timeout", "Connection", "Decode", "OutOfMemory", "LibraryNotFound",
     "ClientCertificate", "CertificateAuthority", "CertificatePage", "ResultInfo", "GeneratedCSR", "CSRSubject",

@@ -65,7 +65,7 @@ class BulkRun(_NativeHandle, Iterator[BulkOutcome]):
         return self
 
     def __next__(self) -> BulkOutcome:
-        text = self._pull(at_end=self._read_summary)
+        text = self._pull(at_end=self._read_summary, on_interrupt=lambda _: self.cancel())
         if text is None:
             raise StopIteration
         fields: dict[str, Any] = json.loads(text)

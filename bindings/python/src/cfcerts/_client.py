@@ -10,7 +10,9 @@ import weakref
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Optional, Tuple, Union
 
 from . import _arguments as arguments
+from . import _interrupt
 from ._errors import InvalidArgument, from_last_error
+from ._interrupt import interruptible
 from ._library import ITEROVER, NO_RETRIES, OPTIONS_VERSION, PACING_OFF, ClientOptions, call_for_string, library
 from ._models import CertificatePage, ClientCertificate
 
@@ -28,6 +30,7 @@ _live: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
 
 def _after_fork_in_child() -> None:
+    _interrupt.reset_after_fork()
     for item in list(_live):
         item._reset_after_fork()
 
@@ -131,14 +134,20 @@ class Client:
                 self._state.notify_all()
 
     def _call(self, function_name: str, *arguments_: Any) -> str:
-        """Calls ``cfcerts_<name>(&out, client, ...)``: the JSON string, or the error raised."""
+        """Calls ``cfcerts_<name>(&out, client, ...)``: the JSON string, or the error raised. Ctrl-C ends it (see
+        ``_interrupt``)."""
         handle = self._enter_call()
-        try:
-            function = getattr(self._lib, function_name)
+        function = getattr(self._lib, function_name)
+
+        def call() -> str:
+            # The error is read on the thread that made the call: it is that thread's.
             code, text = call_for_string(function, handle, *arguments_)
             if code != 0:
                 raise from_last_error(self._lib, code)
             return text
+
+        try:
+            return interruptible(call)
         finally:
             self._leave_call()
 
@@ -275,7 +284,7 @@ class _NativeHandle:
         finally:
             client._leave_call()
         self._lib = lib
-        self._next = getattr(lib, f"cfcerts_{kind}_next")
+        self._next = getattr(lib, "cfcerts_iter_next_page" if kind == "iter" else f"cfcerts_{kind}_next")
         self._free_function = getattr(lib, f"cfcerts_{kind}_free")
         self._handle: Optional[int] = handle.value
         self._lock = threading.Lock()
@@ -287,21 +296,32 @@ class _NativeHandle:
         self._lock = threading.Lock()
         self._handle_lock = threading.Lock()
 
-    def _pull(self, at_end: Any = None) -> Optional[str]:
-        """The next item's JSON text; None at the end (``at_end`` runs first, with the handle still open)."""
+    def _pull(self, at_end: Any = None, on_interrupt: Any = None) -> Optional[str]:
+        """The next item's JSON text; None at the end (``at_end`` runs first, with the handle still open). Ctrl-C
+        ends the wait (``on_interrupt`` instead of cancelling the call, see ``interruptible``); an error or an
+        interruption frees the handle (its work is over)."""
         with self._lock:
-            if not self._handle:
+            handle = self._handle
+            if not handle:
                 return None
-            code, text = call_for_string(self._next, self._handle)
-            if code == ITEROVER:
+
+            def call() -> Optional[str]:
+                code, text = call_for_string(self._next, handle)
+                if code == ITEROVER:
+                    return None
+                if code != 0:
+                    raise from_last_error(self._lib, code)
+                return text
+
+            try:
+                text = interruptible(call, on_interrupt)
+            except BaseException:
+                self._free()
+                raise
+            if text is None:
                 if at_end:
                     at_end()
                 self._free()
-                return None
-            if code != 0:
-                error = from_last_error(self._lib, code)
-                self._free()
-                raise error
             return text
 
     def close(self) -> None:
@@ -327,15 +347,32 @@ class CertificateIterator(_NativeHandle, Iterator[ClientCertificate]):
 
     def __init__(self, client: Client, zone_id: bytes, params: bytes) -> None:
         super().__init__(client, "iter", zone_id, params)
+        # A page crosses from the library at once (one call, one interruptible wait); certificates come from here.
+        self._buffer: list[ClientCertificate] = []
+        self._buffer_lock = threading.Lock()
 
     def __iter__(self) -> "CertificateIterator":
         return self
 
     def __next__(self) -> ClientCertificate:
+        with self._buffer_lock:
+            if not self._buffer:
+                self._buffer = self._next_page_items()
+                self._buffer.reverse()
+            if not self._buffer:
+                raise StopIteration
+            return self._buffer.pop()
+
+    def _next_page_items(self) -> "list[ClientCertificate]":
+        """The rest of the current page (fetching the next one when it is used up); [] at the end."""
         text = self._pull()
-        if text is None:
-            raise StopIteration
-        return ClientCertificate.from_json(_parse(text))
+        return [] if text is None else [ClientCertificate.from_json(raw) for raw in _parse(text)]
+
+    def _reset_after_fork(self) -> None:
+        # The parent's listing does not go on in a child: not even from the page it had fetched.
+        super()._reset_after_fork()
+        self._buffer_lock = threading.Lock()
+        self._buffer = []
 
     def __enter__(self) -> "CertificateIterator":
         return self

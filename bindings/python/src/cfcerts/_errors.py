@@ -79,13 +79,18 @@ class Decode(Error):
     code = -9
 
 
+class Cancelled(Error):
+    """The call was cancelled (an asyncio task cancelled, Ctrl-C): a request already sent may still be carried out."""
+    code = -12
+
+
 class OutOfMemory(Error, MemoryError):
     """The library could not allocate a result."""
     code = -11
 
 
 _BY_CODE = {cls.code: cls for cls in (APIError, InvalidArgument, NotFound, Authentication, PermissionDenied,
-                                      RateLimited, Timeout, Connection, Decode, OutOfMemory)}
+                                      RateLimited, Timeout, Connection, Decode, OutOfMemory, Cancelled)}
 
 
 def from_last_error(lib, code: int) -> Error:

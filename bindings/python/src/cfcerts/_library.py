@@ -12,6 +12,7 @@ SONAME = "libcfcerts.so.0"
 EXPECTED_MAJOR = 0
 
 ITEROVER = -10
+ECANCELLED = -12
 
 
 class LibraryNotFound(ImportError):
@@ -88,12 +89,20 @@ def _declare(lib: ctypes.CDLL) -> None:
         "cfcerts_revoke": ([out, c_void_p, c_char_p, c_char_p], c_int),
         "cfcerts_iter_new": ([out, c_void_p, c_char_p, c_char_p], c_int),
         "cfcerts_iter_next": ([out, c_void_p], c_int),
+        "cfcerts_iter_next_page": ([out, c_void_p], c_int),
         "cfcerts_iter_free": ([c_void_p], None),
         "cfcerts_bulk_new": ([out, c_void_p, c_char_p, c_char_p], c_int),
         "cfcerts_bulk_next": ([out, c_void_p], c_int),
         "cfcerts_bulk_summary": ([out, c_void_p], c_int),
         "cfcerts_bulk_cancel": ([c_void_p], None),
         "cfcerts_bulk_free": ([c_void_p], None),
+        "cfcerts_cancellable_new": ([ctypes.POINTER(c_void_p)], c_int),
+        "cfcerts_cancellable_cancel": ([c_void_p], None),
+        "cfcerts_cancellable_is_cancelled": ([c_void_p], c_int),
+        "cfcerts_cancellable_reset": ([c_void_p], None),
+        "cfcerts_cancellable_push_current": ([c_void_p], c_int),
+        "cfcerts_cancellable_pop_current": ([c_void_p], c_int),
+        "cfcerts_cancellable_free": ([c_void_p], None),
         "cfcerts_csr_generate": ([out, c_char_p], c_int),
         "cfcerts_csr_inspect": ([out, c_char_p], c_int),
     }

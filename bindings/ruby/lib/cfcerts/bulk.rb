@@ -65,14 +65,17 @@ module Cfcerts
     def read_next
       return nil unless @run
 
-      code, text = Library.call_for_string(:cfcerts_bulk_next, @run)
+      run = @run
+      code, text, error = Cfcerts.interruptible(-> { cancel }) do
+        code, text = Library.call_for_string(:cfcerts_bulk_next, run)
+        [code, text, code.zero? || code == Library::ITEROVER ? nil : Cfcerts.last_error(code)]
+      end
       if code == Library::ITEROVER
         read_summary
         free_run
         return nil
       end
-      unless code.zero?
-        error = Cfcerts.last_error(code)
+      if error
         free_run
         raise error
       end

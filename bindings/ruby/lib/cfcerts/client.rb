@@ -94,11 +94,15 @@ module Cfcerts
     end
 
     # @api private: cfcerts_<function>(&out, client, *args) parsed as JSON, or the error raised.
+    # Thread#raise, Thread#kill and Timeout.timeout end it (see Cfcerts.interruptible).
     def call_json(function, *args)
       with_handle do |handle|
-        code, text = Library.call_for_string(function, handle, *args)
-        raise Cfcerts.last_error(code) unless code.zero?
+        text = Cfcerts.interruptible do
+          code, text = Library.call_for_string(function, handle, *args)
+          raise Cfcerts.last_error(code) unless code.zero?
 
+          text
+        end
         Cfcerts.parse_json(text)
       end
     end
@@ -118,22 +122,12 @@ module Cfcerts
       @iterator = Cfcerts.native_handle(client, :iter, zone, params)
     end
 
-    # The next certificate, nil at the end (the listing is then freed).
+    # The next certificate, nil at the end (the listing is then freed). A page crosses from the library at once:
+    # one interruptible call a page.
     def next_certificate
       @lock.synchronize do
-        return nil unless @iterator
-
-        code, text = Library.call_for_string(:cfcerts_iter_next, @iterator)
-        if code == Library::ITEROVER
-          free_iterator
-          return nil
-        end
-        unless code.zero?
-          error = Cfcerts.last_error(code)
-          free_iterator
-          raise error
-        end
-        ClientCertificate.from_json(Cfcerts.parse_json(text))
+        @buffer = next_page if @buffer.nil? || @buffer.empty?
+        @buffer&.shift
       end
     end
 
@@ -142,6 +136,26 @@ module Cfcerts
     end
 
     private
+
+    # With the lock held: the rest of the current page, nil at the end. An error or an interruption (the listing
+    # is then over) frees the iterator.
+    def next_page
+      iterator = @iterator
+      return nil unless iterator
+
+      text = Cfcerts.interruptible do
+        code, text = Library.call_for_string(:cfcerts_iter_next_page, iterator)
+        next nil if code == Library::ITEROVER
+        raise Cfcerts.last_error(code) unless code.zero?
+
+        text
+      end
+      free_iterator if text.nil?
+      text && Cfcerts.parse_json(text).map { |raw| ClientCertificate.from_json(raw) }
+    rescue Exception # rubocop:disable Lint/RescueException -- Timeout, Thread#raise: the listing is over either way
+      free_iterator
+      raise
+    end
 
     def free_iterator
       iterator, @iterator = @iterator, nil

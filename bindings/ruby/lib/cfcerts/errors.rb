@@ -32,9 +32,11 @@ module Cfcerts
   class Connection < Error; CODE = -8; end
   class Decode < Error; CODE = -9; end
   class OutOfMemory < Error; CODE = -11; end
+  # The call was ended (Timeout.timeout, Thread#raise or #kill reach the caller; this is what the call returned).
+  class Cancelled < Error; CODE = -12; end
 
   ERROR_CLASSES = [APIError, InvalidArgument, NotFound, Authentication, PermissionDenied, RateLimited, Timeout,
-                   Connection, Decode, OutOfMemory].to_h { |klass| [klass::CODE, klass] }.freeze
+                   Connection, Decode, OutOfMemory, Cancelled].to_h { |klass| [klass::CODE, klass] }.freeze
 
   # The exception for `code`, from the calling thread's last error (read at once, on the same thread).
   def self.last_error(code)

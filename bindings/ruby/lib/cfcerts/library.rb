@@ -10,6 +10,7 @@ module Cfcerts
     SONAME = "libcfcerts.so.0"
     EXPECTED_MAJOR = 0
     ITEROVER = -10
+    ECANCELLED = -12
     OPTIONS_VERSION = 3
     NO_RETRIES = -1
     PACING_OFF = -1
@@ -83,12 +84,18 @@ module Cfcerts
     attach_function :cfcerts_revoke, %i[pointer pointer string string], :int, blocking: true
     attach_function :cfcerts_iter_new, %i[pointer pointer string string], :int
     attach_function :cfcerts_iter_next, %i[pointer pointer], :int, blocking: true
+    attach_function :cfcerts_iter_next_page, %i[pointer pointer], :int, blocking: true
     attach_function :cfcerts_iter_free, [:pointer], :void, blocking: true
     attach_function :cfcerts_bulk_new, %i[pointer pointer string string], :int
     attach_function :cfcerts_bulk_next, %i[pointer pointer], :int, blocking: true
     attach_function :cfcerts_bulk_summary, %i[pointer pointer], :int
     attach_function :cfcerts_bulk_cancel, [:pointer], :void
     attach_function :cfcerts_bulk_free, [:pointer], :void, blocking: true
+    attach_function :cfcerts_cancellable_new, [:pointer], :int
+    attach_function :cfcerts_cancellable_cancel, [:pointer], :void
+    attach_function :cfcerts_cancellable_push_current, [:pointer], :int
+    attach_function :cfcerts_cancellable_pop_current, [:pointer], :int
+    attach_function :cfcerts_cancellable_free, [:pointer], :void
     attach_function :cfcerts_csr_generate, %i[pointer string], :int, blocking: true
     attach_function :cfcerts_csr_inspect, %i[pointer string], :int
 

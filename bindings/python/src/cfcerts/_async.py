@@ -1,0 +1,157 @@
+"""``AsyncClient``: the same surface as ``Client`` for asyncio programs (any loop, uvloop included).
+
+Each call runs on a thread of the client's own pool with a cancellable current there, so the event loop never
+blocks; cancelling the awaiting task cancels the call in the library (it returns within 100 ms) and raises
+``CancelledError`` in the task at once."""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from typing import Any, AsyncIterator, Callable, Iterable, List, Mapping, Optional, Tuple, TypeVar, Union
+
+from ._bulk import BulkOutcome, BulkRun
+from ._client import CertificateIterator, Client, ClientCertificates
+from ._interrupt import Cancellable
+from ._models import CertificatePage, ClientCertificate
+
+T = TypeVar("T")
+
+
+class AsyncClient:
+    """``async with cfcerts.AsyncClient() as client: await client.client_certificates.get(...)``.
+
+    Takes ``Client``'s keywords, and ``max_concurrency`` (default 32): the calls in flight at once (the size of
+    the client's thread pool; more wait their turn without blocking the loop)."""
+
+    def __init__(self, *, max_concurrency: int = 32, **options: Any) -> None:
+        if not isinstance(max_concurrency, int) or isinstance(max_concurrency, bool) or not 1 <= max_concurrency <= 1024:
+            from ._errors import InvalidArgument
+            raise InvalidArgument("max_concurrency must be an int from 1 to 1024")
+        self._client = Client(**options)
+        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_concurrency,
+                                                           thread_name_prefix="cfcerts-async")
+        self.client_certificates = AsyncClientCertificates(self)
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Closes the connections once the calls in flight have returned (without blocking the loop)."""
+        await asyncio.get_running_loop().run_in_executor(None, self._client.close)
+        self._pool.shutdown(wait=False)
+
+    async def _run(self, function: Callable[[], T], on_cancel: Optional[Callable[[Cancellable], Any]] = None) -> T:
+        """``function()`` on the pool with a cancellable current; cancelling the awaiting task cancels it."""
+        cancellable = Cancellable()
+        future = asyncio.get_running_loop().run_in_executor(self._pool, cancellable.run, function)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            (on_cancel or Cancellable.cancel)(cancellable)
+            # The call returns within 100 ms; its result (or error) is not wanted any more.
+            future.add_done_callback(lambda done: done.cancelled() or done.exception())
+            raise
+
+
+class AsyncClientCertificates:
+    """``/zones/{zone_id}/client_certificates``, awaitable; the same names and keywords as ``ClientCertificates``."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+        self._sync: ClientCertificates = client._client.client_certificates
+
+    def list(self, zone_id: str, *, status: Optional[str] = None, per_page: Optional[int] = None,
+             prefetch_pages: Optional[int] = None) -> "AsyncCertificateIterator":
+        """``async for`` over every certificate of the zone, a page crossing to the loop at a time."""
+        iterator = self._sync.list(zone_id, status=status, per_page=per_page, prefetch_pages=prefetch_pages)
+        return AsyncCertificateIterator(self._client, iterator)
+
+    async def list_page(self, zone_id: str, **params: Any) -> CertificatePage:
+        return await self._client._run(lambda: self._sync.list_page(zone_id, **params))
+
+    async def get(self, certificate_id: str, *, zone_id: str) -> ClientCertificate:
+        return await self._client._run(lambda: self._sync.get(certificate_id, zone_id=zone_id))
+
+    async def create(self, *, zone_id: str, csr: str, validity_days: int = 3650) -> ClientCertificate:
+        return await self._client._run(lambda: self._sync.create(zone_id=zone_id, csr=csr, validity_days=validity_days))
+
+    async def reactivate(self, certificate_id: str, *, zone_id: str) -> ClientCertificate:
+        return await self._client._run(lambda: self._sync.reactivate(certificate_id, zone_id=zone_id))
+
+    async def revoke(self, certificate_id: str, *, zone_id: str) -> ClientCertificate:
+        return await self._client._run(lambda: self._sync.revoke(certificate_id, zone_id=zone_id))
+
+    edit = reactivate
+    delete = revoke
+
+    def bulk_revoke(self, certificate_ids: Iterable[str], *, zone_id: str, concurrency: Optional[int] = None,
+                    journal: Optional[str] = None) -> "AsyncBulkRun":
+        """An async iterator of each item's outcome as it completes (see ``ClientCertificates.bulk_revoke``)."""
+        return AsyncBulkRun(self._client, self._sync.bulk_revoke(certificate_ids, zone_id=zone_id,
+                                                                 concurrency=concurrency, journal=journal))
+
+    def bulk_reactivate(self, certificate_ids: Iterable[str], *, zone_id: str, concurrency: Optional[int] = None,
+                        journal: Optional[str] = None) -> "AsyncBulkRun":
+        return AsyncBulkRun(self._client, self._sync.bulk_reactivate(certificate_ids, zone_id=zone_id,
+                                                                     concurrency=concurrency, journal=journal))
+
+    def bulk_create(self, items: Iterable[Union[str, Mapping[str, Any]]], *, zone_id: str, validity_days: int = 3650,
+                    concurrency: Optional[int] = None, journal: Optional[str] = None) -> "AsyncBulkRun":
+        return AsyncBulkRun(self._client, self._sync.bulk_create(items, zone_id=zone_id, validity_days=validity_days,
+                                                                 concurrency=concurrency, journal=journal))
+
+
+class AsyncCertificateIterator(AsyncIterator[ClientCertificate]):
+    """A lazy pass over a zone's certificates for ``async for``; ``aclose()`` frees it early."""
+
+    def __init__(self, client: AsyncClient, iterator: CertificateIterator) -> None:
+        self._client = client
+        self._iterator = iterator
+        self._buffer: List[ClientCertificate] = []
+
+    def __aiter__(self) -> "AsyncCertificateIterator":
+        return self
+
+    async def __anext__(self) -> ClientCertificate:
+        if not self._buffer:
+            self._buffer = await self._client._run(self._iterator._next_page_items)
+            self._buffer.reverse()
+            if not self._buffer:
+                raise StopAsyncIteration
+        return self._buffer.pop()
+
+    async def aclose(self) -> None:
+        self._iterator.close()
+
+
+class AsyncBulkRun(AsyncIterator[BulkOutcome]):
+    """A bulk run for ``async for``: each outcome as it completes; ``summary`` at the end. Cancelling the iterating
+    task cancels the run (no more items start; those in flight end at once)."""
+
+    def __init__(self, client: AsyncClient, run: BulkRun) -> None:
+        self._client = client
+        self._run = run
+
+    @property
+    def summary(self):
+        return self._run.summary
+
+    def __aiter__(self) -> "AsyncBulkRun":
+        return self
+
+    async def __anext__(self) -> BulkOutcome:
+        run = self._run
+        outcome = await self._client._run(lambda: next(run, None), on_cancel=lambda _: run.cancel())
+        if outcome is None:
+            raise StopAsyncIteration
+        return outcome
+
+    def cancel(self) -> None:
+        self._run.cancel()
+
+    async def aclose(self) -> None:
+        self._run.close()
