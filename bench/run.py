@@ -105,6 +105,8 @@ def main():
             "cfcerts C iterator": [C_BENCH, "iter", ZONE, "10000"],
             "cfcerts Python binding": [VENV_PYTHON, os.path.join(HERE, "python_binding_list.py"), ZONE, "10000"],
             "cfcerts Swift list()": [swift_bench, "list", ZONE, "10000"],
+            "official Python SDK, AsyncCloudflare": [VENV_PYTHON, os.path.join(HERE, "official_sdk_async_list.py"), ZONE, "10000"],
+            "cfcerts Python AsyncClient": [VENV_PYTHON, os.path.join(HERE, "async_binding_list.py"), ZONE, "10000"],
         }
         listing = alternate(scenarios, env)
 
@@ -150,6 +152,7 @@ def report(listing, slow, gets, memory, cold, library_bytes, fleet_results):
     floor, sdk = wall["floor: curl, 200 pages on one connection"], wall["official Python SDK (cloudflare 5.9.0)"]
     c, swift = wall["cfcerts C iterator"], wall["cfcerts Swift list()"]
     python = wall["cfcerts Python binding"]
+    python_async, sdk_async = wall["cfcerts Python AsyncClient"], wall["official Python SDK, AsyncCloudflare"]
     c_get = median([run[0] for run in gets["C"]]), median([run[1] for run in gets["C"]])
     swift_get = median([run[0] for run in gets["Swift"]]), median([run[1] for run in gets["Swift"]])
     big = {name: runs[0][2] for name, runs in memory.items()}
@@ -180,6 +183,9 @@ def report(listing, slow, gets, memory, cold, library_bytes, fleet_results):
         ("7", "Swift list() vs the C iterator", "%.2f s vs %.2f s: %.2fx" % (swift, c, swift / c), "<= 1.0x", verdict(swift <= c * 1.0)),
         ("9", "list 10,000: the Python binding vs the official Python SDK (same interpreter)",
          "%.2f s vs %.2f s: %.1fx its speed" % (python, sdk, sdk / python), ">= 3x", verdict(sdk / python >= 3)),
+        ("20", "list 10,000 with async for: AsyncClient vs the official AsyncCloudflare (same interpreter)",
+         "%.2f s vs %.2f s: %.1fx its speed" % (python_async, sdk_async, sdk_async / python_async), ">= 3x",
+         verdict(sdk_async / python_async >= 3)),
     ]
     fleet_rows, fleet_table = fleet.rows(fleet_results)
     rows += fleet_rows
