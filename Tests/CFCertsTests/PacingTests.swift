@@ -73,6 +73,29 @@ struct PacingTests {
         }
     }
 
+    @Test("cancelling the task ends a wait for budget at once")
+    func cancelWhileWaiting() async throws {
+        try await CoreHarness.with(
+            emulator: { $0.rateLimit = nil },
+            client: { $0.pacing = .budget(requests: 1, per: .seconds(40)) }
+        ) { harness in
+            let client = harness.client, zone = harness.zone
+            _ = try await client.clientCertificates.listPage(zoneID: zone)
+            let waiting = Task { try await client.clientCertificates.listPage(zoneID: zone) }
+            try await Task.sleep(for: .milliseconds(300))
+            let cancelled = ContinuousClock.now
+            waiting.cancel()
+            let result = await waiting.result
+            #expect(ContinuousClock.now - cancelled < .seconds(5))
+            guard case .failure(let error) = result else {
+                Issue.record("the call waiting for budget was not ended")
+                return
+            }
+            #expect((error as? CFCertsError)?.kind == .cancelled)
+            #expect(harness.requests.count == 1)
+        }
+    }
+
     @Test("off: calls are sent at once and the server's 429 comes back")
     func off() async throws {
         try await CoreHarness.with(
@@ -105,3 +128,4 @@ struct PacingTests {
         }
     }
 }
+
