@@ -129,20 +129,20 @@ public func cfcerts_cancellable_reset(_ cancellable: OpaquePointer?) {
 
 @c @implementation
 public func cfcerts_cancellable_push_current(_ cancellable: OpaquePointer?) -> Int32 {
-    guard let handle = CancellableHandle.from(cancellable) else { return LastError.invalid("cancellable is NULL") }
-    do throws(CFCertsError) {
-        try CurrentCancellables.push(handle)
-        return CFCERTS_OK
-    } catch {
-        return LastError.record(error)
-    }
+    changeCurrent(cancellable, CurrentCancellables.push)
 }
 
 @c @implementation
 public func cfcerts_cancellable_pop_current(_ cancellable: OpaquePointer?) -> Int32 {
+    changeCurrent(cancellable, CurrentCancellables.pop)
+}
+
+/// A push or a pop of the calling thread's stack, with the C API's codes.
+private func changeCurrent(_ cancellable: OpaquePointer?,
+                           _ change: (CancellableHandle) throws(CFCertsError) -> Void) -> Int32 {
     guard let handle = CancellableHandle.from(cancellable) else { return LastError.invalid("cancellable is NULL") }
     do throws(CFCertsError) {
-        try CurrentCancellables.pop(handle)
+        try change(handle)
         return CFCERTS_OK
     } catch {
         return LastError.record(error)

@@ -31,7 +31,9 @@ module EmulatorHelper
 
   def fault(**fault) = control("POST", "/faults", fault)
 
-  def request_count = control("GET", "/requests")["requests"].size
+  # Requests in the emulator's log; with zone, only that zone's (an earlier test's delayed request is logged
+  # whenever it ends).
+  def request_count(zone = "") = control("GET", "/requests")["requests"].count { |entry| entry["path"].include?(zone) }
 
   def new_zone = SecureRandom.hex(16)
 
