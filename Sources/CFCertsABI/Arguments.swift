@@ -107,6 +107,19 @@ func handOut(_ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ body:
     handOutBytes(out) { () throws(CFCertsError) in Array(try body().utf8) }
 }
 
+/// The common shape of a `_new` call: `*out` NULL unless `body` makes the object, then a +1 pointer to it (released
+/// by the matching `_free`).
+func handOutObject(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ body: () throws(CFCertsError) -> AnyObject) -> Int32 {
+    guard let out else { return LastError.invalid("out is NULL") }
+    out.pointee = nil
+    do throws(CFCertsError) {
+        out.pointee = OpaquePointer(Unmanaged.passRetained(try body()).toOpaque())
+        return CFCERTS_OK
+    } catch {
+        return LastError.record(error)
+    }
+}
+
 /// The common shape of a `_next` call: the next item's JSON in `*out`, or CFCERTS_ITEROVER when `body` says the
 /// end (nil).
 func handOutNext(_ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ body: () throws(CFCertsError) -> [UInt8]?) -> Int32 {

@@ -149,9 +149,7 @@ enum BulkJSON {
 @c @implementation
 public func cfcerts_bulk_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ client: OpaquePointer?,
                              _ zone_id: UnsafePointer<CChar>?, _ params_json: UnsafePointer<CChar>?) -> Int32 {
-    guard let out else { return LastError.invalid("out is NULL") }
-    out.pointee = nil
-    do throws(CFCertsError) {
+    handOutObject(out) { () throws(CFCertsError) -> AnyObject in
         let handle = try ClientHandle.from(client)
         let zone = try Arguments.string(zone_id, name: "zone_id")
         guard params_json != nil else { throw Arguments.invalid("params_json is NULL: it names the operation and the items") }
@@ -161,14 +159,11 @@ public func cfcerts_bulk_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ cli
         guard let operation = BulkOperation(rawValue: name) else {
             throw Arguments.invalid("params_json.operation must be revoke, reactivate or create")
         }
-        let options = BulkOptions(concurrency: try params.integer("concurrency") ?? 8, journalPath: try params.string("journal"))
+        let options = BulkOptions(concurrency: try params.integer("concurrency") ?? BulkOptions().concurrency, journalPath: try params.string("journal"))
         let run = try handle.client.clientCertificates.bulk(
             operation, zoneID: zone, items: try BulkJSON.items(params, for: operation), options: options,
             taskExecutor: BlockingExecutor.shared)
-        out.pointee = OpaquePointer(Unmanaged.passRetained(BulkHandle(client: handle, run: run)).toOpaque())
-        return CFCERTS_OK
-    } catch {
-        return LastError.record(error)
+        return BulkHandle(client: handle, run: run)
     }
 }
 

@@ -107,9 +107,7 @@ final class CurrentCancellables {
 
 @c @implementation
 public func cfcerts_cancellable_new(_ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    guard let out else { return LastError.invalid("out is NULL") }
-    out.pointee = OpaquePointer(Unmanaged.passRetained(CancellableHandle()).toOpaque())
-    return CFCERTS_OK
+    handOutObject(out) { () throws(CFCertsError) -> AnyObject in CancellableHandle() }
 }
 
 @c @implementation

@@ -20,9 +20,6 @@ final class ClientHandle: Sendable {
         Unmanaged.passUnretained(self).release()
     }
 
-    /// A +1 pointer for C, balanced by the last `releaseUse()`.
-    func retainedOpaquePointer() -> OpaquePointer { OpaquePointer(Unmanaged.passRetained(self).toOpaque()) }
-
     static func from(_ pointer: OpaquePointer?) throws(CFCertsError) -> ClientHandle {
         guard let pointer else { throw Arguments.invalid("client is NULL") }
         return Unmanaged<ClientHandle>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue()
@@ -60,14 +57,9 @@ public func cfcerts_client_options_init(_ opts: UnsafeMutablePointer<cfcerts_cli
 
 @c @implementation
 public func cfcerts_client_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ opts: UnsafePointer<cfcerts_client_options>?) -> Int32 {
-    guard let out else { return LastError.invalid("out is NULL") }
-    out.pointee = nil
-    do throws(CFCertsError) {
+    handOutObject(out) { () throws(CFCertsError) -> AnyObject in
         let configuration = try ClientOptions.configuration(from: opts)
-        out.pointee = ClientHandle(client: try CFCertsClient(configuration: configuration)).retainedOpaquePointer()
-        return CFCERTS_OK
-    } catch {
-        return LastError.record(error)
+        return ClientHandle(client: try CFCertsClient(configuration: configuration))
     }
 }
 

@@ -85,9 +85,7 @@ final class IteratorHandle: @unchecked Sendable {
 @c @implementation
 public func cfcerts_iter_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ client: OpaquePointer?,
                              _ zone_id: UnsafePointer<CChar>?, _ params_json: UnsafePointer<CChar>?) -> Int32 {
-    guard let out else { return LastError.invalid("out is NULL") }
-    out.pointee = nil
-    do throws(CFCertsError) {
+    handOutObject(out) { () throws(CFCertsError) -> AnyObject in
         let handle = try ClientHandle.from(client)
         let zone = try Arguments.string(zone_id, name: "zone_id")
         let params = try Arguments.object(params_json, name: "params_json", allowed: ["status", "per_page", "prefetch_pages"])
@@ -96,11 +94,7 @@ public func cfcerts_iter_new(_ out: UnsafeMutablePointer<OpaquePointer?>?, _ cli
             perPage: try params.integer("per_page") ?? 50,
             prefetchPages: try params.integer("prefetch_pages") ?? IteratorHandle.defaultPrefetchPages,
             taskExecutor: BlockingExecutor.shared)
-        let iterator = IteratorHandle(client: handle, fetcher: fetcher)
-        out.pointee = OpaquePointer(Unmanaged.passRetained(iterator).toOpaque())
-        return CFCERTS_OK
-    } catch {
-        return LastError.record(error)
+        return IteratorHandle(client: handle, fetcher: fetcher)
     }
 }
 

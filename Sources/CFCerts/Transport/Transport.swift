@@ -116,7 +116,8 @@ final class Transport: Sendable {
                 let response = try await attemptOnce(request, attempt: attempt, callDeadline: deadline)
                 if let budget, let ticket {
                     budget.observe(RateLimitHeaders(response.headers), status: response.status,
-                                   retryAfter: RetryAfter.parse(response.headers), ticket: ticket)
+                                   retryAfter: response.status == 429 ? RetryAfter.parse(response.headers) : nil,
+                                   ticket: ticket)
                 }
                 if response.status == 429 { rateLimitedCount.add(1, ordering: .relaxed) }
                 if (200..<300).contains(response.status) {

@@ -10,6 +10,7 @@ cancellable, which ``AsyncClient`` pushes for each call."""
 from __future__ import annotations
 
 import concurrent.futures
+import ctypes
 import threading
 from typing import Any, Callable, Optional, TypeVar
 
@@ -40,7 +41,6 @@ class Cancellable:
     """``cfcerts_cancellable``: cancel() from any thread ends the calls of the threads that made it current."""
 
     def __init__(self) -> None:
-        import ctypes
         lib = library()
         handle = ctypes.c_void_p()
         lib.cfcerts_cancellable_new(ctypes.byref(handle))
