@@ -23,7 +23,9 @@ struct DeadlineTests {
 
     @Test("a stalled body is retried like any timeout, each attempt bounded")
     func stalledThenServed() async throws {
-        try await CoreHarness.with(client: { $0.requestTimeout = .seconds(2) }) { harness in
+        // 5 s an attempt: far below the 60 s stall, and room for the served attempt on a loaded machine (with every
+        // suite in one process, 2 s was seen to run out).
+        try await CoreHarness.with(client: { $0.requestTimeout = .seconds(5) }) { harness in
             let created = try await harness.createCertificate()
             try harness.emulator.arm(.init(kind: .stall, method: "GET", count: 2, delayMs: 60_000))
             let clock = ContinuousClock()
