@@ -155,7 +155,7 @@ def test_bulk_create_killed_and_resumed_leaves_exactly_one_certificate_per_csr(e
     issued = certificates(emulator, zone)
     assert len(issued) == 100
     assert sorted(c["common_name"] for c in issued) == [f"device-{i:03}.example.com" for i in range(100)]
-    pems = sorted(certs.glob("*.pem"))
+    pems = sorted(certs.glob("*.pem"))  # each written whole (a run killed mid-write leaves only a *.partial)
     assert [p.stem for p in pems] == [f"device-{i:03}" for i in range(100)]
     ca = tmp_path / "ca.pem"
     ca.write_text(emulator.control("GET", "/ca.pem"))
