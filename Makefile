@@ -17,9 +17,10 @@ DESTDIR      ?=
 LIBDIR       ?= $(PREFIX)/lib
 # Debian packages the tests, demo and packages need; installed by `make deps` when missing and running as root.
 DEB_PACKAGES := openssl curl ca-certificates pkg-config patchelf binutils valgrind libjansson-dev gcc libc6-dev file \
-                ruby ruby-ffi dpkg-dev fakeroot lintian
+                ruby ruby-ffi dpkg-dev fakeroot lintian systemd man-db \
+                bash-completion zsh fish
 # Python packages from PyPI, installed by `make deps` when missing.
-PIP_PACKAGES := pytest build wheel auditwheel jsonschema uvloop
+PIP_PACKAGES := pytest build wheel auditwheel jsonschema uvloop prometheus_client
 
 RELEASE_FLAGS := -c release --scratch-path $(LIB_SCRATCH) -Xswiftc -static-stdlib \
   -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xcc -fdata-sections \
@@ -49,8 +50,9 @@ lib:
 	  -Xlinker -z -Xlinker nodelete
 	scripts/stage-lib.sh $(RELEASE_BIN)/libcfcerts-c.so $(STAGE) $(VERSION) $(SOVERSION)
 
-## tools: release builds of `cfcerts`, `cfcerts-emulator` (self-contained, staged in $(STAGE)/bin) and the Swift example
-## (they export no symbol, so unused code goes: the CLI 79 MB -> 30 MB, no embedded zlib from swift-nio-extras)
+## tools: release builds of `cfcerts`, `cfcerts-emulator` (self-contained, staged in $(STAGE)/bin, their man pages and
+## shell completions in $(STAGE)/share) and the Swift example (they export no symbol, so unused code goes: the CLI
+## 79 MB -> 30 MB, no embedded zlib from swift-nio-extras)
 TOOL_FLAGS := $(RELEASE_FLAGS) -Xlinker --version-script=$(CURDIR)/packaging/executable.map
 tools: lib
 	$(SWIFT) build $(TOOL_FLAGS) --product cfcerts
@@ -58,6 +60,7 @@ tools: lib
 	$(SWIFT) build $(TOOL_FLAGS) --product cfcerts-swift-example
 	install -d $(STAGE)/bin
 	install -m 0755 -s $(RELEASE_BIN)/cfcerts $(RELEASE_BIN)/cfcerts-emulator $(STAGE)/bin/
+	scripts/stage-command-docs.sh $(STAGE) $(LIB_SCRATCH)/checkouts/swift-argument-parser
 
 ## install: the staged library, its links, the header and cfcerts.pc under $(DESTDIR)$(PREFIX)
 install: lib
@@ -117,4 +120,4 @@ demo: deps lib tools
 	scripts/demo.sh $(RELEASE_BIN) $(STAGE)
 
 clean:
-	rm -rf $(SCRATCH) $(LIB_SCRATCH) $(STAGE) $(DIST) .build-c .build-bench .build-bindings .build-cli .build-deb
+	rm -rf $(SCRATCH) $(LIB_SCRATCH) $(STAGE) $(DIST) .build-c .build-bench .build-bindings .build-cli .build-deb .build-manual

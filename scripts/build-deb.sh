@@ -44,8 +44,9 @@ control() {
     printf 'Section: %s\nPriority: optional\nHomepage: https://github.com/cfcerts/cfcerts\n' "$section"
     printf 'Description: %s\n%s\n' "$summary" "$description"
   } >"$work/$name/DEBIAN/control"
-  (cd "$work/$name" && find usr -type f -printf '%P\n' | sort | sed 's|^|usr/|' | xargs md5sum >DEBIAN/md5sums)
+  (cd "$work/$name" && find . -path ./DEBIAN -prune -o -type f -printf '%P\n' | sort | xargs md5sum >DEBIAN/md5sums)
   chmod 0644 "$work/$name/DEBIAN/"*
+  chmod 0755 "$work/$name/DEBIAN/"post* 2>/dev/null || true
   dpkg-deb --build --root-owner-group -Zxz "$work/$name" "$dist/${name}_${debversion}_${arch}.deb" >/dev/null
 }
 
@@ -78,10 +79,21 @@ control libcfcerts-dev libdevel "$libpkg (= $debversion)" \
  and cfcerts.pc: compile with \`pkg-config --cflags --libs cfcerts\`." \
   "Multi-Arch: same"
 
-# The commands.
+# The commands, their man pages and shell completions (staged by `make tools`), and the renewal timer: the units,
+# the template of /etc/cfcerts/renew.env (postinst creates it 0600 on first install; purge removes it).
 package_root cfcerts
-install -d "$work/cfcerts/usr/bin"
-install -m 0755 "$stage/bin/cfcerts" "$stage/bin/cfcerts-emulator" "$work/cfcerts/usr/bin/"
+tools=$work/cfcerts
+install -d "$tools/usr/bin" "$tools/usr/share/man/man1" "$tools/lib/systemd/system" "$tools/usr/share/cfcerts"
+install -m 0755 "$stage/bin/cfcerts" "$stage/bin/cfcerts-emulator" "$tools/usr/bin/"
+for page in "$stage/share/man/man1/"*.1; do gzip -9nc "$page" >"$tools/usr/share/man/man1/$(basename "$page").gz"; done
+chmod 0644 "$tools/usr/share/man/man1/"*.gz
+for completion in bash-completion/completions/cfcerts zsh/vendor-completions/_cfcerts fish/vendor_completions.d/cfcerts.fish; do
+  install -D -m 0644 "$stage/share/$completion" "$tools/usr/share/$completion"
+done
+install -m 0644 packaging/systemd/cfcerts-renew.service packaging/systemd/cfcerts-renew.timer "$tools/lib/systemd/system/"
+install -m 0644 packaging/renew.env "$tools/usr/share/cfcerts/renew.env"
+install -m 0755 packaging/deb/cfcerts.postinst "$tools/DEBIAN/postinst"
+install -m 0755 packaging/deb/cfcerts.postrm "$tools/DEBIAN/postrm"
 control cfcerts utils "$(depends_of "$work/cfcerts/usr/bin/cfcerts" "$work/cfcerts/usr/bin/cfcerts-emulator")" \
   "Cloudflare API Shield mTLS client certificates (command-line tool)" \
 " cfcerts lists, creates, renews, revokes and reactivates the mTLS client

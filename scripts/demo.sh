@@ -2,7 +2,8 @@
 # make demo: the main job, end to end, on the embedded emulator (started on a free port, stopped at the end).
 #   1. the `cfcerts` command: a key and CSR generated, a certificate issued and checked with openssl, the zone
 #      listed as a table, revoked and reactivated with --wait; then a fleet of 20 issued from CSRs and revoked in
-#      bulk (paced, resumable with a journal)
+#      bulk (paced, resumable with a journal); then unattended renewal of the certificates due, a deploy hook, and
+#      the zone's expiry metrics for Prometheus
 #   2. the same lifecycle from C, Python, Ruby and Swift, each through its own face of the library
 #   3. the emulator's mTLS gateway: the certificate from step 1 passes, is blocked once revoked, passes again
 #      once reactivated
@@ -53,6 +54,18 @@ show "$cli" revoke --zone "$fleet" --all --cn 'fleet-1*' --dry-run 2>&1 | sed -n
 show "$cli" revoke --zone "$fleet" --all --cn 'fleet-*' --yes --journal revoke.journal 2>&1 | sed -n '1,4p;$p'
 echo "run again with the same journal: nothing is sent twice"
 show "$cli" create --zone "$fleet" --csr-dir csrs --cert-dir certs --validity-days 90 --journal issue.journal 2>&1 | sed -n '1,2p;$p'
+step "cfcerts: keeping certificates valid: renew what expires within 30 days (3 of 5 here), a hook per renewal"
+renewals=$(openssl rand -hex 16)
+curl -sf -X POST -H 'Content-Type: application/json' --data '{"count": 3, "common_name_prefix": "edge", "validity_days": 365, "issued_days_ago": 350}' \
+  "$EMULATOR_ROOT/__emulator/zones/$renewals/seed" >/dev/null
+curl -sf -X POST -H 'Content-Type: application/json' --data '{"count": 2, "common_name_prefix": "core", "validity_days": 365}' \
+  "$EMULATOR_ROOT/__emulator/zones/$renewals/seed" >/dev/null
+show "$cli" list --zone "$renewals" --expiring-within 30d
+show "$cli" renew --zone "$renewals" --due 30d --out-dir renewed --revoke-old \
+  --deploy-hook 'echo "hook: install $CFCERTS_CERT_FILE for $CFCERTS_COMMON_NAME (replaces $CFCERTS_OLD_ID)"' 2>&1
+echo "the timer's next run: nothing left to do"
+show "$cli" renew --zone "$renewals" --due 30d --out-dir renewed --revoke-old 2>&1
+show "$cli" list --zone "$renewals" --all --output prometheus --status active 2>&1 | sed -n '1,4p'
 cd "$top"
 
 step "C (examples/c/lifecycle.c, libcfcerts from $stage/lib)"

@@ -49,11 +49,13 @@ public final class Emulator: Sendable {
     public static let maxSeed = 1_000_000
     /// The longest common name prefix of seeded certificates, in bytes.
     public static let maxSeedPrefixBytes = 64
+    /// How far back a seeded certificate's issue date may go (`issued_days_ago`), to have some due or expired.
+    public static let maxSeedAgeDays = 36_500
 
     /// Adds `count` certificates to a zone (what `POST /__emulator/zones/{zone}/seed` does); they are named
     /// `<commonNamePrefix>-<n>` and signed on first read.
     public func seed(zoneID: String, count: Int, status: String = "active", commonNamePrefix: String = "seed",
-                     validityDays: Int = 3650) throws {
+                     validityDays: Int = 3650, issuedDaysAgo: Int = 0) throws {
         guard EmulatorResponder.isZoneID(zoneID) else { throw ControlError("zone id must be 32 lower-case hex digits") }
         guard (1...Self.maxSeed).contains(count) else { throw ControlError("count must be from 1 to \(Self.maxSeed)") }
         let limit = configuration.maxCertificatesPerZone
@@ -65,8 +67,11 @@ public final class Emulator: Sendable {
         else { throw ControlError("common_name_prefix must be 1 to \(Self.maxSeedPrefixBytes) bytes without control characters") }
         guard let status = CertificateStatus(rawValue: status) else { throw ControlError("unknown status \(status)") }
         guard APIError.validityDaysRange.contains(validityDays) else { throw ControlError("validity_days out of range") }
+        guard (0...Self.maxSeedAgeDays).contains(issuedDaysAgo) else {
+            throw ControlError("issued_days_ago must be from 0 to \(Self.maxSeedAgeDays)")
+        }
         try store.seed(zone: zoneID, count: count, status: status, commonNamePrefix: commonNamePrefix,
-                       validityDays: validityDays, now: Date())
+                       validityDays: validityDays, now: Date().addingTimeInterval(-Double(issuedDaysAgo) * 86_400))
     }
 
     /// Ends every pending transition now (what `POST /__emulator/settle` does).

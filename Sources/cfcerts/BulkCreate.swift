@@ -72,8 +72,10 @@ struct BulkCreate {
         }
         guard let certificate else { return nil }
         do {
-            try writeWhole(certificate.certificate + "\n", to: path,
-                           force: force || bulk.journal != nil || outcome.disposition == .alreadyDone)
+            if !(force || bulk.journal != nil || outcome.disposition == .alreadyDone), access(path, F_OK) == 0 {
+                throw CLIFailure("\(path) exists; pass --force to overwrite it", status: .file)
+            }
+            try OutputFile.writeWhole(certificate.certificate + "\n", to: path, secret: false)
         } catch {
             IssuedCertificate.rescue(certificate, because: error)
             throw error
@@ -82,17 +84,6 @@ struct BulkCreate {
     }
 
     private func pemPath(_ name: String) -> String { certDir + "/" + name + ".pem" }
-
-    /// Writes `text` to `path` whole or not at all: to `path.partial`, then renamed. A run killed mid-write leaves
-    /// no torn PEM where the next run would take it for a saved certificate (it checks only that the file exists).
-    private func writeWhole(_ text: String, to path: String, force: Bool) throws {
-        if !force, access(path, F_OK) == 0 { throw CLIFailure("\(path) exists; pass --force to overwrite it", status: .file) }
-        let partial = path + ".partial"
-        try OutputFile.write(text, to: partial, secret: false, force: true)
-        guard rename(partial, path) == 0 else {
-            throw CLIFailure("cannot write \(path): \(String(cString: strerror(errno)))", status: .file)
-        }
-    }
 
     /// The names of `*.csr` files in the folder, sorted.
     private func csrNames() throws -> [String] {

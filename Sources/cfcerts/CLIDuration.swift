@@ -7,6 +7,14 @@ struct CLIDuration: ExpressibleByArgument, Equatable {
 
     var duration: Duration { .seconds(seconds) }
 
+    /// Written back in its largest whole unit: 30d, 2w, 90m, 45s.
+    var text: String {
+        for (unit, factor) in [("w", Int64(604_800)), ("d", 86_400), ("h", 3_600), ("m", 60)] where seconds % factor == 0 {
+            return "\(seconds / factor)\(unit)"
+        }
+        return "\(seconds)s"
+    }
+
     static let units: [Character: Int64] = ["s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 604_800]
     static let longest: Int64 = 100 * 365 * 86_400
 

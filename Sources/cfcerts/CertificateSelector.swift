@@ -42,32 +42,53 @@ struct SelectionOptions: ParsableArguments {
         }
     }
 
-    /// The zone's certificates that match, listed once (every page), in the API's order.
-    func select(from certificates: ClientCertificates, zoneID: String,
-                defaultStatus: ClientCertificateStatus) async throws -> [ClientCertificate] {
-        let wanted = status.map(ClientCertificateStatus.init(rawValue:)) ?? defaultStatus
-        let now = Date()
-        let expiresBy = expiringWithin.map { now.addingTimeInterval(Double($0.seconds)) }
-        let issuedBy = issuedBefore.flatMap(Self.date)
-        let progress = ProgressLine(enabled: Terminal.standardErrorIsTerminal)
-        defer { progress.clear() }
-        var selected: [ClientCertificate] = []
-        var checked = 0
-        for try await certificate in try certificates.list(zoneID: zoneID, status: wanted, perPage: 50, prefetchPages: 4) {
-            checked += 1
-            if checked % 250 == 0 { progress.update("selecting: checked \(checked) certificates") }
-            guard certificate.status == wanted else { continue }
-            if let cn, fnmatch(cn, certificate.commonName, 0) != 0 { continue }
-            if let expiresBy { guard let expires = certificate.expiresOnDate, expires <= expiresBy else { continue } }
-            if let issuedBy { guard let issued = certificate.issuedOnDate, issued < issuedBy else { continue } }
-            selected.append(certificate)
-        }
-        return selected
+    /// The filters as given, `defaultStatus` standing in for a missing --status.
+    func filter(defaultStatus: ClientCertificateStatus) -> CertificateFilter {
+        CertificateFilter(status: status.map(ClientCertificateStatus.init(rawValue:)) ?? defaultStatus, commonName: cn,
+                          expiringWithin: expiringWithin, issuedBefore: issuedBefore.flatMap(Self.date))
     }
 
     /// `YYYY-MM-DD` (UTC midnight) or an RFC 3339 time.
     static func date(_ text: String) -> Date? {
         if text.utf8.count == 10, let date = ClientCertificate.parseDate(text + "T00:00:00Z") { return date }
         return ClientCertificate.parseDate(text)
+    }
+}
+
+/// Which of a zone's certificates a command acts on: one status, and optionally a common-name pattern, an expiry
+/// window (expired certificates included) and an issue date.
+struct CertificateFilter {
+    var status: ClientCertificateStatus
+    var commonName: String? = nil
+    var expiringWithin: CLIDuration? = nil
+    var issuedBefore: Date? = nil
+
+    /// In words, for messages: "active certificates expiring within 30d with a common name matching 'edge-*'".
+    var summary: String {
+        var text = "\(status.rawValue) certificates"
+        if let expiringWithin { text += " expiring within \(expiringWithin.text)" }
+        if let issuedBefore { text += " issued before \(issuedBefore.formatted(.iso8601))" }
+        if let commonName { text += " with a common name matching '\(commonName)'" }
+        return text
+    }
+
+    /// The zone's certificates that match, listed once (every page), in the API's order.
+    func select(from certificates: ClientCertificates, zoneID: String) async throws -> [ClientCertificate] {
+        let now = Date()
+        let expiresBy = expiringWithin.map { now.addingTimeInterval(Double($0.seconds)) }
+        let progress = ProgressLine(enabled: Terminal.standardErrorIsTerminal)
+        defer { progress.clear() }
+        var selected: [ClientCertificate] = []
+        var checked = 0
+        for try await certificate in try certificates.list(zoneID: zoneID, status: status, perPage: 50, prefetchPages: 4) {
+            checked += 1
+            if checked % 250 == 0 { progress.update("selecting: checked \(checked) certificates") }
+            guard certificate.status == status else { continue }
+            if let commonName, fnmatch(commonName, certificate.commonName, 0) != 0 { continue }
+            if let expiresBy { guard let expires = certificate.expiresOnDate, expires <= expiresBy else { continue } }
+            if let issuedBefore { guard let issued = certificate.issuedOnDate, issued < issuedBefore else { continue } }
+            selected.append(certificate)
+        }
+        return selected
     }
 }

@@ -18,6 +18,8 @@ enum ExitStatus: Int32, CaseIterable {
     case revokeOldFailed = 11
     /// A bulk command: some items failed (each is reported); the others were done.
     case itemsFailed = 12
+    /// renew --due: every due certificate is renewed, but a deploy hook failed (the next run runs it again).
+    case hookFailed = 13
     case cancelled = 130
 
     init(_ error: CFCertsError) {
@@ -49,7 +51,8 @@ enum ExitStatus: Int32, CaseIterable {
         case .decoding: "the server's answer was not the API's JSON"
         case .file: "a local file could not be read or written, or exists"
         case .revokeOldFailed: "renew --revoke-old: the new certificate is saved, revoking the old one failed"
-        case .itemsFailed: "some certificates of a bulk command failed (each is reported), the others were done"
+        case .itemsFailed: "some certificates of a bulk command (or renew --due) failed (each is reported), the others were done"
+        case .hookFailed: "renew --due: a deploy hook failed (the certificates are renewed; the next run runs the hook again)"
         case .cancelled: "interrupted"
         }
     }

@@ -14,6 +14,11 @@ struct ListCommand: AsyncParsableCommand {
             Without --all, one page (--page, --per-page). --expiring-within looks at every page and keeps the
             certificates that expire within that time from now, expired ones included (days left <= 0), soonest
             first. On a terminal, --all shows its progress on standard error.
+
+            --output prometheus (every page) writes the Prometheus text format for node_exporter's textfile
+            collector: cfcerts_certificate_expiry_timestamp_seconds{zone,id,common_name,status} (when each
+            certificate expires, Unix seconds) and cfcerts_certificates{zone,status} (how many in each status).
+            Write it to a temporary file and rename it into the collector's folder, so it is never read half-written.
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -34,15 +39,15 @@ struct ListCommand: AsyncParsableCommand {
                                valueName: "duration"))
     var expiringWithin: CLIDuration?
 
-    @Option(help: "table, json (an array) or jsonl (one certificate a line).")
-    var output: OutputFormat = .table
+    @Option(help: "table, json (an array), jsonl (one certificate a line) or prometheus (expiry metrics of every page).")
+    var output: ListOutput = .table
 
     func validate() throws {
         if let status, !ClientCertificateStatus.documented.map(\.rawValue).contains(status) {
             throw ValidationError("--status must be one of: active, pending_revocation, revoked, pending_reactivation")
         }
-        if page != nil, all || expiringWithin != nil {
-            throw ValidationError("--page shows one page; it cannot go with --all or --expiring-within")
+        if page != nil, all || expiringWithin != nil || output == .prometheus {
+            throw ValidationError("--page shows one page; it cannot go with --all, --expiring-within or --output prometheus")
         }
         if let page, page < 1 { throw ValidationError("--page must be 1 or more") }
         if let perPage, !ClientCertificates.perPageRange.contains(perPage) {
@@ -53,9 +58,16 @@ struct ListCommand: AsyncParsableCommand {
     func run() async throws {
         let zoneID = try connection.zoneID()
         let statusFilter = status.map(ClientCertificateStatus.init(rawValue:))
-        let writer = ListWriter(format: output)
         try await connection.makeClient().using { client in
             let certificates = client.clientCertificates
+            guard let format = output.format else {
+                let expiringBy = expiringWithin.map { Date().addingTimeInterval(Double($0.seconds)) }
+                print(try await ExpiryMetrics.collect(from: certificates, zoneID: zoneID, status: statusFilter,
+                                                      expiringBy: expiringBy), terminator: "")
+                return
+            }
+            let writer = ListWriter(format: format)
+            defer { writer.finish() }
             if let expiringWithin {
                 try await listExpiring(certificates, zoneID: zoneID, status: statusFilter, within: expiringWithin,
                                        writer: writer)
@@ -75,7 +87,6 @@ struct ListCommand: AsyncParsableCommand {
                 for certificate in answer.certificates { try writer.add(certificate) }
             }
         }
-        writer.finish()
     }
 
     private func listExpiring(_ certificates: ClientCertificates, zoneID: String, status: ClientCertificateStatus?,
@@ -92,4 +103,12 @@ struct ListCommand: AsyncParsableCommand {
         progress.clear()
         for (_, certificate) in expiring.sorted(by: { $0.0 < $1.0 }) { try writer.add(certificate) }
     }
+}
+
+/// list's --output: the common formats, or the Prometheus exposition of every page.
+enum ListOutput: String, ExpressibleByArgument, CaseIterable {
+    case table, json, jsonl, prometheus
+
+    /// The certificate writer's format; nil for prometheus.
+    var format: OutputFormat? { OutputFormat(rawValue: rawValue) }
 }

@@ -67,7 +67,7 @@ struct TransitionOptions: ParsableArguments {
             var names: [String: String] = [:]
             let targets: [String]
             if selection.all {
-                let selected = try await selection.select(from: certificates, zoneID: zoneID, defaultStatus: source)
+                let selected = try await selection.filter(defaultStatus: source).select(from: certificates, zoneID: zoneID)
                 for certificate in selected { names[certificate.id] = certificate.commonName }
                 targets = selected.map(\.id)
             } else {

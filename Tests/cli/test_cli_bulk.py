@@ -4,57 +4,9 @@ an arbitrary moment and started again with the same arguments and journal (nothi
 import collections
 import json
 import os
-import signal
 import subprocess
-import time
-import urllib.request
 
-from conftest import TOKEN
-
-
-def api(emulator, path):
-    request = urllib.request.Request(emulator.base_url + path, headers={"Authorization": "Bearer " + TOKEN})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        return json.loads(response.read())
-
-
-def certificates(emulator, zone):
-    found, page = [], 1
-    while True:
-        answer = api(emulator, f"/zones/{zone}/client_certificates?per_page=50&page={page}")
-        found += answer["result"]
-        if page >= answer["result_info"]["total_pages"]:
-            return found
-        page += 1
-
-
-def requests_to(emulator, zone):
-    return [entry for entry in emulator.control_json("GET", "/requests")["requests"] if f"/zones/{zone}/" in entry["path"]]
-
-
-def environment(emulator, zone):
-    return {"PATH": os.environ["PATH"], "CLOUDFLARE_API_TOKEN": TOKEN, "CLOUDFLARE_BASE_URL": emulator.base_url,
-            "CLOUDFLARE_ZONE_ID": zone}
-
-
-def journal_lines(path, event):
-    if not path.exists():
-        return 0
-    return sum(1 for line in path.read_text().splitlines() if f'"event":"{event}"' in line)
-
-
-def run_then_kill(arguments, emulator, zone, cwd, journal, kill_after_done):
-    """Starts `cfcerts ARGS`, and SIGKILLs it once the journal records `kill_after_done` items done."""
-    process = subprocess.Popen([os.environ["CFCERTS_CLI"], *arguments], cwd=cwd, env=environment(emulator, zone),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while journal_lines(journal, "done") < kill_after_done and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert process.poll() is None, "the run ended before it could be killed: " + process.stderr.read().decode()
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    # The requests in flight at the kill reach the server all the same; let them land before the resumed run looks.
-    time.sleep(0.5)
+from conftest import certificates, environment, journal_lines, requests_to, run_then_kill
 
 
 def test_dry_run_sends_no_write_request(cli, emulator, zone):

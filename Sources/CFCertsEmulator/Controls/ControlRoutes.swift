@@ -64,7 +64,8 @@ struct ControlRoutes {
         guard let count = fields["count"]?.integer else { throw ControlError("count must be an integer") }
         try emulator.seed(zoneID: zone, count: count, status: fields["status"]?.string ?? "active",
                           commonNamePrefix: fields["common_name_prefix"]?.string ?? "seed",
-                          validityDays: fields["validity_days"]?.integer ?? 3650)
+                          validityDays: fields["validity_days"]?.integer ?? 3650,
+                          issuedDaysAgo: fields["issued_days_ago"]?.integer ?? 0)
         return ok(["seeded": count])
     }
 
