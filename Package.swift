@@ -50,10 +50,13 @@ let package = Package(
             name: "CFCertsABI",
             dependencies: ["CFCerts", "CCFCerts"]
         ),
+        // The system SQLite (libsqlite3-dev), for the emulator's --state database.
+        .systemLibrary(name: "CSQLite3", providers: [.apt(["libsqlite3-dev"])]),
         // Local Cloudflare-compatible API server. Never imports CFCerts: an independent implementation.
         .target(
             name: "CFCertsEmulator",
             dependencies: [
+                "CSQLite3",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -22,6 +22,7 @@ import tempfile
 import time
 import urllib.request
 
+import emulator_state
 import fleet
 from emulator_control import control
 
@@ -140,11 +141,12 @@ def main():
         emulator.wait()
 
     fleet_results = fleet.measure(BIN, VENV_PYTHON)
+    state_results = emulator_state.measure(BIN)
     library = os.path.join(LIB_DIR, "libcfcerts.so.0")
-    report(listing, slow, gets, memory, cold, os.stat(library).st_size, fleet_results)
+    report(listing, slow, gets, memory, cold, os.stat(library).st_size, fleet_results, state_results)
 
 
-def report(listing, slow, gets, memory, cold, library_bytes, fleet_results):
+def report(listing, slow, gets, memory, cold, library_bytes, fleet_results, state_results):
     wall = {name: median([run[0] for run in runs]) for name, runs in listing.items()}
     cpu = {name: median([run[1] for run in runs]) for name, runs in listing.items()}
     rss = {name: max(run[2] for run in runs) for name, runs in listing.items()}
@@ -189,6 +191,7 @@ def report(listing, slow, gets, memory, cold, library_bytes, fleet_results):
     ]
     fleet_rows, fleet_table = fleet.rows(fleet_results)
     rows += fleet_rows
+    rows += emulator_state.rows(state_results)
     cpu_model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), platform.processor())
     lines = [
         "# make bench",

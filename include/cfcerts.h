@@ -59,10 +59,10 @@ extern "C" {
 /* Versions                                                                                                    */
 
 #define CFCERTS_VERSION_MAJOR 0
-#define CFCERTS_VERSION_MINOR 2
+#define CFCERTS_VERSION_MINOR 3
 #define CFCERTS_VERSION_PATCH 0
 /** "MAJOR.MINOR.PATCH" of this header. */
-#define CFCERTS_VERSION "0.2.0"
+#define CFCERTS_VERSION "0.3.0"
 /** MAJOR * 10000 + MINOR * 100 + PATCH of this header: compare with cfcerts_version_number() at run time. */
 #define CFCERTS_VERSION_NUMBER (CFCERTS_VERSION_MAJOR * 10000 + CFCERTS_VERSION_MINOR * 100 + CFCERTS_VERSION_PATCH)
 
@@ -74,7 +74,7 @@ extern "C" {
 /** The version number of the loaded library (CFCERTS_VERSION_NUMBER of the header it was built with). */
 int cfcerts_version_number(void);
 
-/** The version of the loaded library as a static string, e.g. "0.2.0". Never NULL; do not free. */
+/** The version of the loaded library as a static string, e.g. "0.3.0". Never NULL; do not free. */
 const char *cfcerts_version(void);
 
 /* ------------------------------------------------------------------------------------------------------------ */

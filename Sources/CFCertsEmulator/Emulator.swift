@@ -16,7 +16,7 @@ public final class Emulator: Sendable {
         try configuration.validate()
         self.configuration = configuration
         self.store = try CertificateStore(
-            stateFile: configuration.statePath.map(StateFile.init(path:)), keyType: configuration.caKeyType)
+            database: try configuration.statePath.map(StateDatabase.init(path:)), keyType: configuration.caKeyType)
         self.rateLimiter = RateLimiter(policy: configuration.rateLimit)
         self.authenticator = Authenticator(configuration: configuration)
     }

@@ -43,7 +43,7 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Flag(help: "Turn rate limiting off.")
     var noRateLimit = false
 
-    @Option(help: "Keep the CA and all certificates in FILE across restarts (written atomically).")
+    @Option(help: "Keep the CA and all certificates in FILE across restarts: an SQLite database (created 0600; each change is committed before it is answered).")
     var state: String?
 
     @Option(help: "CA key type for a new CA: rsa2048 or p256.")

@@ -148,23 +148,28 @@ struct HardeningTests {
         }
     }
 
-    @Test("the state file's temporary is new, private and never a planted link")
-    func stateTemporary() async throws {
+    @Test("the state database is created new and private, and never through a planted link")
+    func stateDatabaseCreation() async throws {
         let directory = try OpenSSL.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let statePath = directory.appendingPathComponent("state.json").path
-        let victim = directory.appendingPathComponent("victim.txt")
-        try "untouched".write(to: victim, atomically: true, encoding: .utf8)
-        // Where a predictable temporary name would be: a link to a file the emulator must not write.
-        try FileManager.default.createSymbolicLink(atPath: statePath + ".tmp", withDestinationPath: victim.path)
+        let statePath = directory.appendingPathComponent("state.db").path
         try await EmulatorHarness.with({ $0.statePath = statePath }) { emulator in
             try await emulator.seed(zone: EmulatorHarness.newZone(), count: 2)
         }
+        for file in try FileManager.default.contentsOfDirectory(atPath: directory.path) {
+            let mode = try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(file).path)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(file)")  // the -wal and -shm files hold the CA key's pages too
+        }
+        // A link planted where the database would be: refused, its target never written.
+        let victim = directory.appendingPathComponent("victim.txt")
+        try "untouched".write(to: victim, atomically: true, encoding: .utf8)
+        let planted = directory.appendingPathComponent("planted.db").path
+        try FileManager.default.createSymbolicLink(atPath: planted, withDestinationPath: victim.path)
+        var configuration = EmulatorConfiguration()
+        configuration.statePath = planted
+        let error = #expect(throws: EmulatorConfiguration.Invalid.self) { _ = try Emulator(configuration: configuration) }
+        #expect(error?.description.contains(planted) == true)
         #expect(try String(contentsOf: victim, encoding: .utf8) == "untouched")
-        let mode = try FileManager.default.attributesOfItem(atPath: statePath)[.posixPermissions] as? Int
-        #expect(mode == 0o600)
-        let left = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains(".tmp-") }
-        #expect(left.isEmpty)
     }
 
     @Test("the request log is bounded in bytes, and long fields are cut")

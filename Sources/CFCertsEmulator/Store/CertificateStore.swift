@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 /// Every zone's certificates, in creation order, with the lifecycle rules of the API.
-/// Thread-safe; with a `StateFile`, every change is on disk before the call that made it returns.
+/// Thread-safe; with a `StateDatabase`, every change is on disk before the call that made it returns.
 final class CertificateStore: Sendable {
     private struct Zone {
         var order: [String] = []
@@ -25,34 +25,63 @@ final class CertificateStore: Sendable {
         }
     }
 
+    /// What a change touched, for the database: certificates added (with their place in the zone's order) or
+    /// changed (their place is kept), or all removed.
+    private struct Changes {
+        var touched: [(zone: String, id: String, sequence: Int)] = []
+        var cleared = false
+
+        mutating func inserted(_ id: String, zone: String, zones: [String: Zone]) {
+            touched.append((zone, id, (zones[zone]?.order.count ?? 1) - 1))
+        }
+
+        mutating func changed(_ id: String, zone: String) {
+            touched.append((zone, id, 0))
+        }
+    }
+
     let authority: CertificateAuthority
-    private let stateFile: StateFile?
+    private let database: StateDatabase?
     /// The one subject key of seeded certificates (they are test fixtures; nobody holds their keys).
     private let seedKey = P256.Signing.PrivateKey()
     private let zones: Mutex<[String: Zone]>
 
-    /// Opens the store: from `stateFile` when it exists, else with a new CA of `keyType`.
-    init(stateFile: StateFile?, keyType: CertificateAuthority.KeyType) throws {
-        self.stateFile = stateFile
-        if let contents = try stateFile?.load() {
-            authority = try CertificateAuthority(persisted: contents.certificateAuthority)
-            var zones: [String: Zone] = [:]
-            for (zoneID, records) in contents.zones {
-                var zone = Zone()
-                records.forEach { zone.insert($0) }
-                zones[zoneID] = zone
-            }
-            self.zones = Mutex(zones)
+    /// Opens the store: from `database` when it holds a CA, else with a new CA of `keyType` (saved to it).
+    init(database: StateDatabase?, keyType: CertificateAuthority.KeyType) throws {
+        self.database = database
+        if let database, let persisted = try Self.reading(database, { try $0.authority() }) {
+            authority = try CertificateAuthority(persisted: persisted)
+            zones = Mutex(try Self.zones(from: database))
         } else {
             authority = try CertificateAuthority(keyType: keyType)
             zones = Mutex([:])
-            try stateFile?.save(.init(certificateAuthority: authority.persisted, zones: [:]))
+            try database?.saveAuthority(authority.persisted)
+        }
+    }
+
+    private static func zones(from database: StateDatabase) throws -> [String: Zone] {
+        var zones: [String: Zone] = [:]
+        for row in try reading(database, { try $0.certificates() }) {
+            zones[row.zone, default: Zone()].insert(row.record)
+        }
+        return zones
+    }
+
+    /// A read of the database at startup, its failure named as the database's.
+    private static func reading<T>(_ database: StateDatabase, _ read: (StateDatabase) throws -> T) throws -> T {
+        do {
+            return try read(database)
+        } catch {
+            throw EmulatorConfiguration.Invalid(description: "the state database \(database.path) could not be read (\(error)); move it away, or pass another --state path")
         }
     }
 
     /// Stores a newly issued certificate.
     func insert(_ record: CertificateRecord, zone zoneID: String) throws {
-        try mutate { zones in zones[zoneID, default: Zone()].insert(record) }
+        try mutate { zones, changes in
+            zones[zoneID, default: Zone()].insert(record)
+            changes.inserted(record.id, zone: zoneID, zones: zones)
+        }
     }
 
     /// One certificate, with its status settled and its certificate signed if it was seeded.
@@ -116,7 +145,7 @@ final class CertificateStore: Sendable {
     private func transition(zone zoneID: String, id: String, now: Date, delay: Duration,
                             from: CertificateStatus, to: CertificateStatus,
                             refusal: (String) -> APIError) throws -> CertificateRecord {
-        let record = try mutate { zones throws -> CertificateRecord in
+        let record = try mutate { zones, changes throws -> CertificateRecord in
             zones[zoneID]?.settle(now: now)
             guard var record = zones[zoneID]?.records[id] else { throw APIError.certificateNotFound() }
             guard record.status == from else { throw refusal(record.status.rawValue) }
@@ -124,6 +153,7 @@ final class CertificateStore: Sendable {
             record.settlesAt = now.addingTimeInterval(delay.seconds)
             zones[zoneID]?.records[id] = record
             zones[zoneID]?.pending.insert(id)
+            changes.changed(id, zone: zoneID)
             return record
         }
         return try materialized([record], zone: zoneID)[0]
@@ -132,7 +162,7 @@ final class CertificateStore: Sendable {
     /// Adds `count` certificates to a zone at once; their certificates are signed on first read.
     func seed(zone zoneID: String, count: Int, status: CertificateStatus, commonNamePrefix: String,
               validityDays: Int, now: Date) throws {
-        try mutate { zones in
+        try mutate { zones, changes in
             let first = zones[zoneID]?.order.count ?? 0
             zones[zoneID, default: Zone()].order.reserveCapacity(first + count)
             for index in 0..<count {
@@ -140,6 +170,7 @@ final class CertificateStore: Sendable {
                     commonName: "\(commonNamePrefix)-\(first + index + 1)", status: status,
                     validityDays: validityDays, now: now)
                 zones[zoneID, default: Zone()].insert(record)
+                changes.inserted(record.id, zone: zoneID, zones: zones)
             }
         }
     }
@@ -151,30 +182,41 @@ final class CertificateStore: Sendable {
 
     /// Ends every pending transition now, whatever its delay (for tests that must not depend on timing).
     func settleAll() throws {
-        try mutate { zones in
-            for zoneID in zones.keys { zones[zoneID]?.settle(now: .distantFuture) }
+        try mutate { zones, changes in
+            for zoneID in zones.keys {
+                for id in zones[zoneID]?.pending ?? [] { changes.changed(id, zone: zoneID) }
+                zones[zoneID]?.settle(now: .distantFuture)
+            }
         }
     }
 
     /// Forgets every certificate (the CA is kept).
     func reset() throws {
-        try mutate { zones in zones.removeAll() }
+        try mutate { zones, changes in
+            zones.removeAll()
+            changes.cleared = true
+        }
     }
 
-    /// Applies a change and, with a state file, saves the result before returning. When the save fails the change
-    /// is undone, so nothing unacknowledged is served and nothing acknowledged is lost.
-    private func mutate<T>(_ change: (inout [String: Zone]) throws -> T) throws -> T {
+    /// Applies a change and, with a database, saves what it touched before returning. When the save fails the
+    /// change is undone (the state is read back from the database, which rolled it back), so nothing unacknowledged
+    /// is served and nothing acknowledged is lost.
+    private func mutate<T>(_ change: (inout [String: Zone], inout Changes) throws -> T) throws -> T {
         try zones.withLock { zones in
-            guard let stateFile else { return try change(&zones) }
-            var candidate = zones
-            let result = try change(&candidate)
-            let snapshot = candidate.mapValues { zone in zone.order.compactMap { zone.records[$0] } }
+            var changes = Changes()
+            let result = try change(&zones, &changes)
+            guard let database else { return result }
             do {
-                try stateFile.save(.init(certificateAuthority: authority.persisted, zones: snapshot))
+                let rows = changes.touched.compactMap { touched -> StateDatabase.Row? in
+                    zones[touched.zone]?.records[touched.id].map {
+                        StateDatabase.Row(zone: touched.zone, sequence: touched.sequence, record: $0)
+                    }
+                }
+                try database.save(rows, clearFirst: changes.cleared)
             } catch {
-                throw APIError.internalError("the state file could not be written")
+                zones = (try? Self.zones(from: database)) ?? [:]
+                throw APIError.internalError("the state database could not be written")
             }
-            zones = candidate
             return result
         }
     }
@@ -183,7 +225,7 @@ final class CertificateStore: Sendable {
     private func materialized(_ records: [CertificateRecord], zone zoneID: String) throws -> [CertificateRecord] {
         guard records.contains(where: { $0.certificate.isEmpty }) else { return records }
         let filled = try records.map { try $0.certificate.isEmpty ? authority.materialize($0, subjectKey: seedKey) : $0 }
-        return try mutate { zones in
+        return try mutate { zones, changes in
             filled.map { record in
                 guard var stored = zones[zoneID]?.records[record.id] else { return record }
                 if stored.certificate.isEmpty {
@@ -192,6 +234,7 @@ final class CertificateStore: Sendable {
                     stored.fingerprintSha256 = record.fingerprintSha256
                     stored.ski = record.ski
                     zones[zoneID]?.records[record.id] = stored
+                    changes.changed(record.id, zone: zoneID)
                 }
                 return stored  // another request may have signed it first: its certificate is the one kept
             }

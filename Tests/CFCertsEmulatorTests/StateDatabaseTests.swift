@@ -4,12 +4,12 @@ import Foundation
 import Testing
 
 @Suite("--state: certificates and the CA survive restarts")
-struct StateFileTests {
+struct StateDatabaseTests {
     @Test("in-process restart keeps certificates, statuses and the CA")
     func restartInProcess() async throws {
         let directory = try OpenSSL.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let statePath = directory.appendingPathComponent("state.json").path
+        let statePath = directory.appendingPathComponent("state.db").path
         let zone = EmulatorHarness.newZone()
         let configure: (inout EmulatorConfiguration) -> Void = {
             $0.statePath = statePath
@@ -30,14 +30,15 @@ struct StateFileTests {
             #expect(fetched.result?["fingerprint_sha256"] as? String == fingerprint)
             #expect(try await emulator.send(.GET, EmulatorHarness.certificatesPath(zone)).resultInfo?["total_count"] as? Int == 4)
         }
-        #expect(!FileManager.default.fileExists(atPath: statePath + ".tmp"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        #expect(Set(files).isSubset(of: ["state.db", "state.db-shm", "state.db-wal"]))
     }
 
     @Test("a state file others can read, or that belongs to someone else, is refused with a message")
     func untrustedStateFile() async throws {
         let directory = try OpenSSL.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let statePath = directory.appendingPathComponent("state.json").path
+        let statePath = directory.appendingPathComponent("state.db").path
         var configuration = EmulatorConfiguration()
         configuration.caKeyType = .p256
         configuration.statePath = statePath
@@ -63,7 +64,7 @@ struct StateFileTests {
     @Test("a change that cannot be saved is refused with 1500 and not kept")
     func unsavedChangeIsRefused() async throws {
         let directory = try OpenSSL.temporaryDirectory()
-        let statePath = directory.appendingPathComponent("state.json").path
+        let statePath = directory.appendingPathComponent("state.db").path
         try await EmulatorHarness.with({ $0.statePath = statePath }) { emulator in
             let zone = EmulatorHarness.newZone()
             try FileManager.default.removeItem(at: directory)  // every later save fails

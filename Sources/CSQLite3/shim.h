@@ -1,0 +1,2 @@
+// The system SQLite (Debian: libsqlite3-dev), for the emulator's --state database.
+#include <sqlite3.h>
