@@ -26,7 +26,7 @@ RELEASE_FLAGS := -c release --scratch-path $(LIB_SCRATCH) -Xswiftc -static-stdli
   -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xcc -fdata-sections \
   -Xlinker --gc-sections -Xlinker --icf=safe
 
-.PHONY: all build deps lib tools install wheel gem deb test test-swift test-c test-bindings test-cli test-deb \
+.PHONY: all build deps lib tools install wheel gem deb test test-swift test-c test-bindings test-cli test-secrets test-deb \
         test-demo bench emulator demo clean
 
 all: build
@@ -79,7 +79,7 @@ deb: deps lib tools
 	scripts/build-deb.sh $(STAGE) $(DIST) $(VERSION) $(SOVERSION)
 
 ## test: every suite against emulators on free loopback ports
-test: test-swift test-c test-bindings test-cli test-deb test-demo
+test: test-swift test-c test-bindings test-cli test-secrets test-deb test-demo
 
 ## test-swift: the Swift suites; the C ABI's bridge tests in a process of their own (they fill the cooperative pool)
 test-swift: deps build
@@ -97,6 +97,10 @@ test-bindings: deps build lib wheel gem
 ## test-cli: the `cfcerts` command against the emulator
 test-cli: deps build
 	scripts/run-cli-tests.sh $(DEBUG_BIN)
+
+## test-secrets: every face through its successes and failures, logging at trace: no credential in any output
+test-secrets: deps build lib
+	scripts/run-secrets-test.sh $(DEBUG_BIN) $(STAGE)
 
 ## test-deb: the .deb packages unpacked into a throwaway root, a C program built against them, lintian
 test-deb: deps deb
