@@ -38,6 +38,11 @@ public final class Emulator: Sendable {
         faults.arm(fault)
     }
 
+    /// Forgets every armed fault (what `DELETE /__emulator/faults` does).
+    public func disarmFaults() {
+        faults.clear()
+    }
+
     /// The API requests received so far, oldest first (what `GET /__emulator/requests` returns).
     public var receivedRequests: [RequestLog.Entry] { requestLog.all }
 

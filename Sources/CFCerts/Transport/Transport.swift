@@ -206,9 +206,20 @@ final class Transport: Sendable {
             ) { () async throws(TransportFailure) -> APIResponse in
                 do {
                     let response = try await http.execute(httpRequestToSend, deadline: NIODeadline.after(deadline), logger: nil)
-                    let body = try await response.body.collect(upTo: maxBytes)
                     let headers = ResponseHeaders(response.headers.map { (name: $0.name, value: $0.value) })
+                    let body: ByteBuffer
+                    do {
+                        body = try await response.body.collect(upTo: maxBytes)
+                    } catch is NIOTooManyBytesError {
+                        // Answered, but too large to read: the error still names the status and the ray id.
+                        throw TransportFailure(
+                            error: CFCertsError(kind: .decoding, message: "the response is larger than \(maxBytes) bytes",
+                                                httpStatus: Int(response.status.code), rayID: headers.first("cf-ray")),
+                            mayHaveReachedServer: true, isRetryable: false)
+                    }
                     return APIResponse(status: Int(response.status.code), headers: headers, body: Array(body.readableBytesView))
+                } catch let failure as TransportFailure {
+                    throw failure
                 } catch {
                     throw Self.classify(error, timeout: timeout, maxBytes: maxBytes)
                 }
@@ -230,11 +241,6 @@ final class Transport: Sendable {
     private static func classify(_ error: any Error, timeout: Duration, maxBytes: Int) -> TransportFailure {
         if error is CancellationError {
             return TransportFailure(error: .cancelled(), mayHaveReachedServer: true, isRetryable: false)
-        }
-        if error is NIOTooManyBytesError {
-            return TransportFailure(
-                error: CFCertsError(kind: .decoding, message: "the response is larger than \(maxBytes) bytes"),
-                mayHaveReachedServer: true, isRetryable: false)
         }
         if let clientError = error as? HTTPClientError {
             switch clientError {
