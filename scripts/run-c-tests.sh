@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The C suites, against an emulator on a free port: the exported ABI, every function and code (plain, under
-# valgrind, and built with ASan/UBSan), bulk runs (the same three ways), cancelling calls, 16 threads sharing a client, dlopen/dlclose cycles, the C examples, and
+# valgrind, and built with ASan/UBSan), bad input in every position (the same three ways), bulk runs (the same three ways), cancelling calls, 16 threads sharing a client, dlopen/dlclose cycles, the C examples, and
 # the library against a hostile server (Tests/hostile).
 # Everything links the staged library through an installed copy (scripts/install.sh, as `make install` runs it)
 # and pkg-config.
@@ -27,6 +27,8 @@ build test_dlopen -O1 Tests/c/test_dlopen.c
 build test_fork -O1 Tests/c/test_fork.c
 build test_bulk -O1 Tests/c/test_bulk.c
 build test_cancel -O1 Tests/c/test_cancel.c
+build test_bad_input -O1 Tests/c/test_bad_input.c
+build test_bad_input_asan -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all Tests/c/test_bad_input.c
 build test_bulk_asan -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all Tests/c/test_bulk.c
 build leak_canary -O1 Tests/c/leak_canary.c
 build test_api_asan -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all Tests/c/test_api.c
@@ -62,6 +64,9 @@ grep -q '^int cfcerts_get_v2(' "$work/header_with_v2.h" || { echo "FAILED: the _
 run test_api "$work/test_api"
 run test_api_valgrind "${valgrind[@]}" "$work/test_api"
 run test_api_asan env ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 "$work/test_api_asan"
+run test_bad_input "$work/test_bad_input"
+run test_bad_input_valgrind "${valgrind[@]}" "$work/test_bad_input"
+run test_bad_input_asan env ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 "$work/test_bad_input_asan"
 run test_threads "$work/test_threads"
 run test_threads_asan env ASAN_OPTIONS=detect_leaks=0 "$work/test_threads_asan"
 run test_dlopen "$work/test_dlopen" "$dest/usr/lib/libcfcerts.so.0"

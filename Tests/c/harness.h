@@ -78,6 +78,35 @@ static inline cfcerts_client *harness_client(int max_retries) {
     return client;
 }
 
+/* How many requests the emulator's log holds for `zone` (-1 when the log cannot be read). */
+static inline int harness_requests_for_zone(const char *zone) {
+    char root[512];
+    snprintf(root, sizeof root, "%s", harness_base_url());
+    char *api = strstr(root, "/client/v4");
+    if (api != NULL) *api = '\0';
+    char command[1024];
+    snprintf(command, sizeof command, "curl -sf '%s/__emulator/requests'", root);
+    FILE *log = popen(command, "r");
+    if (log == NULL) return -1;
+    size_t size = 0, capacity = 1 << 16;
+    char *text = malloc(capacity);
+    size_t got;
+    while (text != NULL && (got = fread(text + size, 1, capacity - size - 1, log)) > 0) {
+        size += got;
+        if (capacity - size < 2) text = realloc(text, capacity *= 2);
+    }
+    int status = pclose(log);
+    if (text == NULL || status != 0) {
+        free(text);
+        return -1;
+    }
+    text[size] = '\0';
+    int count = 0;
+    for (const char *at = strstr(text, zone); at != NULL; at = strstr(at + 1, zone)) count++;
+    free(text);
+    return count;
+}
+
 /* A fresh random zone id (32 lower-case hex digits). */
 static inline void harness_new_zone(char zone[33]) {
     static const char digits[] = "0123456789abcdef";

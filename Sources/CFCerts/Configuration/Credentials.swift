@@ -65,9 +65,15 @@ public enum Credentials: Sendable, Hashable, CustomStringConvertible, CustomDebu
         return userServiceKey.map { .userServiceKey($0) }
     }
 
+    /// The longest credential sent (Cloudflare's are 37 to about 200 characters; 8 KiB is a whole header line).
+    static let maxLength = 8 * 1024
+
     func validate() throws(CFCertsError) {
         guard secrets.allSatisfy({ !$0.isEmpty }) else { throw .invalidArgument("the credential is empty") }
         for (name, value) in headers {
+            guard value.utf8.count <= Self.maxLength else {
+                throw .invalidArgument("the \(name) credential is longer than \(Self.maxLength) bytes")
+            }
             guard !value.isEmpty, value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value < 0x7f }) else {
                 throw .invalidArgument("the \(name) credential is empty or holds characters not allowed in an HTTP header")
             }
