@@ -26,7 +26,8 @@ RELEASE_FLAGS := -c release --scratch-path $(LIB_SCRATCH) -Xswiftc -static-stdli
   -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xcc -fdata-sections \
   -Xlinker --gc-sections -Xlinker --icf=safe
 
-.PHONY: all build deps lib tools install wheel gem deb test test-swift test-c test-bindings test-cli test-secrets test-deb \
+.PHONY: all build deps lib tools install wheel gem deb test test-swift test-c test-bindings test-cli test-secrets test-fuzz \
+        fuzz fuzz-build sanitize test-deb \
         test-demo bench load emulator demo clean
 
 all: build
@@ -79,7 +80,7 @@ deb: deps lib tools
 	scripts/build-deb.sh $(STAGE) $(DIST) $(VERSION) $(SOVERSION)
 
 ## test: every suite against emulators on free loopback ports
-test: test-swift test-c test-bindings test-cli test-secrets test-deb test-demo
+test: test-swift test-c test-bindings test-cli test-secrets test-fuzz test-deb test-demo
 
 ## test-swift: the Swift suites; the C ABI's bridge tests in a process of their own (they fill the cooperative pool)
 test-swift: deps build
@@ -101,6 +102,25 @@ test-cli: deps build
 ## test-secrets: every face through its successes and failures, logging at trace: no credential in any output
 test-secrets: deps build lib
 	scripts/run-secrets-test.sh $(DEBUG_BIN) $(STAGE)
+
+## test-fuzz: every fuzz target's corpus replayed (plain debug build), then 10 s of libFuzzer on each
+test-fuzz: deps build fuzz-build
+	$(DEBUG_BIN)/cfcerts-fuzz replay Tests/fuzz/corpus
+	scripts/fuzz.sh 10
+
+## sanitize: the Swift suites under ASan and under TSan (full rebuilds in .build-address, .build-thread), the C suites
+## under ASan/UBSan and valgrind
+sanitize: deps
+	scripts/sanitize.sh
+
+## fuzz-build: cfcerts-fuzz built for libFuzzer with AddressSanitizer (.build-fuzz)
+fuzz-build:
+	$(SWIFT) build --scratch-path .build-fuzz --product cfcerts-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING
+
+## fuzz: each fuzz target for FUZZ_SECONDS (default 600) from its seed corpus; crashes kept in .build-fuzz/work/artifacts
+FUZZ_SECONDS ?= 600
+fuzz: deps fuzz-build
+	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 ## test-deb: the .deb packages unpacked into a throwaway root, a C program built against them, lintian
 test-deb: deps deb
@@ -128,4 +148,4 @@ demo: deps lib tools
 	scripts/demo.sh $(RELEASE_BIN) $(STAGE)
 
 clean:
-	rm -rf $(SCRATCH) $(LIB_SCRATCH) $(STAGE) $(DIST) .build-c .build-bench .build-bindings .build-cli .build-deb .build-manual .build-load
+	rm -rf $(SCRATCH) $(LIB_SCRATCH) $(STAGE) $(DIST) .build-c .build-bench .build-bindings .build-cli .build-deb .build-manual .build-load .build-fuzz .build-address .build-thread

@@ -87,6 +87,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The fuzz targets: replays the corpora when built plainly (`make test`), libFuzzer with -DFUZZING (`make fuzz`).
+        .executableTarget(
+            name: "cfcerts-fuzz",
+            dependencies: ["CFCerts", "CFCertsABI", "CCFCerts", "CFCertsEmulator"]
+        ),
         // examples/swift: the lifecycle with the Swift API (run by `make demo`).
         .executableTarget(
             name: "cfcerts-swift-example",

@@ -7,15 +7,20 @@ struct ClientCertificateRoutes {
     let emulator: Emulator
 
     func handle(_ route: Route, request: inout Request) async throws -> Response {
-        switch (request.method, route.certificateID) {
-        case (.get, nil):
-            let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) },
-                                   uniquingKeysWith: { first, _ in first })
-            return try list(zone: route.zoneID, query: query)
-        case (.post, nil): return try create(zone: route.zoneID, body: try await request.collectBody(limit: emulator.configuration.maxBodySize))
+        let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) },
+                               uniquingKeysWith: { first, _ in first })
+        let hasBody = request.method == .post || request.method == .patch
+        let body = hasBody ? try await request.collectBody(limit: emulator.configuration.maxBodySize) : []
+        return try handle(route, method: request.method, query: query, body: body)
+    }
+
+    /// The operation for a method on a route, its query and body read.
+    func handle(_ route: Route, method: HTTPRequest.Method, query: [String: String], body: [UInt8]) throws -> Response {
+        switch (method, route.certificateID) {
+        case (.get, nil): return try list(zone: route.zoneID, query: query)
+        case (.post, nil): return try create(zone: route.zoneID, body: body)
         case (.get, let id?): return try get(zone: route.zoneID, id: id)
-        case (.patch, let id?):
-            return try reactivate(zone: route.zoneID, id: id, body: try await request.collectBody(limit: emulator.configuration.maxBodySize))
+        case (.patch, let id?): return try reactivate(zone: route.zoneID, id: id, body: body)
         case (.delete, let id?): return try revoke(zone: route.zoneID, id: id)
         default: throw APIError.methodNotAllowed()
         }
