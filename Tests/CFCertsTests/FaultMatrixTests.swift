@@ -37,7 +37,8 @@ struct FaultMatrixTests {
     }
 
     static let always = 100
-    /// Faults time out a client whose attempts last 1 s.
+    /// Faults time out a client whose attempts last 4 s (delays of 6 s). The margins are wide: the 85 cells run
+    /// in parallel, each with an emulator of its own, and must hold on 2 busy cores and under sanitizers.
     static let scenarios: [Scenario] = [
         .init(name: "500 once", fault: .init(kind: .status, status: 500)),
         .init(name: "503 always", fault: .init(kind: .status, count: always, status: 503)),
@@ -46,8 +47,8 @@ struct FaultMatrixTests {
         .init(name: "429 always, Retry-After 1", fault: .init(kind: .rateLimit, count: always, retryAfter: 1)),
         .init(name: "408 once", fault: .init(kind: .status, status: 408)),
         .init(name: "409 once", fault: .init(kind: .status, status: 409)),
-        .init(name: "delay past the timeout, always", fault: .init(kind: .delay, count: always, delayMs: 2_500)),
-        .init(name: "stalled body once", fault: .init(kind: .stall, delayMs: 2_500)),
+        .init(name: "delay past the timeout, always", fault: .init(kind: .delay, count: always, delayMs: 6_000)),
+        .init(name: "stalled body once", fault: .init(kind: .stall, delayMs: 6_000)),
         .init(name: "dropped connection once", fault: .init(kind: .drop)),
         .init(name: "lost answer once", fault: .init(kind: .lostAnswer)),
         .init(name: "applied, then 504 once", fault: .init(kind: .appliedThenError)),
@@ -88,10 +89,24 @@ struct FaultMatrixTests {
         }
     }
 
+    /// The zone's first page through a client of default timeouts (the faults are disarmed by then).
+    static func listWithoutFaults(_ harness: CoreHarness) async throws -> ClientCertificatePage {
+        let client = try CFCertsClient(configuration: Configuration(
+            credentials: .apiToken(EmulatorConfiguration.defaultToken), baseURL: harness.running.baseURL))
+        do {
+            let page = try await client.clientCertificates.listPage(zoneID: harness.zone, perPage: 50)
+            try await client.shutdown()
+            return page
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
     @Test("every operation x every fault", arguments: Operation.allCases, scenarios)
     func matrix(operation: Operation, scenario: Scenario) async throws {
         try await CoreHarness.with(client: {
-            $0.requestTimeout = .seconds(1)
+            $0.requestTimeout = .seconds(4)
             $0.maxResponseBytes = 64 * 1024
             $0.pacing = .off
         }) { harness in
@@ -100,8 +115,18 @@ struct FaultMatrixTests {
             let generated = try CertificateSigningRequests.generate(subject: CSRSubject(commonName: "matrix.example.com"))
             var target = ""
             if operation != .create, operation != .list {
-                target = try await harness.createCertificate().id
-                if operation == .reactivate { _ = try await certificates.revoke(zoneID: zone, id: target) }
+                // Set up through a client of default timeouts: only the call under test has 4 s attempts.
+                let setup = try CFCertsClient(configuration: Configuration(
+                    credentials: .apiToken(EmulatorConfiguration.defaultToken), baseURL: harness.running.baseURL))
+                do {
+                    let created = try await setup.clientCertificates.create(zoneID: zone, csr: generated.csrPEM, validityDays: 30)
+                    target = created.id
+                    if operation == .reactivate { _ = try await setup.clientCertificates.revoke(zoneID: zone, id: target) }
+                    try await setup.shutdown()
+                } catch {
+                    try? await setup.shutdown()
+                    throw error
+                }
             }
             let (method, path): (String, String) = switch operation {
             case .list: ("GET", "/client/v4/zones/\(zone)/client_certificates")
@@ -141,7 +166,7 @@ struct FaultMatrixTests {
             harness.emulator.disarmFaults()
             var issued: Int?
             if operation == .create {
-                let page = try await certificates.listPage(zoneID: zone, perPage: 50)
+                let page = try await Self.listWithoutFaults(harness)
                 issued = page.certificates.count
                 #expect(issued! <= 1, "never a second certificate for one create")
                 if case .done = observed { #expect(issued == 1) }

@@ -18,8 +18,8 @@ FAULTS = {
     "429 always, Retry-After 1": {"kind": "rate_limit", "retry_after": 1, "count": ALWAYS},
     "408 once": {"kind": "status", "status": 408},
     "409 once": {"kind": "status", "status": 409},
-    "delay past the timeout, always": {"kind": "delay", "delay_ms": 1500, "count": ALWAYS},
-    "stalled body once": {"kind": "stall", "delay_ms": 1500},
+    "delay past the timeout, always": {"kind": "delay", "delay_ms": 3000, "count": ALWAYS},
+    "stalled body once": {"kind": "stall", "delay_ms": 3000},
     "dropped connection once": {"kind": "drop"},
     "lost answer once": {"kind": "lost_answer"},
     "applied, then 504 once": {"kind": "applied_then_error"},
@@ -60,7 +60,7 @@ def expected(operation, fault):
 @pytest.mark.parametrize("fault", list(FAULTS))
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_fault_matrix(emulator, zone, operation, fault):
-    client = cfcerts.Client(api_token="cfcerts-emulator-token", base_url=emulator.base_url, timeout=1, pacing="off")
+    client = cfcerts.Client(api_token="cfcerts-emulator-token", base_url=emulator.base_url, timeout=2, pacing="off")
     certificates = client.client_certificates
     csr = cfcerts.generate_csr(common_name="matrix.example.com").csr_pem
     target = ""
