@@ -37,8 +37,9 @@ struct FaultMatrixTests {
     }
 
     static let always = 100
-    /// Faults time out a client whose attempts last 4 s (delays of 6 s). The margins are wide: the 85 cells run
-    /// in parallel, each with an emulator of its own, and must hold on 2 busy cores and under sanitizers.
+    /// A delay or a stall lasts 12 s, past attempts of 8 s; under every other fault attempts may take 30 s. The
+    /// margins are wide: the 85 cells run in parallel, each with an emulator of its own, and must hold on 2 busy
+    /// cores and under sanitizers (a create there can take seconds).
     static let scenarios: [Scenario] = [
         .init(name: "500 once", fault: .init(kind: .status, status: 500)),
         .init(name: "503 always", fault: .init(kind: .status, count: always, status: 503)),
@@ -47,8 +48,8 @@ struct FaultMatrixTests {
         .init(name: "429 always, Retry-After 1", fault: .init(kind: .rateLimit, count: always, retryAfter: 1)),
         .init(name: "408 once", fault: .init(kind: .status, status: 408)),
         .init(name: "409 once", fault: .init(kind: .status, status: 409)),
-        .init(name: "delay past the timeout, always", fault: .init(kind: .delay, count: always, delayMs: 6_000)),
-        .init(name: "stalled body once", fault: .init(kind: .stall, delayMs: 6_000)),
+        .init(name: "delay past the timeout, always", fault: .init(kind: .delay, count: always, delayMs: 12_000)),
+        .init(name: "stalled body once", fault: .init(kind: .stall, delayMs: 12_000)),
         .init(name: "dropped connection once", fault: .init(kind: .drop)),
         .init(name: "lost answer once", fault: .init(kind: .lostAnswer)),
         .init(name: "applied, then 504 once", fault: .init(kind: .appliedThenError)),
@@ -106,7 +107,7 @@ struct FaultMatrixTests {
     @Test("every operation x every fault", arguments: Operation.allCases, scenarios)
     func matrix(operation: Operation, scenario: Scenario) async throws {
         try await CoreHarness.with(client: {
-            $0.requestTimeout = .seconds(4)
+            $0.requestTimeout = scenario.fault.delayMs == nil ? .seconds(30) : .seconds(8)
             $0.maxResponseBytes = 64 * 1024
             $0.pacing = .off
         }) { harness in
@@ -115,7 +116,7 @@ struct FaultMatrixTests {
             let generated = try CertificateSigningRequests.generate(subject: CSRSubject(commonName: "matrix.example.com"))
             var target = ""
             if operation != .create, operation != .list {
-                // Set up through a client of default timeouts: only the call under test has 4 s attempts.
+                // Set up through a client of default timeouts: the call under test has attempts of its own length.
                 let setup = try CFCertsClient(configuration: Configuration(
                     credentials: .apiToken(EmulatorConfiguration.defaultToken), baseURL: harness.running.baseURL))
                 do {
