@@ -137,8 +137,7 @@ struct DueRenewal {
             }
             try folder.save(record)
         }
-        let hookSettled = hook == nil || record.hook == .succeeded || record.hook == .none
-        if revokeOld, hookSettled, !record.oldRevoked {
+        if revokeOld, hookDone(record), !record.oldRevoked {
             do {
                 if old.status == .active { _ = try await certificates.revoke(zoneID: zoneID, id: old.id) }
                 record.oldRevoked = true
@@ -170,8 +169,12 @@ struct DueRenewal {
     /// Done with a renewal: its hook succeeded (or none is asked for) and its old certificate is revoked (or that
     /// is not asked for).
     private func isComplete(_ record: RenewalFolder.Record) -> Bool {
-        let hookDone = hook == nil || record.hook == .succeeded || record.hook == .none
-        return hookDone && (record.oldRevoked || !revokeOld)
+        hookDone(record) && (record.oldRevoked || !revokeOld)
+    }
+
+    /// The hook has nothing left to do: none is asked for now, none was then, or it succeeded.
+    private func hookDone(_ record: RenewalFolder.Record) -> Bool {
+        hook == nil || record.hook == .succeeded || record.hook == .none
     }
 
     /// A renewal as long as the window would be due at once, and renewed again by every run.

@@ -221,7 +221,7 @@ final class Transport: Sendable {
                 } catch let failure as TransportFailure {
                     throw failure
                 } catch {
-                    throw Self.classify(error, timeout: timeout, maxBytes: maxBytes)
+                    throw Self.classify(error, timeout: timeout)
                 }
             }
             logger.debug("response \(answer.status) \(request.method.rawValue) \(url)", metadata: [
@@ -238,7 +238,7 @@ final class Transport: Sendable {
     }
 
     /// Maps an HTTP client error to a `CFCertsError`, and tells whether the request may have reached the server.
-    private static func classify(_ error: any Error, timeout: Duration, maxBytes: Int) -> TransportFailure {
+    private static func classify(_ error: any Error, timeout: Duration) -> TransportFailure {
         if error is CancellationError {
             return TransportFailure(error: .cancelled(), mayHaveReachedServer: true, isRetryable: false)
         }
