@@ -34,6 +34,7 @@ let package = Package(
             dependencies: [
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -48,7 +49,7 @@ let package = Package(
         // The C facade only: @c @implementation functions, handles, errors, the blocking bridge.
         .target(
             name: "CFCertsABI",
-            dependencies: ["CFCerts", "CCFCerts"]
+            dependencies: ["CFCerts", "CCFCerts", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
         ),
         // The system SQLite (libsqlite3-dev), for the emulator's --state database.
         .systemLibrary(name: "CSQLite3", providers: [.apt(["libsqlite3-dev"])]),
@@ -68,6 +69,7 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
@@ -136,6 +138,7 @@ let package = Package(
                 "CFCertsEmulator",
                 "CFCertsTestSupport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
     ]

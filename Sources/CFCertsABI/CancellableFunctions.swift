@@ -1,6 +1,6 @@
 import CCFCerts
 import CFCerts
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
 import Glibc
@@ -16,13 +16,13 @@ final class CancellableHandle: Sendable {
         var nextKey: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
-    var isCancelled: Bool { state.withLock { $0.cancelled } }
+    var isCancelled: Bool { state.withLockedValue { $0.cancelled } }
 
     /// Raises the flag and ends every call observing it. Idempotent.
     func cancel() {
-        let observers: [@Sendable () -> Void] = state.withLock { state in
+        let observers: [@Sendable () -> Void] = state.withLockedValue { state in
             guard !state.cancelled else { return [] }
             state.cancelled = true
             defer { state.observers = [:] }
@@ -31,11 +31,11 @@ final class CancellableHandle: Sendable {
         for observer in observers { observer() }
     }
 
-    func reset() { state.withLock { $0.cancelled = false } }
+    func reset() { state.withLockedValue { $0.cancelled = false } }
 
     /// Calls `onCancel` when the flag is raised, at once if it is already; the key ends the observation.
     func observe(_ onCancel: @escaping @Sendable () -> Void) -> UInt64? {
-        let key: UInt64? = state.withLock { state in
+        let key: UInt64? = state.withLockedValue { state in
             guard !state.cancelled else { return nil }
             state.nextKey += 1
             state.observers[state.nextKey] = onCancel
@@ -47,7 +47,7 @@ final class CancellableHandle: Sendable {
 
     func stopObserving(_ key: UInt64?) {
         guard let key else { return }
-        _ = state.withLock { $0.observers.removeValue(forKey: key) }
+        _ = state.withLockedValue { $0.observers.removeValue(forKey: key) }
     }
 
     static func from(_ pointer: OpaquePointer?) -> CancellableHandle? {

@@ -24,7 +24,7 @@ enum FuzzTargets {
 
 /// The emulator the request target serves with (in memory, no network).
 enum SharedEmulator {
-    nonisolated(unsafe) static let instance: Emulator = {
+    static let instance: Emulator = {
         var configuration = EmulatorConfiguration()
         configuration.caKeyType = .p256
         configuration.transitionDelay = .zero

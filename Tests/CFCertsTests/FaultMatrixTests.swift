@@ -175,7 +175,7 @@ struct FaultMatrixTests {
             #expect(observed == Self.expected(operation, scenario.name), "\(operation) under \(scenario.name)")
             if let file = ProcessInfo.processInfo.environment["CFCERTS_FAULT_MATRIX"] {
                 let line = "{\"operation\": \"\(operation)\", \"fault\": \"\(scenario.name)\", \"outcome\": \"\(observed)\", \"issued\": \(issued.map(String.init) ?? "null")}\n"
-                if let handle = FileHandle(forWritingAtPath: file) ?? { FileManager.default.createFile(atPath: file, contents: nil); return FileHandle(forWritingAtPath: file) }() {
+                if let handle = FileHandle(forWritingAtPath: file) ?? { _ = FileManager.default.createFile(atPath: file, contents: nil); return FileHandle(forWritingAtPath: file) }() {
                     handle.seekToEndOfFile()
                     handle.write(Data(line.utf8))
                     handle.closeFile()

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -28,7 +28,8 @@ final class BulkJournal: Sendable {
     /// The last record of each item from earlier runs.
     let earlier: [String: Earlier]
     private let descriptor: Int32
-    private let writing = Mutex(())
+    /// One line at a time, whole.
+    private let writing = NIOLock()
 
     private struct Header: Codable {
         var journal = "cfcerts-bulk"
@@ -92,9 +93,10 @@ final class BulkJournal: Sendable {
 
     private func record(_ record: Record) throws(CFCertsError) {
         let bytes = Self.line(record)
-        try writing.withLock { _ throws(CFCertsError) in
-            try Self.append(bytes, to: descriptor, path: path)
+        let written = writing.withLock {
+            Result { () throws(CFCertsError) in try Self.append(bytes, to: descriptor, path: path) }
         }
+        try written.get()
     }
 
     /// The last record of each item; the header must be `expected`'s.

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A bulk run in progress: the outcomes of its items in the order they complete, then the summary.
 ///
@@ -10,16 +10,16 @@ public final class BulkRun: AsyncSequence, Sendable {
     public typealias Element = BulkOutcome
 
     private let queue: OutcomeQueue
-    private let task = Mutex<Task<Void, Never>?>(nil)
+    private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
     init(start: @escaping @Sendable (OutcomeQueue) async -> Void, taskExecutor: (any TaskExecutor)?) {
         let queue = OutcomeQueue()
         self.queue = queue
-        task.withLock { $0 = Task(executorPreference: taskExecutor) { await start(queue) } }
+        task.withLockedValue { $0 = Task(executorPreference: taskExecutor) { await start(queue) } }
     }
 
     /// Starts no more items and ends those in flight.
-    public func cancel() { task.withLock { $0?.cancel() } }
+    public func cancel() { task.withLockedValue { $0?.cancel() } }
 
     /// The totals, once every outcome has been delivered to the queue; nil before.
     public var summary: BulkSummary? { queue.summary }
@@ -44,12 +44,12 @@ final class OutcomeQueue: Sendable {
         var summary: BulkSummary?
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
-    var summary: BulkSummary? { state.withLock { $0.summary } }
+    var summary: BulkSummary? { state.withLockedValue { $0.summary } }
 
     func push(_ outcome: BulkOutcome) {
-        let reader: CheckedContinuation<BulkOutcome?, Never>? = state.withLock { state in
+        let reader: CheckedContinuation<BulkOutcome?, Never>? = state.withLockedValue { state in
             if !state.readers.isEmpty { return state.readers.removeFirst() }
             state.ready.append(outcome)
             return nil
@@ -59,7 +59,7 @@ final class OutcomeQueue: Sendable {
 
     /// Ends the run: readers waiting now, and every later read once the outcomes are drained, get nil.
     func finish(_ summary: BulkSummary) {
-        let readers = state.withLock { state in
+        let readers = state.withLockedValue { state in
             state.summary = summary
             defer { state.readers = [] }
             return state.readers
@@ -69,7 +69,7 @@ final class OutcomeQueue: Sendable {
 
     func next() async -> BulkOutcome? {
         await withCheckedContinuation { continuation in
-            let answer: BulkOutcome?? = state.withLock { state in
+            let answer: BulkOutcome?? = state.withLockedValue { state in
                 if state.readyStart < state.ready.count {
                     defer {
                         state.readyStart += 1

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// Runs one operation over many items, `concurrency` at a time, and hands each item's outcome to an
@@ -159,10 +160,10 @@ private final class Flag: Sendable {
 
 /// The zone's certificates by CSR, listed once per run, the first time a create must be settled.
 private final class ZoneCSRIndex: Sendable {
-    private let index = Mutex<Task<[String: ClientCertificate], any Error>?>(nil)
+    private let index = NIOLockedValueBox<Task<[String: ClientCertificate], any Error>?>(nil)
 
     func certificate(for csr: String, resource: ClientCertificates, zoneID: String) async throws(CFCertsError) -> ClientCertificate? {
-        let listing = index.withLock { index in
+        let listing = index.withLockedValue { index in
             if let index { return index }
             let preference = withUnsafeCurrentTask { $0?.unownedTaskExecutor?.asTaskExecutor() }
             let task = Task(executorPreference: preference) {
@@ -178,7 +179,7 @@ private final class ZoneCSRIndex: Sendable {
         do {
             return try await listing.value[CSRText.normalized(csr)]
         } catch let error as CFCertsError {
-            index.withLock { $0 = nil }  // the next item lists again
+            index.withLockedValue { $0 = nil }  // the next item lists again
             throw error
         } catch {
             throw CFCertsError(kind: .connection, message: "listing the zone failed: \(error)")

@@ -1,5 +1,5 @@
 import NIOCore
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Bounds an async operation by a deadline that covers all of it, and ends it at once when the calling task is
 /// cancelled.
@@ -50,10 +50,10 @@ final class FirstOutcome<Value: Sendable>: Sendable {
         case delivered
     }
 
-    private let state = Mutex<State>(.open(nil))
+    private let state = NIOLockedValueBox<State>(.open(nil))
 
     func decide(_ value: Value) {
-        let waiter: CheckedContinuation<Value, Never>? = state.withLock { state in
+        let waiter: CheckedContinuation<Value, Never>? = state.withLockedValue { state in
             guard case .open(let waiter) = state else { return nil }
             state = waiter == nil ? .early(value) : .delivered
             return waiter
@@ -64,7 +64,7 @@ final class FirstOutcome<Value: Sendable>: Sendable {
     /// The first outcome, once there is one. Call once.
     func wait() async -> Value {
         await withCheckedContinuation { continuation in
-            let early: Value? = state.withLock { state in
+            let early: Value? = state.withLockedValue { state in
                 switch state {
                 case .open:
                     state = .open(continuation)

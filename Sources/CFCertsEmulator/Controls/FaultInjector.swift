@@ -1,6 +1,6 @@
 import Foundation
 import HTTPTypes
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A misbehaviour to act out for the next `count` requests matching `method` and `path`.
 public struct Fault: Codable, Sendable, Equatable {
@@ -132,15 +132,15 @@ public struct Fault: Codable, Sendable, Equatable {
 
 /// The queue of armed faults; each request takes at most one (the first armed that matches).
 final class FaultInjector: Sendable {
-    private let faults = Mutex<[Fault]>([])
+    private let faults = NIOLockedValueBox<[Fault]>([])
 
     func arm(_ fault: Fault) {
-        faults.withLock { $0.append(fault) }
+        faults.withLockedValue { $0.append(fault) }
     }
 
     /// The fault to act out for this request, if any; uses up one of its `count`.
     func take(method: String, path: String) -> Fault? {
-        faults.withLock { faults in
+        faults.withLockedValue { faults in
             guard let index = faults.firstIndex(where: { $0.matches(method: method, path: path) }) else { return nil }
             let fault = faults[index]
             faults[index].count -= 1
@@ -149,7 +149,7 @@ final class FaultInjector: Sendable {
         }
     }
 
-    var armed: [Fault] { faults.withLock { $0 } }
+    var armed: [Fault] { faults.withLockedValue { $0 } }
 
-    func clear() { faults.withLock { $0.removeAll() } }
+    func clear() { faults.withLockedValue { $0.removeAll() } }
 }

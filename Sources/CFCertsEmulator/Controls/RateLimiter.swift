@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Cloudflare's per-credential request budget: `limit` requests per fixed `window`, then 429 until the window
 /// ends. Reports the `Ratelimit` / `Ratelimit-Policy` header values the API sends.
@@ -15,7 +15,7 @@ final class RateLimiter: Sendable {
     }
 
     let policy: Policy?
-    private let windows = Mutex<[String: (start: ContinuousClock.Instant, used: Int)]>([:])
+    private let windows = NIOLockedValueBox<[String: (start: ContinuousClock.Instant, used: Int)]>([:])
 
     /// `policy` nil turns rate limiting off.
     init(policy: Policy?) {
@@ -25,7 +25,7 @@ final class RateLimiter: Sendable {
     /// Counts a request of `credential` (a key derived from it, never the secret) and decides.
     func check(credential: String, now: ContinuousClock.Instant = .now) -> Decision? {
         guard let policy else { return nil }
-        return windows.withLock { windows in
+        return windows.withLockedValue { windows in
             var window = windows[credential] ?? (start: now, used: 0)
             if now - window.start >= policy.window { window = (start: now, used: 0) }
             let allowed = window.used < policy.limit
@@ -41,7 +41,7 @@ final class RateLimiter: Sendable {
     /// refused credential, an injected fault).
     func peek(credential: String, now: ContinuousClock.Instant = .now) -> Decision? {
         guard let policy else { return nil }
-        return windows.withLock { windows in
+        return windows.withLockedValue { windows in
             guard let window = windows[credential], now - window.start < policy.window else {
                 return Decision(allowed: true, remaining: policy.limit, resetSeconds: max(1, Int(policy.window.seconds.rounded(.up))))
             }
@@ -51,7 +51,7 @@ final class RateLimiter: Sendable {
         }
     }
 
-    func reset() { windows.withLock { $0.removeAll() } }
+    func reset() { windows.withLockedValue { $0.removeAll() } }
 
     /// `Ratelimit-Policy` value, e.g. `"default";q=1200;w=300`.
     var policyHeader: String? {

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// What the emulator received under `/client/v4`, so tests can count requests and retries.
 /// Credentials are reduced to their scheme: no secret is ever recorded.
@@ -49,19 +49,19 @@ public final class RequestLog: Sendable {
         }
     }
 
-    private let entries = Mutex(Entries())
+    private let entries = NIOLockedValueBox(Entries())
 
     func append(_ entry: Entry) {
         var entry = entry
         entry.path = Self.cut(entry.path)
         entry.query = Self.cut(entry.query)
         entry.userAgent = Self.cut(entry.userAgent)
-        entries.withLock { $0.append(entry) }
+        entries.withLockedValue { $0.append(entry) }
     }
 
-    var all: [Entry] { entries.withLock { Array($0.live) } }
+    var all: [Entry] { entries.withLockedValue { Array($0.live) } }
 
-    func clear() { entries.withLock { $0 = Entries() } }
+    func clear() { entries.withLockedValue { $0 = Entries() } }
 
     private static func cut(_ text: String) -> String {
         guard text.utf8.count > maxFieldBytes else { return text }

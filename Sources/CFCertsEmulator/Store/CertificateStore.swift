@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Every zone's certificates, in creation order, with the lifecycle rules of the API.
 /// Thread-safe; with a `StateDatabase`, every change is on disk before the call that made it returns.
@@ -44,17 +44,17 @@ final class CertificateStore: Sendable {
     private let database: StateDatabase?
     /// The one subject key of seeded certificates (they are test fixtures; nobody holds their keys).
     private let seedKey = P256.Signing.PrivateKey()
-    private let zones: Mutex<[String: Zone]>
+    private let zones: NIOLockedValueBox<[String: Zone]>
 
     /// Opens the store: from `database` when it holds a CA, else with a new CA of `keyType` (saved to it).
     init(database: StateDatabase?, keyType: CertificateAuthority.KeyType) throws {
         self.database = database
         if let database, let persisted = try Self.reading(database, { try $0.authority() }) {
             authority = try CertificateAuthority(persisted: persisted)
-            zones = Mutex(try Self.zones(from: database))
+            zones = NIOLockedValueBox(try Self.zones(from: database))
         } else {
             authority = try CertificateAuthority(keyType: keyType)
-            zones = Mutex([:])
+            zones = NIOLockedValueBox([:])
             try database?.saveAuthority(authority.persisted)
         }
     }
@@ -86,7 +86,7 @@ final class CertificateStore: Sendable {
 
     /// One certificate, with its status settled and its certificate signed if it was seeded.
     func certificate(zone zoneID: String, id: String, now: Date) throws -> CertificateRecord? {
-        let record = zones.withLock { zones -> CertificateRecord? in
+        let record = zones.withLockedValue { zones -> CertificateRecord? in
             zones[zoneID]?.settle(now: now)
             return zones[zoneID]?.records[id]
         }
@@ -97,7 +97,7 @@ final class CertificateStore: Sendable {
     /// The current status of the issued certificate with this SHA-256 fingerprint (lower-case hex), settled as a
     /// read settles it; nil when no zone holds it. Read afresh on every call: the mTLS gateway caches no verdict.
     func status(fingerprintSHA256 fingerprint: String, now: Date) -> CertificateStatus? {
-        zones.withLock { zones -> CertificateStatus? in
+        zones.withLockedValue { zones -> CertificateStatus? in
             for (zoneID, zone) in zones {
                 guard let id = zone.order.first(where: { zone.records[$0]?.fingerprintSha256 == fingerprint }) else { continue }
                 zones[zoneID]?.settle(now: now)
@@ -116,7 +116,7 @@ final class CertificateStore: Sendable {
     /// Lists a zone: filter by `status`, skip `offset`, keep at most `limit`, then cut page `page` of `perPage`.
     func list(zone zoneID: String, status: CertificateStatus?, offset: Int, limit: Int?, page: Int, perPage: Int,
               now: Date) throws -> Listing {
-        let listing = zones.withLock { zones -> Listing in
+        let listing = zones.withLockedValue { zones -> Listing in
             zones[zoneID]?.settle(now: now)
             guard let zone = zones[zoneID] else { return Listing(records: [], totalCount: 0) }
             let ids: [String] = status.map { wanted in zone.order.filter { zone.records[$0]?.status == wanted } } ?? zone.order
@@ -177,7 +177,7 @@ final class CertificateStore: Sendable {
 
     /// How many certificates a zone holds.
     func count(zone zoneID: String) -> Int {
-        zones.withLock { $0[zoneID]?.order.count ?? 0 }
+        zones.withLockedValue { $0[zoneID]?.order.count ?? 0 }
     }
 
     /// Ends every pending transition now, whatever its delay (for tests that must not depend on timing).
@@ -202,7 +202,7 @@ final class CertificateStore: Sendable {
     /// change is undone (the state is read back from the database, which rolled it back), so nothing unacknowledged
     /// is served and nothing acknowledged is lost.
     private func mutate<T>(_ change: (inout [String: Zone], inout Changes) throws -> T) throws -> T {
-        try zones.withLock { zones in
+        try zones.withLockedValue { zones in
             var changes = Changes()
             let result = try change(&zones, &changes)
             guard let database else { return result }

@@ -2,7 +2,7 @@ import CFCerts
 import CFCertsEmulator
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A `CFCertsClient` talking to an emulator started in-process on a free loopback port.
 struct CoreHarness {
@@ -65,7 +65,7 @@ struct CoreHarness {
 
 /// Every log line a client writes, at debug level, for assertions.
 final class CapturedLogs: Sendable {
-    private let lines = Mutex<[String]>([])
+    private let lines = NIOLockedValueBox<[String]>([])
 
     var logger: Logger {
         var logger = Logger(label: "cfcerts-test", factory: { _ in Handler(logs: self) })
@@ -73,9 +73,9 @@ final class CapturedLogs: Sendable {
         return logger
     }
 
-    var all: [String] { lines.withLock { $0 } }
+    var all: [String] { lines.withLockedValue { $0 } }
 
-    fileprivate func append(_ line: String) { lines.withLock { $0.append(line) } }
+    fileprivate func append(_ line: String) { lines.withLockedValue { $0.append(line) } }
 
     private struct Handler: LogHandler {
         let logs: CapturedLogs
