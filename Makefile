@@ -20,7 +20,7 @@ DEB_PACKAGES := openssl curl ca-certificates pkg-config patchelf binutils valgri
                 ruby ruby-ffi dpkg-dev fakeroot lintian systemd man-db \
                 bash-completion zsh fish wrk
 # Python packages from PyPI, installed by `make deps` when missing.
-PIP_PACKAGES := pytest build wheel auditwheel jsonschema uvloop prometheus_client
+PIP_PACKAGES := pytest build wheel auditwheel jsonschema uvloop prometheus_client schemathesis atheris
 
 RELEASE_FLAGS := -c release --scratch-path $(LIB_SCRATCH) -Xswiftc -static-stdlib \
   -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xcc -fdata-sections \
@@ -103,8 +103,8 @@ test-cli: deps build
 test-secrets: deps build lib
 	scripts/run-secrets-test.sh $(DEBUG_BIN) $(STAGE)
 
-## test-fuzz: every fuzz target's corpus replayed (plain debug build), then 10 s of libFuzzer on each
-test-fuzz: deps build fuzz-build
+## test-fuzz: every fuzz target's corpus replayed (plain debug build), then 10 s of libFuzzer on each (atheris for Python)
+test-fuzz: deps build fuzz-build lib
 	$(DEBUG_BIN)/cfcerts-fuzz replay Tests/fuzz/corpus
 	scripts/fuzz.sh 10
 
@@ -119,7 +119,7 @@ fuzz-build:
 
 ## fuzz: each fuzz target for FUZZ_SECONDS (default 600) from its seed corpus; crashes kept in .build-fuzz/work/artifacts
 FUZZ_SECONDS ?= 600
-fuzz: deps fuzz-build
+fuzz: deps fuzz-build lib
 	scripts/fuzz.sh $(FUZZ_SECONDS)
 
 ## test-deb: the .deb packages unpacked into a throwaway root, a C program built against them, lintian

@@ -70,7 +70,7 @@ struct CertificateRoutesTests {
         "state", "status", "validity_days",
     ]
 
-    @Test("unknown ids are 404 envelopes; bad zone ids are 7003; unknown routes 7000; wrong methods 405")
+    @Test("unknown ids are 404 envelopes; bad zone ids are 7003; unknown routes 7000; wrong methods 405 with Allow")
     func routingErrors() async throws {
         try await EmulatorHarness.with { emulator in
             let zone = EmulatorHarness.newZone()
@@ -93,6 +93,11 @@ struct CertificateRoutesTests {
             let wrongMethod = try await emulator.send(.PUT, EmulatorHarness.certificatesPath(zone), json: [:])
             #expect(wrongMethod.status == 405)
             #expect(wrongMethod.errorCode == 7001)
+            // RFC 9110: a 405 lists the methods the resource has.
+            #expect(wrongMethod.headers["allow"] == ["GET, POST"])
+            let wrongOnOne = try await emulator.send(.POST, EmulatorHarness.certificatesPath(zone, "0123"), json: [:])
+            #expect(wrongOnOne.status == 405)
+            #expect(wrongOnOne.headers["allow"] == ["GET, PATCH, DELETE"])
 
             let traversal = try await emulator.send(.GET, EmulatorHarness.certificatesPath(zone, "%2e%2e%2fsecret"))
             #expect(traversal.status == 404)

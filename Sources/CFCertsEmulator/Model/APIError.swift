@@ -56,8 +56,10 @@ struct APIError: Error, Sendable {
     static func noRoute() -> APIError {
         .init(status: .badRequest, code: 7000, message: "No route for that URI")
     }
-    static func methodNotAllowed() -> APIError {
-        .init(status: .methodNotAllowed, code: 7001, message: "Method not allowed for this endpoint")
+    /// With the `Allow` header RFC 9110 asks of a 405: the methods the resource has.
+    static func methodNotAllowed(allowed: [HTTPRequest.Method]) -> APIError {
+        .init(status: .methodNotAllowed, code: 7001, message: "Method not allowed for this endpoint",
+              headers: [.allow: allowed.map(\.rawValue).joined(separator: ", ")])
     }
     static func invalidZone(_ path: String) -> APIError {
         .init(status: .badRequest, code: 7003,

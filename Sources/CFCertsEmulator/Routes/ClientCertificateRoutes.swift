@@ -22,7 +22,8 @@ struct ClientCertificateRoutes {
         case (.get, let id?): return try get(zone: route.zoneID, id: id)
         case (.patch, let id?): return try reactivate(zone: route.zoneID, id: id, body: body)
         case (.delete, let id?): return try revoke(zone: route.zoneID, id: id)
-        default: throw APIError.methodNotAllowed()
+        case (_, nil): throw APIError.methodNotAllowed(allowed: [.get, .post])
+        case (_, _?): throw APIError.methodNotAllowed(allowed: [.get, .patch, .delete])
         }
     }
 

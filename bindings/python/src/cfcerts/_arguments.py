@@ -52,9 +52,9 @@ def milliseconds(seconds: Any, name: str) -> int:
         return 0
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
         raise InvalidArgument(f"{name} must be a number of seconds, not {type(seconds).__name__}")
-    if not math.isfinite(seconds) or seconds <= 0:
+    if (isinstance(seconds, float) and not math.isfinite(seconds)) or seconds <= 0:
         raise InvalidArgument(f"{name} must be a positive, finite number of seconds")
-    value = math.ceil(seconds * 1000)
-    if value > INT_MAX:
+    # Compared before converting: 1e308 * 1000 is infinite, and an int past 1e308 is no float at all.
+    if seconds > INT_MAX / 1000:
         raise InvalidArgument(f"{name} is too long (at most a day)")
-    return value
+    return math.ceil(seconds * 1000)
