@@ -15,8 +15,8 @@ import Testing
 /// `make test` runs this target in a process of its own and the suite serialized, so nothing else holds the pool.
 @Suite("C ABI called from Swift tasks", .serialized)
 struct BlockingBridgeTests {
-    /// A client handle shared by tasks (the header says a client may be shared by threads).
-    struct SharedClient: @unchecked Sendable {
+    /// A C handle (a client, a cancellable) shared by tasks and threads, as the header allows.
+    struct SharedHandle: @unchecked Sendable {
         let pointer: OpaquePointer?
     }
 
@@ -149,11 +149,11 @@ struct BlockingBridgeTests {
         cfcerts_client_free(client.pointer)
     }
 
-    static func client(_ emulator: EmulatorProcess, maxRetries: Int32 = 0) throws -> SharedClient {
+    static func client(_ emulator: EmulatorProcess, maxRetries: Int32 = 0) throws -> SharedHandle {
         try client(baseURL: emulator.baseURL, maxRetries: maxRetries)
     }
 
-    static func client(baseURL url: String, maxRetries: Int32 = 0, requestTimeoutMs: Int32 = 0) throws -> SharedClient {
+    static func client(baseURL url: String, maxRetries: Int32 = 0, requestTimeoutMs: Int32 = 0) throws -> SharedHandle {
         var options = cfcerts_client_options()
         #expect(cfcerts_client_options_init(&options, UInt32(CFCERTS_CLIENT_OPTIONS_VERSION)) == CFCERTS_OK)
         options.max_retries = maxRetries
@@ -168,7 +168,7 @@ struct BlockingBridgeTests {
         options.base_url = UnsafePointer(baseURL)
         var client: OpaquePointer?
         try #require(cfcerts_client_new(&client, &options) == CFCERTS_OK)
-        return SharedClient(pointer: client)
+        return SharedHandle(pointer: client)
     }
 
     static func seed(_ emulator: EmulatorProcess, count: Int) throws {

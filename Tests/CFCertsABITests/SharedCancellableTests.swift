@@ -20,7 +20,7 @@ struct SharedCancellableTests {
                                                     requestTimeoutMs: 600_000)
         var made: OpaquePointer?
         try #require(cfcerts_cancellable_new(&made) == CFCERTS_OK)
-        let cancellable = BlockingBridgeTests.SharedClient(pointer: made)
+        let cancellable = BlockingBridgeTests.SharedHandle(pointer: made)
         let threads = 8
         let callsEach = 3
         let codes = Codes()
@@ -59,7 +59,7 @@ struct SharedCancellableTests {
     func flagFromManyThreads() throws {
         var made: OpaquePointer?
         try #require(cfcerts_cancellable_new(&made) == CFCERTS_OK)
-        let cancellable = BlockingBridgeTests.SharedClient(pointer: made)
+        let cancellable = BlockingBridgeTests.SharedHandle(pointer: made)
         let finished = DispatchSemaphore(value: 0)
         for thread in 0..<8 {
             Thread.detachNewThread {
