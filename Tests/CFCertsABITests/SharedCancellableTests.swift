@@ -23,7 +23,7 @@ struct SharedCancellableTests {
         let cancellable = BlockingBridgeTests.SharedHandle(pointer: made)
         let threads = 8
         let callsEach = 3
-        let codes = Codes()
+        let codes = LockedValue<[Int32]>([])
         let started = DispatchSemaphore(value: 0)
         let finished = DispatchSemaphore(value: 0)
 
@@ -33,7 +33,8 @@ struct SharedCancellableTests {
                 started.signal()
                 for _ in 0..<callsEach {
                     var out: UnsafeMutablePointer<CChar>?
-                    codes.add(cfcerts_get(&out, client.pointer, BlockingBridgeTests.zone, "any"))
+                    let code = cfcerts_get(&out, client.pointer, BlockingBridgeTests.zone, "any")
+                    codes.withLock { $0.append(code) }
                     #expect(out == nil)
                 }
                 #expect(cfcerts_cancellable_pop_current(cancellable.pointer) == CFCERTS_OK)
@@ -49,7 +50,7 @@ struct SharedCancellableTests {
         canceller.wait()
         for _ in 0..<threads { finished.wait() }
 
-        #expect(codes.all == Array(repeating: CFCERTS_ECANCELLED, count: threads * callsEach))
+        #expect(codes.withLock { $0 } == Array(repeating: CFCERTS_ECANCELLED, count: threads * callsEach))
         #expect(cfcerts_cancellable_is_cancelled(cancellable.pointer) == 1)
         cfcerts_cancellable_free(cancellable.pointer)
         cfcerts_client_free(client.pointer)
@@ -60,31 +61,19 @@ struct SharedCancellableTests {
         var made: OpaquePointer?
         try #require(cfcerts_cancellable_new(&made) == CFCERTS_OK)
         let cancellable = BlockingBridgeTests.SharedHandle(pointer: made)
-        let finished = DispatchSemaphore(value: 0)
-        for thread in 0..<8 {
-            Thread.detachNewThread {
-                for round in 0..<500 {
-                    switch (thread + round) % 3 {
-                    case 0: cfcerts_cancellable_cancel(cancellable.pointer)
-                    case 1: cfcerts_cancellable_reset(cancellable.pointer)
-                    default: #expect([0, 1].contains(cfcerts_cancellable_is_cancelled(cancellable.pointer)))
-                    }
+        PlainThreads.run(8) { thread in
+            for round in 0..<500 {
+                switch (thread + round) % 3 {
+                case 0: cfcerts_cancellable_cancel(cancellable.pointer)
+                case 1: cfcerts_cancellable_reset(cancellable.pointer)
+                default: #expect([0, 1].contains(cfcerts_cancellable_is_cancelled(cancellable.pointer)))
                 }
-                finished.signal()
             }
         }
-        for _ in 0..<8 { finished.wait() }
         cfcerts_cancellable_cancel(cancellable.pointer)
         #expect(cfcerts_cancellable_is_cancelled(cancellable.pointer) == 1)
         cfcerts_cancellable_reset(cancellable.pointer)
         #expect(cfcerts_cancellable_is_cancelled(cancellable.pointer) == 0)
         cfcerts_cancellable_free(cancellable.pointer)
-    }
-
-    final class Codes: @unchecked Sendable {
-        private let lock = NSLock()
-        private var codes: [Int32] = []
-        var all: [Int32] { lock.withLock { codes } }
-        func add(_ code: Int32) { lock.withLock { codes.append(code) } }
     }
 }

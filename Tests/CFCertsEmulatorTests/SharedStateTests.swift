@@ -1,4 +1,5 @@
 @testable import CFCertsEmulator
+import CFCertsTestSupport
 import Foundation
 import Testing
 
@@ -20,13 +21,13 @@ struct SharedStateTests {
         let zone = "0123456789abcdef0123456789abcdef"
         let entry = RequestLog.Entry(method: "GET", path: "/p", query: "", auth: "bearer", status: 200,
                                      userAgent: "t", time: "now")
-        let taken = Counter()
+        let taken = LockedValue(0)
 
-        onThreads(Self.threads) { thread in
+        PlainThreads.run(Self.threads) { thread in
             for round in 0..<Self.rounds {
                 log.append(entry)
                 faults.arm(Fault(kind: .status, path: "/thread/\(thread)", count: 1, status: 503))
-                if faults.take(method: "GET", path: "/thread/\(thread)") != nil { taken.add() }
+                if faults.take(method: "GET", path: "/thread/\(thread)") != nil { taken.withLock { $0 += 1 } }
                 _ = limiter.check(credential: "shared")
                 if round % 20 == 0 {
                     try? store.seed(zone: zone, count: 1, status: .active, commonNamePrefix: "t\(thread)",
@@ -38,31 +39,9 @@ struct SharedStateTests {
 
         let total = Self.threads * Self.rounds
         #expect(log.all.count == total)
-        #expect(taken.value == total)
+        #expect(taken.withLock { $0 } == total)
         #expect(faults.armed.isEmpty)
         #expect(limiter.peek(credential: "shared")?.remaining == 1_000_000 - total)
         #expect(store.count(zone: zone) == Self.threads * (Self.rounds / 20))
-    }
-
-    /// Runs `body` on `count` new threads at once (released together) and waits for all of them.
-    func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-        let start = DispatchSemaphore(value: 0)
-        let finished = DispatchSemaphore(value: 0)
-        for thread in 0..<count {
-            Thread.detachNewThread {
-                start.wait()
-                body(thread)
-                finished.signal()
-            }
-        }
-        for _ in 0..<count { start.signal() }
-        for _ in 0..<count { finished.wait() }
-    }
-
-    final class Counter: @unchecked Sendable {
-        private let lock = NSLock()
-        private var count = 0
-        var value: Int { lock.withLock { count } }
-        func add() { lock.withLock { count += 1 } }
     }
 }
