@@ -6,7 +6,14 @@
 set -euo pipefail
 stage=$1 parser=$2
 top=$(pwd)
-swift build --package-path "$parser" --scratch-path "$top/.build-manual" --product generate-manual >/dev/null
+# Quiet when it works; SwiftPM prints its errors on stdout, so a failed build shows its log.
+mkdir -p "$top/.build-manual"
+log=$top/.build-manual/build.log
+if ! swift build --package-path "$parser" --scratch-path "$top/.build-manual" --product generate-manual >"$log" 2>&1; then
+  echo "stage-command-docs: building generate-manual from $parser failed:" >&2
+  tail -n 40 "$log" >&2
+  exit 1
+fi
 generate_manual=$top/.build-manual/debug/generate-manual
 # The pages carry the date of the release in the changelog, not of the build.
 date=$(date -u -d "$(sed -n 's/^ -- .*>  //p' packaging/deb/changelog | head -n 1)" +%F)
