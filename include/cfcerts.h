@@ -404,6 +404,42 @@ void cfcerts_bulk_cancel(cfcerts_bulk *bulk);
 void cfcerts_bulk_free(cfcerts_bulk *bulk);
 
 /* ------------------------------------------------------------------------------------------------------------ */
+/* Hostname associations: where the edge asks for a client certificate                                         */
+
+/*
+ * Cloudflare's edge asks clients for a certificate of a CA only on the hostnames associated with it
+ * (/zones/{zone_id}/certificate_authorities/hostname_associations). Each CA has one list per zone:
+ * mtls_certificate_id NULL (or absent from params_json) is the Cloudflare-managed CA, the CA of every
+ * certificate cfcerts_create() issues; otherwise the 36-character id (a UUID) of a CA uploaded to mTLS
+ * certificate management, checked before any request (CFCERTS_EINVAL). Reading needs the token permission
+ * "SSL and Certificates Read", changing "SSL and Certificates Write". Each *out is {"hostnames": [...]}, the list
+ * the server answered. Hostnames are 1 to 253 bytes of letters, digits, '-', '.', '_' and '*'.
+ */
+
+/** The CA's hostnames. */
+int cfcerts_hostname_associations_get(char **out, cfcerts_client *client, const char *zone_id,
+                                      const char *mtls_certificate_id);
+
+/**
+ * Replaces the CA's whole list. params_json: {"hostnames": [...] (required; [] removes every hostname),
+ * "mtls_certificate_id": "..." (optional)}.
+ */
+int cfcerts_hostname_associations_update(char **out, cfcerts_client *client, const char *zone_id,
+                                         const char *params_json);
+
+/**
+ * Adds hostnames to the CA's list (params_json as for cfcerts_hostname_associations_update()): reads the list,
+ * then replaces it with the union; a hostname already there in any letter case is not added twice, and nothing
+ * is written when nothing is missing. Another writer between the read and the write loses its change.
+ */
+int cfcerts_hostname_associations_add(char **out, cfcerts_client *client, const char *zone_id,
+                                      const char *params_json);
+
+/** Removes hostnames (compared without letter case) from the CA's list, as cfcerts_hostname_associations_add(). */
+int cfcerts_hostname_associations_remove(char **out, cfcerts_client *client, const char *zone_id,
+                                         const char *params_json);
+
+/* ------------------------------------------------------------------------------------------------------------ */
 /* Keys and certificate signing requests (no network)                                                          */
 
 /**

@@ -11,6 +11,8 @@ public final class CFCertsClient: Sendable {
     public let configuration: Configuration
     /// The `/zones/{zone_id}/client_certificates` endpoints.
     public let clientCertificates: ClientCertificates
+    /// `/zones/{zone_id}/certificate_authorities/hostname_associations`: where client certificates are asked for.
+    public let hostnameAssociations: HostnameAssociations
     private let transport: Transport
 
     /// Checks `configuration` (credentials, base URL, limits) and opens a connection pool.
@@ -18,6 +20,7 @@ public final class CFCertsClient: Sendable {
         self.configuration = configuration
         self.transport = try Transport(configuration: configuration)
         self.clientCertificates = ClientCertificates(transport: transport)
+        self.hostnameAssociations = HostnameAssociations(transport: transport)
     }
 
     /// How many answers 429 (rate limited) this client has received: 0 while pacing keeps to the budget.

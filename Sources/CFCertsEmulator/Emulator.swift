@@ -5,6 +5,7 @@ import Foundation
 public final class Emulator: Sendable {
     public let configuration: EmulatorConfiguration
     let store: CertificateStore
+    let hostnameAssociations = HostnameAssociationStore()
     let requestLog = RequestLog()
     let faults = FaultInjector()
     let rateLimiter: RateLimiter
@@ -24,9 +25,10 @@ public final class Emulator: Sendable {
     /// The CA certificate (PEM) that signs every issued certificate, for `openssl verify -CAfile`.
     public var caCertificatePEM: String { store.authority.certificatePEM }
 
-    /// Forgets certificates, faults, the request log and rate-limit windows; keeps the CA.
+    /// Forgets certificates, hostname associations, faults, the request log and rate-limit windows; keeps the CA.
     public func reset() throws {
         try store.reset()
+        hostnameAssociations.reset()
         faults.clear()
         requestLog.clear()
         rateLimiter.reset()

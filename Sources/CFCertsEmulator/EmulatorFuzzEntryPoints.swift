@@ -29,6 +29,11 @@ package enum EmulatorFuzzEntryPoints {
         }
         _ = JSONValue.parse(body)
         guard let route = Route(path: String(parts.first ?? "")), EmulatorResponder.isZoneID(route.zoneID) else { return }
-        _ = try? ClientCertificateRoutes(emulator: emulator).handle(route, method: method, query: query, body: body)
+        switch route.resource {
+        case .clientCertificates:
+            _ = try? ClientCertificateRoutes(emulator: emulator).handle(route, method: method, query: query, body: body)
+        case .hostnameAssociations:
+            _ = try? HostnameAssociationRoutes(emulator: emulator).handle(route, method: method, query: query, body: body)
+        }
     }
 }

@@ -493,6 +493,57 @@ static void test_reconciled_revoke(cfcerts_client *client) {
     free(id);
 }
 
+/* Hostname associations: replace, add and remove, the managed and a BYO CA's lists apart, bad input. */
+static void test_hostname_associations(cfcerts_client *client) {
+    static const char *byo = "b2134436-2555-4acf-be5b-26c48136575e";
+    char *out = NULL;
+    CHECK_CODE(cfcerts_hostname_associations_get(&out, client, zone, NULL), CFCERTS_OK);
+    CHECK(out != NULL && strcmp(out, "{\"hostnames\":[]}") == 0);
+    cfcerts_string_free(out);
+    CHECK_CODE(cfcerts_hostname_associations_update(&out, client, zone,
+                                                    "{\"hostnames\": [\"a.example.com\", \"b.example.com\"]}"),
+               CFCERTS_OK);
+    CHECK(out != NULL && strcmp(out, "{\"hostnames\":[\"a.example.com\",\"b.example.com\"]}") == 0);
+    cfcerts_string_free(out);
+    CHECK_CODE(cfcerts_hostname_associations_add(&out, client, zone, "{\"hostnames\": [\"B.example.com\", \"c.example.com\"]}"),
+               CFCERTS_OK);
+    CHECK(out != NULL && strcmp(out, "{\"hostnames\":[\"a.example.com\",\"b.example.com\",\"c.example.com\"]}") == 0);
+    cfcerts_string_free(out);
+    CHECK_CODE(cfcerts_hostname_associations_remove(&out, client, zone, "{\"hostnames\": [\"A.EXAMPLE.COM\"]}"), CFCERTS_OK);
+    CHECK(out != NULL && strcmp(out, "{\"hostnames\":[\"b.example.com\",\"c.example.com\"]}") == 0);
+    cfcerts_string_free(out);
+    char byo_params[160];
+    snprintf(byo_params, sizeof byo_params, "{\"hostnames\": [\"byo.example.com\"], \"mtls_certificate_id\": \"%s\"}", byo);
+    CHECK_CODE(cfcerts_hostname_associations_update(&out, client, zone, byo_params), CFCERTS_OK);
+    cfcerts_string_free(out);
+    CHECK_CODE(cfcerts_hostname_associations_get(&out, client, zone, byo), CFCERTS_OK);
+    CHECK(out != NULL && strcmp(out, "{\"hostnames\":[\"byo.example.com\"]}") == 0);
+    cfcerts_string_free(out);
+    CHECK_CODE(cfcerts_hostname_associations_get(&out, client, zone, NULL), CFCERTS_OK);
+    CHECK(out != NULL && strcmp(out, "{\"hostnames\":[\"b.example.com\",\"c.example.com\"]}") == 0);
+    cfcerts_string_free(out);
+    /* [] clears. */
+    CHECK_CODE(cfcerts_hostname_associations_update(&out, client, zone, "{\"hostnames\": []}"), CFCERTS_OK);
+    CHECK(out != NULL && strcmp(out, "{\"hostnames\":[]}") == 0);
+    cfcerts_string_free(out);
+    /* Refused before any request: NULLs, a malformed id, a list that is not one, unknown keys, bad hostnames. */
+    out = (char *)0x1;
+    CHECK_CODE(cfcerts_hostname_associations_get(NULL, client, zone, NULL), CFCERTS_EINVAL);
+    CHECK_CODE(cfcerts_hostname_associations_get(&out, NULL, zone, NULL), CFCERTS_EINVAL);
+    CHECK(out == NULL);
+    CHECK_CODE(cfcerts_hostname_associations_get(&out, client, NULL, NULL), CFCERTS_EINVAL);
+    CHECK_CODE(cfcerts_hostname_associations_get(&out, client, zone, "../../zones"), CFCERTS_EINVAL);
+    CHECK_CODE(cfcerts_hostname_associations_update(&out, client, zone, NULL), CFCERTS_EINVAL);
+    CHECK_CODE(cfcerts_hostname_associations_update(&out, client, zone, "{}"), CFCERTS_EINVAL);
+    CHECK_CODE(cfcerts_hostname_associations_update(&out, client, zone, "{\"hostnames\": \"a.example.com\"}"), CFCERTS_EINVAL);
+    CHECK_CODE(cfcerts_hostname_associations_update(&out, client, zone, "{\"hostnames\": [1]}"), CFCERTS_EINVAL);
+    CHECK_CODE(cfcerts_hostname_associations_update(&out, client, zone, "{\"hostnames\": [], \"mtls\": 1}"), CFCERTS_EINVAL);
+    CHECK_CODE(cfcerts_hostname_associations_add(&out, client, zone, "{\"hostnames\": [\"a b\"]}"), CFCERTS_EINVAL);
+    CHECK_CODE(cfcerts_hostname_associations_remove(&out, client, zone, "{\"hostnames\": [\"x\"], \"mtls_certificate_id\": \"short\"}"),
+               CFCERTS_EINVAL);
+    CHECK(out == NULL);
+}
+
 int main(void) {
     harness_new_zone(zone);
     test_versions_and_strings();
@@ -505,6 +556,7 @@ int main(void) {
     test_error_codes(client);
     test_options_versions();
     test_reconciled_revoke(client);
+    test_hostname_associations(client);
     cfcerts_client_free(client);
     return harness_finish("test_api");
 }

@@ -13,9 +13,11 @@ import pytest
 
 from conftest import TOKEN
 
-DOCUMENT = os.path.join(os.path.dirname(__file__), "..", "conformance", "openapi-client-certificates.json")
+DOCUMENTS = [os.path.join(os.path.dirname(__file__), "..", "conformance", name)
+             for name in ("openapi-client-certificates.json", "openapi-hostname-associations.json")]
 LIST = "/zones/{zone_id}/client_certificates"
 ITEM = "/zones/{zone_id}/client_certificates/{client_certificate_id}"
+ASSOCIATIONS = "/zones/{zone_id}/certificate_authorities/hostname_associations"
 
 
 def _json_schema(node, components):
@@ -35,17 +37,18 @@ def _json_schema(node, components):
 
 @pytest.fixture(scope="module")
 def schemas():
-    with open(DOCUMENT) as file:
-        document = json.load(file)
-    components = document["components"]["schemas"]
     found = {}
-    for path, operations in document["paths"].items():
-        for method, operation in operations.items():
-            if not isinstance(operation, dict) or "responses" not in operation:
-                continue
-            for status, response in operation["responses"].items():
-                schema = response["content"]["application/json"]["schema"]
-                found[(path, method.upper(), status)] = _json_schema(copy.deepcopy(schema), components)
+    for name in DOCUMENTS:
+        with open(name) as file:
+            document = json.load(file)
+        components = document["components"]["schemas"]
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                for status, response in operation["responses"].items():
+                    schema = response["content"]["application/json"]["schema"]
+                    found[(path, method.upper(), status)] = _json_schema(copy.deepcopy(schema), components)
     return found
 
 
@@ -144,3 +147,36 @@ def test_injected_error_answers_conform(api, zone, emulator):
     assert api("GET", LIST, base)[0] == 409
     emulator.fault(kind="rate_limit", method="GET", count=1)
     assert api("GET", LIST, base)[0] == 429
+
+
+def test_every_hostname_association_answer_conforms(api, zone):
+    path = f"/zones/{zone}/certificate_authorities/hostname_associations"
+    byo = "b2134436-2555-4acf-be5b-26c48136575e"
+    assert api("GET", ASSOCIATIONS, path) == (200, {"success": True, "errors": [], "messages": [],
+                                                    "result": {"hostnames": []}})
+    status, answer = api("PUT", ASSOCIATIONS, path, {"hostnames": ["a.example.com", "b.example.com"]})
+    assert (status, answer["result"]) == (200, {"hostnames": ["a.example.com", "b.example.com"]})
+    # PUT replaces the whole list; a BYO CA's list is its own; the answer never echoes the id.
+    assert api("PUT", ASSOCIATIONS, path, {"hostnames": ["c.example.com"]})[1]["result"] == {"hostnames": ["c.example.com"]}
+    status, answer = api("PUT", ASSOCIATIONS, path, {"hostnames": ["byo.example.com"], "mtls_certificate_id": byo})
+    assert answer["result"] == {"hostnames": ["byo.example.com"]}
+    assert api("GET", ASSOCIATIONS, path)[1]["result"] == {"hostnames": ["c.example.com"]}
+    assert api("GET", ASSOCIATIONS, f"{path}?mtls_certificate_id={byo}")[1]["result"] == {"hostnames": ["byo.example.com"]}
+    # [] clears, and so does a body without hostnames (neither field is required).
+    assert api("PUT", ASSOCIATIONS, path, {"hostnames": []})[1]["result"] == {"hostnames": []}
+    assert api("PUT", ASSOCIATIONS, path, {"mtls_certificate_id": byo})[1]["result"] == {"hostnames": []}
+    assert api("GET", ASSOCIATIONS, f"{path}?mtls_certificate_id={byo}")[1]["result"] == {"hostnames": []}
+    # Errors are 4XX envelopes: a malformed id (query or body), a hostname that is not one, the wrong types,
+    # missing or unknown credentials, a read-only token writing.
+    assert api("GET", ASSOCIATIONS, f"{path}?mtls_certificate_id=not-an-id")[0] == 400
+    assert api("PUT", ASSOCIATIONS, path, {"hostnames": ["a.example.com"], "mtls_certificate_id": "x" * 36})[0] == 400
+    assert api("PUT", ASSOCIATIONS, path, {"hostnames": ["not a hostname"]})[0] == 400
+    assert api("PUT", ASSOCIATIONS, path, {"hostnames": "a.example.com"})[0] == 400
+    assert api("PUT", ASSOCIATIONS, path, {"hostnames": [7]})[0] == 400
+    assert api("PUT", ASSOCIATIONS, path, ["a.example.com"])[0] == 400
+    assert api("GET", ASSOCIATIONS, path, token=None)[0] == 400
+    assert api("GET", ASSOCIATIONS, path, token="unknown-token")[0] == 403
+    assert api("GET", ASSOCIATIONS, path, token="cfcerts-emulator-read-only-token")[0] == 200
+    assert api("PUT", ASSOCIATIONS, path, {"hostnames": ["a.example.com"]},
+               token="cfcerts-emulator-read-only-token")[0] == 403
+    assert api("GET", ASSOCIATIONS, path)[1]["result"] == {"hostnames": []}

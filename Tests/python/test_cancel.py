@@ -136,3 +136,63 @@ def test_uvloop(emulator, zone):
             return (await client.client_certificates.list_page(zone)).result
 
     assert uvloop.run(main()) == ()
+
+
+def test_tasks_sharing_one_async_iterator_see_every_certificate_once(emulator, zone):
+    """Tasks pulling from one iterator take turns to fetch a page: none overwrites the page another fetched."""
+    emulator.seed(zone, 23)
+
+    async def main():
+        async with cfcerts.AsyncClient(api_token=TOKEN, base_url=emulator.base_url) as client:
+            expected = sorted([c.id async for c in client.client_certificates.list(zone)])
+            shared = client.client_certificates.list(zone, per_page=5, prefetch_pages=0)
+
+            async def drain():
+                seen = []
+                async for certificate in shared:
+                    seen.append(certificate.id)
+                    await asyncio.sleep(0.02)  # work on each certificate: the other tasks' pages arrive meanwhile
+                return seen
+
+            seen = [identifier for ids in await asyncio.gather(*(drain() for _ in range(4))) for identifier in ids]
+            return expected, seen
+
+    expected, seen = asyncio.run(main())
+    assert len(expected) == 23
+    assert sorted(seen) == expected
+
+
+def test_aclose_while_a_page_is_in_flight_does_not_block_the_loop(emulator, zone):
+    emulator.seed(zone, 12)
+
+    async def main():
+        async with cfcerts.AsyncClient(api_token=TOKEN, base_url=emulator.base_url) as client:
+            iterator = client.client_certificates.list(zone, per_page=5, prefetch_pages=0)
+            await iterator.__anext__()
+            emulator.fault(kind="delay", method="GET", delay_ms=3000)
+            fetching = asyncio.create_task(_drain(iterator))
+            await asyncio.sleep(0.5)  # the next page's call is now waiting for the delayed answer
+            gaps = []
+
+            async def ticker():
+                last = time.monotonic()
+                while True:
+                    await asyncio.sleep(0.05)
+                    now = time.monotonic()
+                    gaps.append(now - last)
+                    last = now
+
+            ticking = asyncio.create_task(ticker())
+            await asyncio.sleep(0.1)
+            await iterator.aclose()
+            await asyncio.sleep(0.2)  # the ticker records the gap it was waking up into
+            ticking.cancel()
+            await asyncio.gather(fetching, return_exceptions=True)
+            return max(gaps)
+
+    # The page call holds the iterator for about 2.5 s more; aclose waits for it on the client's pool, not the loop.
+    assert asyncio.run(main()) < 1.5
+
+
+async def _drain(iterator):
+    return [certificate async for certificate in iterator]

@@ -111,3 +111,57 @@ def test_multiprocessing_fork_pool(emulator, zone, client):
         _POOL_CLIENT = None
     assert counts == [3] * 6
     assert len(client.client_certificates.list_page(zone).result) == 3
+
+
+def test_async_client_used_before_fork_works_in_the_child(emulator, zone):
+    """AsyncClient's calls run on its own thread pool: in a child, that pool's workers do not exist."""
+    import asyncio
+
+    emulator.seed(zone, 4)
+    client = cfcerts.AsyncClient(api_token=TOKEN, base_url=emulator.base_url, max_concurrency=2)
+
+    async def count() -> int:
+        pages = await asyncio.gather(*(client.client_certificates.list_page(zone) for _ in range(4)))
+        return sum(len(page.result) for page in pages) // 4
+
+    try:
+        assert asyncio.run(count()) == 4  # the parent's pool now has its two workers
+
+        def child():
+            listed = asyncio.run(count())
+            asyncio.run(client.close())
+            return listed == 4
+
+        assert _exited_ok(_in_child(child))
+        assert asyncio.run(count()) == 4
+    finally:
+        asyncio.run(client.close())
+
+
+_POOL_ASYNC_CLIENT = None
+
+
+def _count_in_worker_with_asyncio(zone: str) -> int:
+    import asyncio
+
+    async def count() -> int:
+        return len((await _POOL_ASYNC_CLIENT.client_certificates.list_page(zone)).result)
+
+    return asyncio.run(count())
+
+
+def test_multiprocessing_fork_pool_running_asyncio_tasks(emulator, zone):
+    import asyncio
+
+    global _POOL_ASYNC_CLIENT
+    emulator.seed(zone, 3)
+    client = cfcerts.AsyncClient(api_token=TOKEN, base_url=emulator.base_url, max_concurrency=1)
+    try:
+        asyncio.run(client.client_certificates.list_page(zone))
+        _POOL_ASYNC_CLIENT = client
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            counts = pool.map_async(_count_in_worker_with_asyncio, [zone] * 6).get(timeout=60)
+        assert counts == [3] * 6
+    finally:
+        _POOL_ASYNC_CLIENT = None
+        asyncio.run(client.close())

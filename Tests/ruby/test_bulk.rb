@@ -77,6 +77,32 @@ class BulkTest < Minitest::Test
     assert_equal before, zone_requests
   end
 
+  # cancel from one thread while another closes the run: the close frees the C run only once the cancel has
+  # returned. A slowed cfcerts_bulk_cancel widens the window; it records whether the run was freed under it.
+  def test_cancel_racing_close_never_uses_a_freed_run
+    seed(@zone, 4)
+    run = @client.client_certificates.bulk_revoke(ids, zone_id: @zone, concurrency: 1)
+    original = Cfcerts::Library.method(:cfcerts_bulk_cancel)
+    freed_under_cancel = []
+    calls = 0
+    Cfcerts::Library.singleton_class.send(:define_method, :cfcerts_bulk_cancel) do |handle|
+      calls += 1
+      next original.call(handle) unless calls == 1
+
+      sleep 0.5
+      freed = run.instance_variable_get(:@run).nil?
+      freed_under_cancel << freed
+      freed ? 0 : original.call(handle) # never hand a freed run to the library, even on the old code
+    end
+    canceller = Thread.new { run.cancel }
+    sleep 0.1
+    run.close
+    canceller.join
+    assert_equal [false], freed_under_cancel
+  ensure
+    Cfcerts::Library.singleton_class.send(:define_method, :cfcerts_bulk_cancel, original) if original
+  end
+
   def test_cancel_from_another_thread
     seed(@zone, 30)
     fault(kind: "delay", method: "DELETE", count: 100, delay_ms: 100)

@@ -7,7 +7,7 @@ import Foundation
 /// One API call: method, path segments (each encoded as exactly one segment), query and JSON body.
 struct APIRequest: Sendable {
     enum Method: String, Sendable {
-        case get = "GET", post = "POST", patch = "PATCH", delete = "DELETE"
+        case get = "GET", post = "POST", put = "PUT", patch = "PATCH", delete = "DELETE"
     }
 
     var method: Method

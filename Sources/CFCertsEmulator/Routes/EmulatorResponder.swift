@@ -94,7 +94,12 @@ struct EmulatorResponder: HTTPResponder {
         var response: Response
         do {
             var request = request
-            response = try await ClientCertificateRoutes(emulator: emulator).handle(route, request: &request)
+            switch route.resource {
+            case .clientCertificates:
+                response = try await ClientCertificateRoutes(emulator: emulator).handle(route, request: &request)
+            case .hostnameAssociations:
+                response = try await HostnameAssociationRoutes(emulator: emulator).handle(route, request: &request)
+            }
         } catch var error as APIError {
             error.headers.append(contentsOf: rateHeaders)
             throw error
@@ -125,10 +130,17 @@ struct EmulatorResponder: HTTPResponder {
     }
 }
 
-/// A parsed API path: `/client/v4/zones/{zone}/client_certificates[/{id}]`, each segment percent-decoded.
+/// A parsed API path, each segment percent-decoded: `/client/v4/zones/{zone}/client_certificates[/{id}]` or
+/// `/client/v4/zones/{zone}/certificate_authorities/hostname_associations`.
 struct Route: Sendable {
+    enum Resource: Sendable {
+        case clientCertificates
+        case hostnameAssociations
+    }
+
     var zoneID: String
-    /// nil for the collection.
+    var resource: Resource
+    /// A client certificate's id; nil for the collection.
     var certificateID: String?
 
     init?(path: String) {
@@ -136,11 +148,17 @@ struct Route: Sendable {
         let segments = path.dropFirst(EmulatorResponder.apiPrefix.count + 1)
             .split(separator: "/", omittingEmptySubsequences: false)
             .map { $0.removingPercentEncoding ?? String($0) }
-        guard segments.count == 3 || segments.count == 4,
-              segments[0] == "zones", segments[2] == "client_certificates" else { return nil }
+        guard segments.count >= 3, segments[0] == "zones" else { return nil }
         zoneID = segments[1]
-        certificateID = segments.count == 4 ? segments[3] : nil
-        if certificateID?.isEmpty == true { certificateID = nil }
+        switch Array(segments.dropFirst(2)) {
+        case ["certificate_authorities", "hostname_associations"]:
+            resource = .hostnameAssociations
+        case let rest where (rest.count == 1 || rest.count == 2) && rest[0] == "client_certificates":
+            resource = .clientCertificates
+            certificateID = rest.count == 2 && !rest[1].isEmpty ? rest[1] : nil
+        default:
+            return nil
+        }
     }
 }
 

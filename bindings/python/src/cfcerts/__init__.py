@@ -6,7 +6,9 @@
             print(certificate.id, certificate.status, certificate.expires_on)
 """
 
-from ._async import AsyncBulkRun, AsyncCertificateIterator, AsyncClient, AsyncClientCertificates
+from ._associations import CertificateAuthorities, HostnameAssociation, HostnameAssociations
+from ._async import (AsyncBulkRun, AsyncCertificateAuthorities, AsyncCertificateIterator, AsyncClient,
+                     AsyncClientCertificates, AsyncHostnameAssociations)
 from ._bulk import BulkOutcome, BulkRun, BulkSummary
 from ._client import CertificateIterator, Client, ClientCertificates
 from ._csr import generate_csr, inspect_csr
@@ -26,7 +28,8 @@ def library_version() -> str:
 
 __all__ = [
     "Client", "ClientCertificates", "CertificateIterator", "AsyncClient", "AsyncClientCertificates",
-    "AsyncCertificateIterator", "AsyncBulkRun", "Cancelled", "BulkRun", "BulkOutcome", "BulkSummary", "generate_csr", "inspect_csr", "library_version",
+    "AsyncCertificateIterator", "AsyncBulkRun", "CertificateAuthorities", "HostnameAssociations",
+    "HostnameAssociation", "AsyncCertificateAuthorities", "AsyncHostnameAssociations", "Cancelled", "BulkRun", "BulkOutcome", "BulkSummary", "generate_csr", "inspect_csr", "library_version",
     "Error", "APIError", "InvalidArgument", "NotFound", "Authentication", "PermissionDenied", "RateLimited",
     "Timeout", "Connection", "Decode", "OutOfMemory", "LibraryNotFound",
     "ClientCertificate", "CertificateAuthority", "CertificatePage", "ResultInfo", "GeneratedCSR", "CSRSubject",

@@ -10,8 +10,10 @@ import asyncio
 import concurrent.futures
 from typing import Any, AsyncIterator, Callable, Iterable, List, Mapping, Optional, Tuple, TypeVar, Union
 
+from ._associations import HostnameAssociation, HostnameAssociations
 from ._bulk import BulkOutcome, BulkRun
-from ._client import CertificateIterator, Client, ClientCertificates
+from ._client import CertificateIterator, Client, ClientCertificates, track_for_fork
+from ._errors import InvalidArgument
 from ._interrupt import Cancellable
 from ._models import CertificatePage, ClientCertificate
 
@@ -26,12 +28,23 @@ class AsyncClient:
 
     def __init__(self, *, max_concurrency: int = 32, **options: Any) -> None:
         if not isinstance(max_concurrency, int) or isinstance(max_concurrency, bool) or not 1 <= max_concurrency <= 1024:
-            from ._errors import InvalidArgument
             raise InvalidArgument("max_concurrency must be an int from 1 to 1024")
         self._client = Client(**options)
-        self._pool = concurrent.futures.ThreadPoolExecutor(max_workers=max_concurrency,
-                                                           thread_name_prefix="cfcerts-async")
+        self._max_concurrency = max_concurrency
+        self._pool = self._new_pool()
+        self._closed = False
         self.client_certificates = AsyncClientCertificates(self)
+        self.certificate_authorities = AsyncCertificateAuthorities(self)
+        track_for_fork(self)
+
+    def _new_pool(self) -> concurrent.futures.ThreadPoolExecutor:
+        return concurrent.futures.ThreadPoolExecutor(max_workers=self._max_concurrency,
+                                                     thread_name_prefix="cfcerts-async")
+
+    def _reset_after_fork(self) -> None:
+        # The parent's workers do not exist in a child, but its pool still counts them (and may hold their queued
+        # work): a call submitted there would wait forever. The child gets a pool of its own.
+        self._pool = self._new_pool()
 
     async def __aenter__(self) -> "AsyncClient":
         return self
@@ -40,12 +53,23 @@ class AsyncClient:
         await self.close()
 
     async def close(self) -> None:
-        """Closes the connections once the calls in flight have returned (without blocking the loop)."""
-        await asyncio.get_running_loop().run_in_executor(None, self._client.close)
-        self._pool.shutdown(wait=False)
+        """Closes the connections once the calls in flight have returned (without blocking the loop). Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        pool = self._pool
+        await asyncio.get_running_loop().run_in_executor(pool, self._client.close)
+        pool.shutdown(wait=False)
+
+    def _off_loop(self, function: Callable[[], T]) -> "asyncio.Future[T]":
+        """``function()`` (a close that may wait for a call in flight) on the pool, or after ``close()`` on the
+        loop's default executor: never on the loop itself."""
+        return asyncio.get_running_loop().run_in_executor(None if self._closed else self._pool, function)
 
     async def _run(self, function: Callable[[], T], on_cancel: Optional[Callable[[Cancellable], Any]] = None) -> T:
         """``function()`` on the pool with a cancellable current; cancelling the awaiting task cancels it."""
+        if self._closed:
+            raise InvalidArgument("the client is closed")
         cancellable = Cancellable()
         future = asyncio.get_running_loop().run_in_executor(self._pool, cancellable.run, function)
         try:
@@ -105,6 +129,42 @@ class AsyncClientCertificates:
                                                                  concurrency=concurrency, journal=journal))
 
 
+class AsyncCertificateAuthorities:
+    """``/zones/{zone_id}/certificate_authorities``, awaitable."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.hostname_associations = AsyncHostnameAssociations(client)
+
+
+class AsyncHostnameAssociations:
+    """``HostnameAssociations``, awaitable: the same names and keywords."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+        self._sync: HostnameAssociations = client._client.certificate_authorities.hostname_associations
+
+    async def get(self, *, zone_id: str, mtls_certificate_id: Optional[str] = None) -> HostnameAssociation:
+        return await self._client._run(lambda: self._sync.get(zone_id=zone_id, mtls_certificate_id=mtls_certificate_id))
+
+    async def update(self, *, zone_id: str, hostnames: Iterable[str],
+                     mtls_certificate_id: Optional[str] = None) -> HostnameAssociation:
+        names = list(hostnames)
+        return await self._client._run(
+            lambda: self._sync.update(zone_id=zone_id, hostnames=names, mtls_certificate_id=mtls_certificate_id))
+
+    async def add(self, *, zone_id: str, hostnames: Iterable[str],
+                  mtls_certificate_id: Optional[str] = None) -> HostnameAssociation:
+        names = list(hostnames)
+        return await self._client._run(
+            lambda: self._sync.add(zone_id=zone_id, hostnames=names, mtls_certificate_id=mtls_certificate_id))
+
+    async def remove(self, *, zone_id: str, hostnames: Iterable[str],
+                     mtls_certificate_id: Optional[str] = None) -> HostnameAssociation:
+        names = list(hostnames)
+        return await self._client._run(
+            lambda: self._sync.remove(zone_id=zone_id, hostnames=names, mtls_certificate_id=mtls_certificate_id))
+
+
 class AsyncCertificateIterator(AsyncIterator[ClientCertificate]):
     """A lazy pass over a zone's certificates for ``async for``; ``aclose()`` frees it early."""
 
@@ -112,20 +172,27 @@ class AsyncCertificateIterator(AsyncIterator[ClientCertificate]):
         self._client = client
         self._iterator = iterator
         self._buffer: List[ClientCertificate] = []
+        # Tasks sharing the iterator take turns to refill the buffer (made on first use, in the running loop).
+        self._refilling: Optional[asyncio.Lock] = None
 
     def __aiter__(self) -> "AsyncCertificateIterator":
         return self
 
     async def __anext__(self) -> ClientCertificate:
-        if not self._buffer:
-            self._buffer = await self._client._run(self._iterator._next_page_items)
-            self._buffer.reverse()
+        if self._refilling is None:
+            self._refilling = asyncio.Lock()
+        async with self._refilling:
+            if not self._buffer:
+                page = await self._client._run(self._iterator._next_page_items)
+                page.reverse()
+                self._buffer = page
             if not self._buffer:
                 raise StopAsyncIteration
-        return self._buffer.pop()
+            return self._buffer.pop()
 
     async def aclose(self) -> None:
-        self._iterator.close()
+        """Frees the listing once a page call in flight has returned, off the event loop."""
+        await self._client._off_loop(self._iterator.close)
 
 
 class AsyncBulkRun(AsyncIterator[BulkOutcome]):
@@ -154,4 +221,6 @@ class AsyncBulkRun(AsyncIterator[BulkOutcome]):
         self._run.cancel()
 
     async def aclose(self) -> None:
-        self._run.close()
+        """Cancels the run and frees it once the read in flight has returned, off the event loop."""
+        self._run.cancel()
+        await self._client._off_loop(self._run.close)

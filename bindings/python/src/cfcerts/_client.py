@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Optional, Tu
 
 from . import _arguments as arguments
 from . import _interrupt
+from ._associations import CertificateAuthorities
 from ._errors import InvalidArgument, from_last_error
 from ._interrupt import interruptible
 from ._library import ITEROVER, NO_RETRIES, OPTIONS_VERSION, PACING_OFF, ClientOptions, call_for_string, library
@@ -33,6 +34,11 @@ def _after_fork_in_child() -> None:
     _interrupt.reset_after_fork()
     for item in list(_live):
         item._reset_after_fork()
+
+
+def track_for_fork(item: Any) -> None:
+    """Has ``item._reset_after_fork()`` called in a child of ``fork()`` while ``item`` lives."""
+    _live.add(item)
 
 
 if hasattr(os, "register_at_fork"):
@@ -90,6 +96,7 @@ class Client:
         self._calls = 0
         self._state = threading.Condition()
         self.client_certificates = ClientCertificates(self)
+        self.certificate_authorities = CertificateAuthorities(self)
         _live.add(self)
 
     def _reset_after_fork(self) -> None:

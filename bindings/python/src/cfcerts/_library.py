@@ -103,6 +103,10 @@ def _declare(lib: ctypes.CDLL) -> None:
         "cfcerts_cancellable_push_current": ([c_void_p], c_int),
         "cfcerts_cancellable_pop_current": ([c_void_p], c_int),
         "cfcerts_cancellable_free": ([c_void_p], None),
+        "cfcerts_hostname_associations_get": ([out, c_void_p, c_char_p, c_char_p], c_int),
+        "cfcerts_hostname_associations_update": ([out, c_void_p, c_char_p, c_char_p], c_int),
+        "cfcerts_hostname_associations_add": ([out, c_void_p, c_char_p, c_char_p], c_int),
+        "cfcerts_hostname_associations_remove": ([out, c_void_p, c_char_p, c_char_p], c_int),
         "cfcerts_csr_generate": ([out, c_char_p], c_int),
         "cfcerts_csr_inspect": ([out, c_char_p], c_int),
     }

@@ -21,7 +21,10 @@ module Cfcerts
     attr_reader :summary
 
     def initialize(client, zone, params)
+      # @lock serialises reads (held for a whole call); @handle_lock guards @run itself, so cancel (from any
+      # thread, also while a read holds @lock) never reaches a run another thread is freeing.
       @lock = Mutex.new
+      @handle_lock = Mutex.new
       @outcomes = []
       @summary = nil
       @run = Cfcerts.native_handle(client, :bulk, zone, params)
@@ -40,8 +43,9 @@ module Cfcerts
 
     # Starts no more items; those in flight end at once (failed, cancelled). Safe from any thread.
     def cancel
-      run = @run
-      Library.cfcerts_bulk_cancel(run) if run
+      @handle_lock.synchronize do
+        Library.cfcerts_bulk_cancel(@run) if @run
+      end
       nil
     end
 
@@ -97,8 +101,10 @@ module Cfcerts
     end
 
     def free_run
-      run, @run = @run, nil
-      run&.free
+      @handle_lock.synchronize do
+        run, @run = @run, nil
+        run&.free
+      end
     end
   end
 

@@ -15,7 +15,7 @@ module Cfcerts
   # Ratelimit headers say). A call that cannot get budget before total_timeout (or within 60 s) raises
   # RateLimited at once, with retry_after set.
   class Client
-    attr_reader :client_certificates
+    attr_reader :client_certificates, :certificate_authorities
 
     # A client for the block's duration, closed afterwards whatever happens.
     def self.open(**options)
@@ -59,6 +59,7 @@ module Cfcerts
       @lock = Mutex.new
       @idle = ConditionVariable.new
       @client_certificates = ClientCertificates.new(self)
+      @certificate_authorities = CertificateAuthorities.new(self)
       Cfcerts.track_for_fork(self)
     end
 

@@ -96,6 +96,10 @@ module Cfcerts
     attach_function :cfcerts_cancellable_push_current, [:pointer], :int
     attach_function :cfcerts_cancellable_pop_current, [:pointer], :int
     attach_function :cfcerts_cancellable_free, [:pointer], :void
+    attach_function :cfcerts_hostname_associations_get, %i[pointer pointer string string], :int, blocking: true
+    attach_function :cfcerts_hostname_associations_update, %i[pointer pointer string string], :int, blocking: true
+    attach_function :cfcerts_hostname_associations_add, %i[pointer pointer string string], :int, blocking: true
+    attach_function :cfcerts_hostname_associations_remove, %i[pointer pointer string string], :int, blocking: true
     attach_function :cfcerts_csr_generate, %i[pointer string], :int, blocking: true
     attach_function :cfcerts_csr_inspect, %i[pointer string], :int
 

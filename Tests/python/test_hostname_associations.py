@@ -1,0 +1,59 @@
+"""``client.certificate_authorities.hostname_associations`` under the official SDK's names, sync and async."""
+
+import asyncio
+
+import pytest
+
+import cfcerts
+from conftest import TOKEN
+
+BYO = "b2134436-2555-4acf-be5b-26c48136575e"
+
+
+def test_get_update_add_remove(client, zone):
+    associations = client.certificate_authorities.hostname_associations
+    assert associations.get(zone_id=zone) == cfcerts.HostnameAssociation(hostnames=())
+    assert associations.update(zone_id=zone, hostnames=["a.example.com", "b.example.com"]).hostnames == (
+        "a.example.com", "b.example.com")
+    assert associations.update(zone_id=zone, hostnames=["c.example.com"]).hostnames == ("c.example.com",)
+    assert associations.add(zone_id=zone, hostnames=["C.example.com", "d.example.com"]).hostnames == (
+        "c.example.com", "d.example.com")
+    assert associations.remove(zone_id=zone, hostnames=["c.EXAMPLE.com"]).hostnames == ("d.example.com",)
+    assert associations.update(zone_id=zone, hostnames=[]).hostnames == ()
+    assert associations.get(zone_id=zone).hostnames == ()
+
+
+def test_managed_and_byo_lists_stay_apart(client, zone):
+    associations = client.certificate_authorities.hostname_associations
+    associations.update(zone_id=zone, hostnames=["managed.example.com"])
+    associations.update(zone_id=zone, hostnames=["byo.example.com"], mtls_certificate_id=BYO)
+    assert associations.get(zone_id=zone).hostnames == ("managed.example.com",)
+    assert associations.get(zone_id=zone, mtls_certificate_id=BYO).hostnames == ("byo.example.com",)
+
+
+@pytest.mark.parametrize("arguments", [
+    {"mtls_certificate_id": "short"},
+    {"mtls_certificate_id": 36},
+    {"hostnames": "a.example.com"},
+    {"hostnames": ["ok.example.com", None]},
+    {"hostnames": ["has space.example.com"]},
+    {"hostnames": ["nul\x00.example.com"]},
+])
+def test_bad_arguments_are_refused_before_any_request(client, emulator, zone, arguments):
+    before = emulator.request_count(zone)
+    associations = client.certificate_authorities.hostname_associations
+    with pytest.raises(cfcerts.InvalidArgument):
+        associations.update(zone_id=zone, **{"hostnames": ["a.example.com"], **arguments})
+    assert emulator.request_count(zone) == before
+
+
+def test_async_client(emulator, zone):
+    async def main():
+        async with cfcerts.AsyncClient(api_token=TOKEN, base_url=emulator.base_url) as client:
+            associations = client.certificate_authorities.hostname_associations
+            await associations.update(zone_id=zone, hostnames=["a.example.com"])
+            added = await associations.add(zone_id=zone, hostnames=["b.example.com"])
+            removed = await associations.remove(zone_id=zone, hostnames=["a.example.com"])
+            return added.hostnames, removed.hostnames, (await associations.get(zone_id=zone)).hostnames
+
+    assert asyncio.run(main()) == (("a.example.com", "b.example.com"), ("b.example.com",), ("b.example.com",))
