@@ -5,8 +5,9 @@
 #      bulk (paced, resumable with a journal); then unattended renewal of the certificates due, a deploy hook, and
 #      the zone's expiry metrics for Prometheus
 #   2. the same lifecycle from C, Python, Ruby and Swift, each through its own face of the library
-#   3. the emulator's mTLS gateway: the certificate from step 1 passes, is blocked once revoked, passes again
-#      once reactivated
+#   3. mTLS enabled as on Cloudflare: the demo's hostname associated with the CA and the rule that enforces it,
+#      then the emulator's gateway: on that hostname the certificate from step 1 passes, is blocked once revoked,
+#      passes again once reactivated; another hostname is not asked for a certificate
 # Usage: scripts/demo.sh RELEASE_BIN_DIR STAGE
 set -euo pipefail
 bin=$1 stage=$2
@@ -81,10 +82,18 @@ CFCERTS_LIBRARY=$top/$stage/lib/libcfcerts.so.0 ruby -I"$top/bindings/ruby/lib" 
 step "Swift (examples/swift)"
 "$bin/cfcerts-swift-example" "$zone" "$work"
 
-step "The mTLS gateway ($gateway): API Shield's rule, block unless verified and not revoked"
+port=${gateway%/}; port=${port##*:}
+step "Enabling mTLS: associate the hostname with the CA, and the rule that enforces it"
+cd "$work"
+show "$cli" hostnames add api.demo.example.com
+show "$cli" mtls rule
+cd "$top"
+step "The mTLS gateway (port $port), as the edge: a certificate asked for on api.demo.example.com only"
 call() {
-  printf '$ curl --cert demo.pem --key demo.key %s\n' "$gateway"
-  curl -s --cacert "$work/ca.pem" --cert "$work/demo.pem" --key "$work/demo.key" -w '\n%{http_code}\n' "$gateway" \
+  local host=$1
+  shift
+  printf '$ curl --resolve %s:%s:127.0.0.1 %s https://%s:%s/\n' "$host" "$port" "$*" "$host" "$port"
+  (cd "$work" && curl -s --cacert ca.pem --resolve "$host:$port:127.0.0.1" "$@" -w '\n%{http_code}\n' "https://$host:$port/") \
     | python3 -c '
 import json, sys
 body, status = sys.stdin.read().rsplit("\n", 2)[:2]
@@ -94,10 +103,14 @@ verdict = "passed" if status == "200" else "BLOCKED (%s failed)" % answer["faile
 print("  HTTP %s %s: presented=%s verified=%s revoked=%s %s" % (status, verdict, fields["cert_presented"],
       fields["cert_verified"], fields["cert_revoked"], fields["cert_subject_dn"]))'
 }
-call
+with_cert=(--cert demo.pem --key demo.key)
+call api.demo.example.com "${with_cert[@]}"
+call api.demo.example.com
 show "$cli" revoke "$id" | grep -E '^([$]|status )'
-call
+call api.demo.example.com "${with_cert[@]}"
 show "$cli" reactivate "$id" | grep -E '^([$]|status )'
-call
+call api.demo.example.com "${with_cert[@]}"
+echo "a hostname not associated is not asked for a certificate, and the rule does not name it:"
+call www.demo.example.com
 
 step "Done: every language managed the same zone, and the gateway enforced revocation; the emulator stops now."

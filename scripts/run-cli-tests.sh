@@ -9,7 +9,7 @@ rm -rf "$work"
 mkdir -p "$work"
 source scripts/emulator.sh
 trap stop_emulator EXIT
-start_emulator "$bin" "$work" --rate-limit 1000000000/300 --ca-key p256 --transition-delay 2 --mtls-port 0
+start_emulator "$bin" "$work" --rate-limit 1000000000/300 --ca-key p256 --transition-delay 2 --mtls-port 0 --mtls-enforce all
 echo "CLI tests against $EMULATOR_URL"
 CFCERTS_TEST_MTLS_URL=$(sed -n 's/^mtls: \([^ ]*\).*/\1/p' "$work/emulator.out") \
 CFCERTS_TEST_BASE_URL=$EMULATOR_URL CFCERTS_CLI=$(readlink -f "$bin/cfcerts") CFCERTS_EMULATOR=$(readlink -f "$bin/cfcerts-emulator") \

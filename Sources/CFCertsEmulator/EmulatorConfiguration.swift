@@ -68,6 +68,8 @@ public struct EmulatorConfiguration: Sendable {
     public var mtlsPort: Int?
     /// What the gateway lets through.
     public var mtlsRule: MTLSRule = .requireVerified
+    /// Where the gateway asks for a client certificate and applies its rule. Default `.associated`, as the edge.
+    public var mtlsEnforce: MTLSEnforcement = .associated
     /// Proxy passing gateway requests to this origin (`http://` or `https://` URL) instead of answering them.
     public var mtlsUpstream: String?
 

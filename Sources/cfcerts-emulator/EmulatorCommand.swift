@@ -58,6 +58,9 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(help: "The gateway's rule: require-verified (block unless a certificate is presented, verified and not revoked: API Shield's recommended rule) or allow-unverified (let everything through, with the fields).")
     var mtlsRule: MTLSRule = .requireVerified
 
+    @Option(help: "Where the gateway asks for a client certificate and applies its rule: associated (as the edge: only on the hostnames associated with the managed CA, by SNI, and for requests whose Host is one) or all (every connection and request).")
+    var mtlsEnforce: MTLSEnforcement = .associated
+
     @Option(help: "Proxy requests that pass the gateway to this origin (http:// or https:// URL), with Cloudflare's cf-cert-* headers and the RFC 9440 Client-Cert header, instead of answering them.")
     var mtlsUpstream: String?
 
@@ -98,6 +101,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         configuration.allowRemoteControls = allowRemoteControls
         configuration.mtlsPort = mtlsPort
         configuration.mtlsRule = mtlsRule
+        configuration.mtlsEnforce = mtlsEnforce
         configuration.mtlsUpstream = mtlsUpstream
         if !EmulatorConfiguration.isLoopback(host) {
             let warning = allowRemoteControls
@@ -121,7 +125,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         try await server.run { port in
             let shownHost = host.contains(":") ? "[\(host)]" : host
             var lines = ["http://\(shownHost):\(port)/client/v4"]
-            if let gateway { lines.append("mtls: \(gateway.url) (rule \(accepted.mtlsRule.rawValue)\(accepted.mtlsUpstream.map { ", upstream \($0)" } ?? ""))") }
+            if let gateway { lines.append("mtls: \(gateway.url) (rule \(accepted.mtlsRule.rawValue), enforced on \(accepted.mtlsEnforce.rawValue) hostnames\(accepted.mtlsUpstream.map { ", upstream \($0)" } ?? ""))") }
             lines += accepted.tokens.map { "token: \($0)" }
             lines += accepted.readOnlyTokens.map { "read-only token: \($0)" }
             lines += accepted.apiKeys.map { "api-key: \($0.email) \($0.key)" }
@@ -145,3 +149,4 @@ struct EmulatorCommand: AsyncParsableCommand {
 
 extension CAKeyType: ExpressibleByArgument {}
 extension MTLSRule: ExpressibleByArgument {}
+extension MTLSEnforcement: ExpressibleByArgument {}

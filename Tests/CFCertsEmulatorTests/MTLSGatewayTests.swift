@@ -29,6 +29,7 @@ struct MTLSGatewayTests {
                             _ body: (Gateway) async throws -> T) async throws -> T {
             try await EmulatorHarness.with({ configuration in
                 configuration.mtlsPort = 0
+                configuration.mtlsEnforce = .all  // these suites test the rule; associations: Tests/cli/test_gateway_associations.py
                 configure(&configuration)
             }) { emulator in
                 let gateway = try await MTLSGateway(emulator: emulator.running.emulator).start()

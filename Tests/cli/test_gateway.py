@@ -79,7 +79,7 @@ class EchoOrigin(http.server.BaseHTTPRequestHandler):
 def test_upstream_sees_the_gateways_headers_only(cli, emulator, tmp_path):
     origin = http.server.ThreadingHTTPServer(("127.0.0.1", 0), EchoOrigin)
     threading.Thread(target=origin.serve_forever, daemon=True).start()
-    process = subprocess.Popen([os.environ["CFCERTS_EMULATOR"], "--port", "0", "--mtls-port", "0", "--ca-key", "p256",
+    process = subprocess.Popen([os.environ["CFCERTS_EMULATOR"], "--port", "0", "--mtls-port", "0", "--mtls-enforce", "all", "--ca-key", "p256",
                                 "--mtls-upstream", f"http://127.0.0.1:{origin.server_address[1]}"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -111,7 +111,7 @@ def test_revocation_holds_across_a_restart_from_state(cli, tmp_path):
     state = tmp_path / "state.json"
 
     def start():
-        process = subprocess.Popen([os.environ["CFCERTS_EMULATOR"], "--port", "0", "--mtls-port", "0", "--ca-key", "p256",
+        process = subprocess.Popen([os.environ["CFCERTS_EMULATOR"], "--port", "0", "--mtls-port", "0", "--mtls-enforce", "all", "--ca-key", "p256",
                                     "--state", str(state), "--transition-delay", "0"],
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         lines = [process.stdout.readline().strip() for _ in range(2)]

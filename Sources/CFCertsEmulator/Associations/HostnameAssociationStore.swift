@@ -22,6 +22,17 @@ final class HostnameAssociationStore: Sendable {
         lists.withLockedValue { $0[key] = hostnames.isEmpty ? nil : hostnames }
     }
 
+    /// Whether `hostname` is on the Cloudflare-managed CA's list of any zone, compared without letter case (the
+    /// gateway serves every zone, and its certificates are the managed CA's).
+    func isAssociatedWithManagedCA(_ hostname: String) -> Bool {
+        let wanted = hostname.lowercased()
+        return lists.withLockedValue { lists in
+            lists.contains { key, hostnames in
+                key.certificateAuthority.isEmpty && hostnames.contains { $0.lowercased() == wanted }
+            }
+        }
+    }
+
     func reset() {
         lists.withLockedValue { $0.removeAll() }
     }

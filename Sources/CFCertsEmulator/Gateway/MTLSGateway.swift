@@ -1,15 +1,17 @@
 import Foundation
 import Hummingbird
-import HummingbirdTLS
+import HummingbirdCore
 import Logging
 import NIOCore
 import NIOSSL
 import SwiftASN1
 import X509
 
-/// The mTLS gateway: HTTPS on the emulator's host with a server certificate from the emulator's CA, asking for
-/// (not demanding) a client certificate, applying `configuration.mtlsRule` to each request as the edge would.
-/// Any presented certificate completes the handshake: the verdict is the rule's, per request, from the store.
+/// The mTLS gateway: HTTPS on the emulator's host with a server certificate from the emulator's CA for whatever
+/// name the SNI asks, asking for (not demanding) a client certificate where the SNI is associated with the managed
+/// CA (everywhere with `mtlsEnforce` `.all`), and applying `configuration.mtlsRule` to each request whose Host is
+/// associated, as the edge would. Any presented certificate completes the handshake: the verdict is the rule's,
+/// per request, from the store.
 public struct MTLSGateway: Sendable {
     public let emulator: Emulator
     private let logger: Logger
@@ -29,21 +31,24 @@ public struct MTLSGateway: Sendable {
         }
         var hostnames = ["localhost"]
         if (try? SocketAddress(ipAddress: configuration.host, port: 0)) == nil { hostnames.append(configuration.host) }
-        let (certificate, key) = try authority.issueServerCertificate(hostnames: hostnames, addresses: addresses)
-        var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: [.certificate(try NIOSSLCertificate(bytes: try certificate.derBytes(), format: .der))],
-            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(key.derRepresentation), format: .der)))
-        tls.certificateVerification = .optionalVerification
+        let serverCertificates = try ServerCertificates(authority: authority, fallbackHostnames: hostnames,
+                                                        fallbackAddresses: addresses)
+        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: serverCertificates.fallback.chain,
+                                                           privateKey: serverCertificates.fallback.key)
         // Names the emulator's CA in the certificate request, so clients pick a certificate it issued.
         tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: try authority.certificate.derBytes(), format: .der)])
-        let channel = TLSChannelConfiguration(tlsConfiguration: tls, customVerificationCallback: { _, promise in
-            promise.succeed(.certificateVerified)
-        })
+        let (associations, enforce, sharedTLS) = (emulator.hostnameAssociations, configuration.mtlsEnforce, tls)
         let upstream = configuration.mtlsUpstream.map(UpstreamProxy.init(baseURL:))
         let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let server = HTTPServerBuilder { responder in
+            try SNIRoutedTLSChannel(HTTP1Channel(responder: responder), configuration: sharedTLS,
+                                    serverCertificates: serverCertificates) { serverName in
+                enforce == .all || serverName.map(associations.isAssociatedWithManagedCA) == true
+            }
+        }
         let app = try Application(
             responder: MTLSGatewayResponder(emulator: emulator, upstream: upstream),
-            server: .tls(.http1(), configuration: channel),
+            server: server,
             configuration: .init(address: .hostname(configuration.host, port: configuration.mtlsPort ?? 0),
                                  serverName: "cloudflare"),
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },

@@ -14,6 +14,22 @@ struct MTLSGatewayResponder: HTTPResponder {
 
     static let maxBodySize = 1 << 20
 
+    /// Whether the rule applies: with `mtlsEnforce` `.associated`, to requests whose Host (not the connection's
+    /// SNI: a client can send one name in its hello and another in its request) is associated with the managed CA.
+    private func isGuarded(_ request: Request) -> Bool {
+        guard emulator.configuration.mtlsEnforce == .associated else { return true }
+        guard let host = request.head.authority else { return false }
+        return emulator.hostnameAssociations.isAssociatedWithManagedCA(Self.hostname(ofAuthority: host))
+    }
+
+    /// `host[:port]` or `[v6]:port` without the port.
+    static func hostname(ofAuthority authority: String) -> String {
+        if authority.hasPrefix("["), let end = authority.firstIndex(of: "]") {
+            return String(authority[authority.index(after: authority.startIndex)..<end])
+        }
+        return String(authority.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+    }
+
     func respond(to request: Request, context: Context) async throws -> Response {
         let certificate = try? await context.channel.nioSSL_peerCertificate().get()
         let der = certificate.flatMap { try? $0.toDERBytes() }
@@ -22,7 +38,7 @@ struct MTLSGatewayResponder: HTTPResponder {
             presented: der, authority: store.authority.certificate, now: Date(),
             status: { store.status(fingerprintSHA256: $0, now: Date()) })
         let rule = emulator.configuration.mtlsRule
-        if let failed = rule.failedCondition(fields) {
+        if isGuarded(request), let failed = rule.failedCondition(fields) {
             var body: [String: JSONValue] = [
                 "success": .bool(false), "blocked": .bool(true), "rule": .string(rule.expression),
                 "failed_condition": .string(failed), "tls_client_auth": .object(fields.json),

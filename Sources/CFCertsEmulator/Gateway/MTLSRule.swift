@@ -24,3 +24,12 @@ public enum MTLSRule: String, Sendable, CaseIterable {
         return nil
     }
 }
+
+/// Which hostnames the gateway guards.
+public enum MTLSEnforcement: String, Sendable, CaseIterable {
+    /// As Cloudflare's edge: a certificate is asked for only when the SNI is associated with the managed CA
+    /// (`PUT .../certificate_authorities/hostname_associations`), and the rule applies to requests whose Host is.
+    case associated
+    /// Every connection is asked for a certificate and every request meets the rule.
+    case all
+}
