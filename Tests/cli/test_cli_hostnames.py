@@ -86,3 +86,31 @@ def test_a_read_only_token_lists_and_is_refused_a_change(cli):
     refused = cli("hostnames", "set", "a.example.com", env=read_only)
     assert refused.returncode in (4, 5), refused.stderr
     assert "SSL and Certificates Write" in refused.stderr
+
+
+def test_add_fails_when_another_writer_changes_the_list_before_the_read_back(cli, emulator, zone):
+    """The API has no conditional write: `add` reads, writes the union, reads back. Here another writer replaces the
+    list between the write and the read-back (the read-back is delayed 3 s); the command must say so and fail."""
+    import subprocess as sp
+    import time
+    import os
+    import urllib.request
+
+    from conftest import environment
+
+    path = f"/client/v4/zones/{zone}/certificate_authorities/hostname_associations"
+    emulator.fault(kind="delay", method="GET", path=path, count=2, delay_ms=3000)
+    process = sp.Popen([os.environ["CFCERTS_CLI"], "hostnames", "add", "mine.example.com"],
+                       env=environment(emulator, zone), stdout=sp.PIPE, stderr=sp.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any(entry["method"] == "PUT" and entry["path"] == path
+                  for entry in emulator.control_json("GET", "/requests")["requests"]):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.02)
+    intruder = urllib.request.Request(emulator.base_url + path[len("/client/v4"):], method="PUT",
+                                      data=json.dumps({"hostnames": ["theirs.example.com"]}).encode(),
+                                      headers={"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json"})
+    urllib.request.urlopen(intruder, timeout=30).read()
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 1, (out, err)
+    assert "another writer" in err and "theirs.example.com" in err
