@@ -71,7 +71,8 @@ def pacing(value: Any) -> tuple[int, int]:
     if isinstance(value, tuple) and len(value) == 2:
         value = f"{integer(value[0], 'pacing requests')}/{integer(value[1], 'pacing seconds')}"
     if not isinstance(value, str):
-        raise InvalidArgument(f'pacing must be "off", "REQUESTS/SECONDS" or a (requests, seconds) pair, not {type(value).__name__}')
+        raise InvalidArgument('pacing must be "off", "REQUESTS/SECONDS" or a (requests, seconds) pair, '
+                              f"not {type(value).__name__}")
     lib = library()
     requests, seconds = ctypes.c_int(), ctypes.c_int()
     code = lib.cfcerts_pacing_parse(ctypes.byref(requests), ctypes.byref(seconds), text(value, "pacing"))

@@ -52,8 +52,8 @@ class Client:
     ``pacing``: the credential's request budget that calls of this process share and wait for instead of drawing
     a 429: ``"off"``, ``"REQUESTS/SECONDS"`` or a ``(requests, seconds)`` pair (default: Cloudflare's 1200/300, then
     what the API's ``Ratelimit`` headers say; one you set is a ceiling, which those headers may lower, never raise;
-    1 to 1000000000 requests per 1 to 86400 seconds). A call that cannot get budget before ``total_timeout`` (or, without
-    one, within 60 s) raises ``RateLimited`` at once with ``retry_after`` set.
+    1 to 1000000000 requests per 1 to 86400 seconds). A call that cannot get budget before ``total_timeout`` (or,
+    without one, within 60 s) raises ``RateLimited`` at once with ``retry_after`` set.
     """
 
     def __init__(self, *, api_token: Optional[str] = None, api_email: Optional[str] = None,

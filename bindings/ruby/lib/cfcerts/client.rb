@@ -13,8 +13,8 @@ module Cfcerts
   # pacing: the credential's request budget the calls of this process share and wait for instead of drawing a
   # 429: "off", "REQUESTS/SECONDS" or [requests, seconds] (default: Cloudflare's 1200/300, then what the API's
   # Ratelimit headers say; one you set is a ceiling, which those headers may lower, never raise; 1 to
-  # 1000000000 requests per 1 to 86400 seconds). A call that cannot get budget before total_timeout (or within 60 s) raises
-  # RateLimited at once, with retry_after set.
+  # 1000000000 requests per 1 to 86400 seconds). A call that cannot get budget before total_timeout (or within
+  # 60 s) raises RateLimited at once, with retry_after set.
   class Client
     attr_reader :client_certificates
 
