@@ -22,7 +22,10 @@
  * - Pacing (on by default): every call of a process that uses one credential against one base URL draws on one
  *   request budget, shared by all its clients. It starts at Cloudflare's documented 1200 requests per 300 s (or
  *   the pacing_* options of the first client), then follows each answer's Ratelimit / Ratelimit-Policy headers
- *   (the server's figures, and what other programs spent). A call waits for budget rather than drawing a 429; the
+ *   (the server's figures, and what other programs spent); only those headers declare it spent, for as long as
+ *   they say (a 429 without them is retried after its Retry-After and spends nothing). pacing_* options set a
+ *   ceiling for that client's calls: the server's figures may lower it, never raise it. Budgets belong to the
+ *   process: a child of fork() starts its own. A call waits for budget rather than drawing a 429; the
  *   wait counts against total_timeout_ms, and without it is at most 60 s in all: when the budget returns later, the
  *   call fails at once with CFCERTS_ERATELIMIT and cfcerts_error.retry_after_ms set to the wait (http_status 0:
  *   nothing was sent). With pacing, the worst case above grows by those 60 s: 360 s with the defaults.
@@ -199,8 +202,10 @@ typedef struct cfcerts_client_options {
     int total_timeout_ms;
     /* ---- version 3 ---- */
     /** Pacing: the calls of a process that use one credential share its request budget, and a call waits for
-     *  budget instead of drawing a 429 (see "Pacing" below). The budget to start from, in requests per
-     *  pacing_window_seconds: 0: Cloudflare's 1200 per 300 s; 1..1000000000; CFCERTS_PACING_OFF: no pacing. */
+     *  budget instead of drawing a 429 (see "Pacing" above). Requests per pacing_window_seconds: 0: Cloudflare's
+     *  1200 per 300 s, which the server's figures replace; 1..1000000000: a ceiling, which the server's figures
+     *  may lower, never raise; CFCERTS_PACING_OFF: no pacing. cfcerts_pacing_parse() reads "600/300" or "off"
+     *  into these two fields. */
     int pacing_requests;
     /** Seconds of the budget's window, 1..86400; 0: 300 (with pacing_requests 0) or required. */
     int pacing_window_seconds;
@@ -456,6 +461,19 @@ int cfcerts_csr_generate(char **out, const char *subject_json);
  * "signature_valid": true}. Returns CFCERTS_EINVAL for anything that is not a PEM CSR.
  */
 int cfcerts_csr_inspect(char **out, const char *csr_pem);
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Pacing syntax                                                                                               */
+
+/**
+ * Reads the pacing syntax every cfcerts face takes (the CLI's --pacing, the bindings' pacing keyword): "off", or
+ * "REQUESTS/SECONDS" in ASCII digits, 1 to 1000000000 requests per 1 to 86400 seconds (e.g. "1200/300"), which
+ * is a ceiling: the server's Ratelimit headers may lower it, never raise it. On success *out_requests and
+ * *out_window_seconds hold the values for cfcerts_client_options' pacing_requests and pacing_window_seconds
+ * (CFCERTS_PACING_OFF and 0 for "off"). Returns CFCERTS_EINVAL for anything else (both outputs then 0), the
+ * message in cfcerts_error_last(). No network; any thread.
+ */
+int cfcerts_pacing_parse(int *out_requests, int *out_window_seconds, const char *text);
 
 #ifdef __cplusplus
 }

@@ -113,19 +113,17 @@ enum ClientOptions {
         configuration.maxRetries = try maxRetries(options)
         configuration.userAgentSuffix = try text(options.user_agent_suffix, "user_agent_suffix")
         configuration.allowInsecureHTTP = options.allow_insecure_http != 0
-        configuration.pacing = try pacing(options)
+        configuration.pacing = pacing(options)
         return configuration
     }
 
-    /// Versions 1 and 2 (zeroed fields) get the default. 0/0: Cloudflare's budget; CFCERTS_PACING_OFF: off.
-    private static func pacing(_ options: cfcerts_client_options) throws(CFCertsError) -> Pacing {
-        let requests = Int(options.pacing_requests), seconds = Int64(options.pacing_window_seconds)
-        switch (requests, seconds) {
-        case (0, 0): return .cloudflare
-        case (Int(CFCERTS_PACING_OFF), 0): return .off
-        case (1..., 1...86_400): return .budget(requests: requests, per: .seconds(seconds))
-        default:
-            throw Arguments.invalid("opts->pacing_requests must be 0 (default), CFCERTS_PACING_OFF or 1..1000000000 with pacing_window_seconds 1..86400")
+    /// Versions 1 and 2 (zeroed fields) get the default. 0/0: Cloudflare's budget; CFCERTS_PACING_OFF: off;
+    /// anything else a configured budget, which the core checks when the client is made.
+    private static func pacing(_ options: cfcerts_client_options) -> Pacing {
+        switch (options.pacing_requests, options.pacing_window_seconds) {
+        case (0, 0): .cloudflare
+        case (CFCERTS_PACING_OFF, 0): .off
+        default: .budget(requests: Int(options.pacing_requests), per: .seconds(Int64(options.pacing_window_seconds)))
         }
     }
 

@@ -35,7 +35,7 @@ struct ConnectionOptions: ParsableArguments {
     @Option(help: "Retries after a failed attempt, 0 to 10 (default: 2).")
     var maxRetries: Int?
 
-    @Option(help: ArgumentHelp("The credential's request budget to pace calls to, REQUESTS/SECONDS, or off (default: 1200/300, Cloudflare's, then what the API's Ratelimit headers say).",
+    @Option(help: ArgumentHelp("The most of the credential's request budget this command's calls may spend, REQUESTS/SECONDS (1 to 1000000000 requests per 1 to 86400 seconds; the API's Ratelimit headers may lower it, never raise it), or off (default: 1200/300, Cloudflare's, then what those headers say).",
                                valueName: "budget"))
     var pacing: String?
 
@@ -55,10 +55,11 @@ struct ConnectionOptions: ParsableArguments {
         if let callTimeout { configuration.totalTimeout = callTimeout.duration }
         if let maxRetries { configuration.maxRetries = maxRetries }
         if let pacing {
-            guard let parsed = Pacing(parsing: pacing) else {
-                throw CLIFailure("--pacing takes REQUESTS/SECONDS (1 to 1000000000 requests, 1 to 86400 seconds) or off")
+            do throws(CFCertsError) {
+                configuration.pacing = try Pacing(parsing: pacing)
+            } catch {
+                throw CLIFailure("--pacing: \(error.message)")
             }
-            configuration.pacing = parsed
         }
         return try CFCertsClient(configuration: configuration)
     }

@@ -23,7 +23,7 @@ struct ListCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
 
-    @Option(help: "Only certificates in this status: active, pending_revocation, revoked, pending_reactivation.")
+    @Option(help: "Only certificates in this status: active, pending_revocation, revoked, pending_reactivation, or all (the default).")
     var status: String?
 
     @Flag(help: "Every page, not only one.")
@@ -43,8 +43,12 @@ struct ListCommand: AsyncParsableCommand {
     var output: ListOutput = .table
 
     func validate() throws {
-        if let status, !ClientCertificateStatus.documented.map(\.rawValue).contains(status) {
-            throw ValidationError("--status must be one of: active, pending_revocation, revoked, pending_reactivation")
+        if let status {
+            do throws(CFCertsError) {
+                _ = try ClientCertificateStatus.listFilter(status)
+            } catch {
+                throw ValidationError("--\(error.message)")
+            }
         }
         if page != nil, all || expiringWithin != nil || output == .prometheus {
             throw ValidationError("--page shows one page; it cannot go with --all, --expiring-within or --output prometheus")
@@ -57,7 +61,7 @@ struct ListCommand: AsyncParsableCommand {
 
     func run() async throws {
         let zoneID = try connection.zoneID()
-        let statusFilter = status.map(ClientCertificateStatus.init(rawValue:))
+        let statusFilter = try status.flatMap(ClientCertificateStatus.listFilter)
         try await connection.makeClient().using { client in
             let certificates = client.clientCertificates
             guard let format = output.format else {

@@ -235,6 +235,28 @@ static void bad_options(void) {
     }
 }
 
+/* The pacing syntax every face reads (cfcerts_pacing_parse): "off" or REQUESTS/SECONDS within bounds; anything
+ * else CFCERTS_EINVAL, both outputs 0, and the core's one message. */
+static void pacing_syntax(void) {
+    const char *bad[] = {"", "0/10", "5/86401", "+5/10", "5/ 10", "1000000001/5", "99999999999/5", "5/10/1",
+                         "sometimes", "OFF"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int requests = 7, seconds = 7;
+        char name[64];
+        snprintf(name, sizeof name, "pacing_parse \"%s\"", bad[i]);
+        check_case(name, cfcerts_pacing_parse(&requests, &seconds, bad[i]), CFCERTS_EINVAL, NULL, 0);
+        CHECK(requests == 0 && seconds == 0);
+        CHECK(strstr(cfcerts_error_last()->message, "1 to 1000000000 requests per 1 to 86400 seconds") != NULL);
+    }
+    int requests = 7, seconds = 7;
+    CASE_NO_OUT("pacing_parse text NULL", CFCERTS_EINVAL, cfcerts_pacing_parse(&requests, &seconds, NULL));
+    CASE_NO_OUT("pacing_parse out NULL", CFCERTS_EINVAL, cfcerts_pacing_parse(NULL, &seconds, "5/10"));
+    CHECK_CODE(cfcerts_pacing_parse(&requests, &seconds, "1000000000/86400"), CFCERTS_OK);
+    CHECK(requests == 1000000000 && seconds == 86400);
+    CHECK_CODE(cfcerts_pacing_parse(&requests, &seconds, "off"), CFCERTS_OK);
+    CHECK(requests == CFCERTS_PACING_OFF && seconds == 0);
+}
+
 int main(void) {
     harness_new_zone(zone);
     client = harness_client(0);
@@ -246,6 +268,7 @@ int main(void) {
     bad_ids_and_zones();
     bad_json();
     bad_options();
+    pacing_syntax();
     /* Nothing reached the server, and the zone is as it was: empty. */
     CHECK(harness_requests_for_zone(zone) == sent_for_zone);
     char *page = NULL;

@@ -32,7 +32,8 @@ public struct Configuration: Sendable {
     /// The longest `Retry-After` honoured; a server asking for more ends the call with its error. Default 60 s.
     public var maxRetryAfter: Duration = .seconds(60)
     /// How calls share the credential's request budget (see `Pacing`). Default `.cloudflare` (1,200 requests per
-    /// 300 s, then the server's `Ratelimit` headers); `.off` sends every call at once. A call waits for budget at
+    /// 300 s, then the server's `Ratelimit` headers); `.budget(requests:per:)` is a ceiling those headers may
+    /// lower, never raise; `.off` sends every call at once. A call waits for budget at
     /// most until its `totalTimeout` runs out, or without one at most `maxRetryAfter` in all; when the budget
     /// returns later, the call fails at once as `rateLimited`, with `retryAfter` set to the wait.
     public var pacing: Pacing = .cloudflare

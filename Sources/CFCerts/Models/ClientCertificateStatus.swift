@@ -12,6 +12,16 @@ public struct ClientCertificateStatus: RawRepresentable, Hashable, Sendable, Cod
     /// The four statuses the API documents.
     public static let documented: [Self] = [.active, .pendingRevocation, .revoked, .pendingReactivation]
 
+    /// The list endpoint's `status` filter read from text: `all`, the API's default, is nil (no filter); a
+    /// documented status is itself. Anything else throws `invalidArgument`.
+    public static func listFilter(_ text: String) throws(CFCertsError) -> Self? {
+        if text == "all" { return nil }
+        guard let status = documented.first(where: { $0.rawValue == text }) else {
+            throw .invalidArgument("status must be one of: all, " + documented.map(\.rawValue).joined(separator: ", "))
+        }
+        return status
+    }
+
     public init(from decoder: any Decoder) throws {
         rawValue = try decoder.singleValueContainer().decode(String.self)
     }

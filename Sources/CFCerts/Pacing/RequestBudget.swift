@@ -1,58 +1,57 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// One credential's request budget in this process, shared by every call of every client that uses the
 /// credential against the same API (see `Pacing`).
 ///
-/// A fixed window: `limit` requests until `windowEnd`, then a new window. A call takes a request from the budget
-/// before each attempt; when none is left it sleeps until the window ends (on an event-loop timer, so neither a
-/// saturated Swift pool nor a child of `fork()` keeps it waiting) and tries again. Each answer corrects the
-/// estimate: the server's count of requests left (lower when other programs use the credential), the seconds until
-/// its window resets (rounded up, so the local window never ends before the server's), and its policy. An answer
-/// to a request sent in an earlier local window describes a window that is over, and only its policy is used.
+/// Two kinds of fixed window: the server's, which starts from the first user's figures and follows each answer's
+/// `Ratelimit` headers, and a ceiling per configured budget (`Pacing.isCeiling`), which no header changes. A call
+/// takes a request from the server's window and from its client's ceiling before each attempt; when either is
+/// spent it sleeps until that window ends (on an event-loop timer, so neither a saturated Swift pool nor a child of
+/// `fork()` keeps it waiting) and tries again.
 ///
-/// Guarded by `ForkSafeLock`: no waiter is queued anywhere (each sleeper re-checks when it wakes), so nothing of a
-/// parent's waiting calls survives in a child.
+/// Each answer corrects the server's window: its count of requests left (lower when other programs use the
+/// credential), the seconds until its window resets (so the local window never ends before the server's), and its
+/// policy. Only these headers can declare the budget spent, and only for as long as they say: a 429 without them
+/// (a proxy's, a WAF's, another limit's) is the retry policy's business, not the budget's. An answer to a request
+/// sent in an earlier local window describes a window that is over, and only its policy is used.
+///
+/// Guarded by `ForkSafeLock`: no waiter is queued anywhere (each sleeper re-checks when it wakes).
 final class RequestBudget: @unchecked Sendable {
-    private var limit: Int
-    private var window: Duration
-    private var windowEnd: ContinuousClock.Instant?
-    private var used = 0
-    /// Counts local windows, so an answer can be matched with the window its request was sent in.
-    private var epoch = 0
+    private var server: FixedWindow
+    private var ceilings: [Ceiling: FixedWindow] = [:]
     /// Calls sleeping for the next window: where a new sleeper stands in line.
     private var waiting = 0
 
-    /// Proof that a request was taken from the budget, in the window of `epoch`.
+    /// Proof that a request was taken from the budget, in the server's window of `epoch`.
     struct Ticket: Sendable {
         fileprivate let epoch: Int
     }
 
-    init(_ pacing: Pacing) {
-        limit = pacing.requests
-        window = pacing.window
+    /// A budget whose server window starts from `pacing`'s figures.
+    init(startingFrom pacing: Pacing) {
+        server = FixedWindow(limit: pacing.requests, window: pacing.window)
     }
 
-    /// Takes a request from the budget, sleeping until the budget returns if need be. When it would return only
-    /// after `limit` (the call's deadline, or its longest pacing wait), throws `rateLimited` at once, with the
-    /// time to wait; throws `cancelled` at once when the task is cancelled.
-    func take(waitingAtMostUntil limit: ContinuousClock.Instant) async throws(CFCertsError) -> Ticket {
+    /// Takes a request from the budget (and from `pacing`'s ceiling when it is one), sleeping until the budget
+    /// returns if need be. When it would return only after `limit` (the call's deadline, or its longest pacing
+    /// wait), throws `rateLimited` at once, with the time to wait; throws `cancelled` at once when the task is
+    /// cancelled.
+    func take(within pacing: Pacing, waitingAtMostUntil limit: ContinuousClock.Instant) async throws(CFCertsError) -> Ticket {
+        let ceiling = pacing.isCeiling ? Ceiling(requests: pacing.requests, window: pacing.window) : nil
         while true {
             let now = ContinuousClock.now
-            let decision = ForkSafeLock.withLock { takeOrPredict(now: now) }
-            let returnsAt: ContinuousClock.Instant
+            let decision = ForkSafeLock.withLock { takeOrPredict(ceiling: ceiling, now: now) }
+            let returnsAt: ContinuousClock.Instant, policy: String
             switch decision {
-            case .go(let ticket): return ticket
-            case .returnsAt(let instant): returnsAt = instant
+            case .go(let ticket):
+                return ticket
+            case .returnsAt(let instant, let spent):
+                returnsAt = instant
+                policy = spent
             }
             guard returnsAt <= limit else {
                 let wait = now.duration(to: returnsAt)
                 throw CFCertsError(
                     kind: .rateLimited,
-                    message: "the request budget (\(describedPolicy)) is spent until the window resets in \(Self.seconds(wait)) s, after this call's deadline (pacing)",
+                    message: "the request budget (\(policy)) is spent until the window resets in \(Self.seconds(wait)) s, after this call's deadline (pacing)",
                     retryAfter: wait)
             }
             ForkSafeLock.withLock { waiting += 1 }
@@ -65,76 +64,112 @@ final class RequestBudget: @unchecked Sendable {
         }
     }
 
-    /// Lets the server's answer correct the budget.
-    func observe(_ headers: RateLimitHeaders, status: Int, retryAfter: Duration?, ticket: Ticket,
-                 now: ContinuousClock.Instant = .now) {
+    /// Lets the server's answer correct its window.
+    func observe(_ headers: RateLimitHeaders, ticket: Ticket, now: ContinuousClock.Instant = .now) {
         ForkSafeLock.withLock {
             if let serverLimit = headers.limit, let seconds = headers.windowSeconds, seconds <= 86_400 {
-                limit = serverLimit
-                window = .seconds(seconds)
+                server.limit = serverLimit
+                server.window = .seconds(seconds)
             }
-            guard ticket.epoch == epoch else { return }
-            if let remaining = headers.remaining { used = max(used, limit - remaining) }
-            if let reset = headers.resetSeconds, reset <= 86_400 { windowEnd = now + .seconds(reset) }
-            // A 429 with requests left is some other limit (or a fault): the retry policy waits for it, the budget
-            // does not.
-            if status == 429, (headers.remaining ?? 0) == 0 {
-                used = limit
-                let asked = retryAfter ?? .seconds(headers.resetSeconds ?? 1)
-                windowEnd = max(windowEnd ?? now, now + asked)
-            }
+            guard ticket.epoch == server.epoch else { return }
+            if let remaining = headers.remaining { server.used = max(server.used, server.limit - remaining) }
+            if let reset = headers.resetSeconds, reset <= 86_400 { server.end = now + .seconds(reset) }
         }
     }
 
-    /// With the lock held: a ticket, or when the budget will next have room for this caller.
+    /// With the lock held: a ticket, or when the budget will next have room for this caller, and the figures of
+    /// the window it waits for.
     private enum Decision {
         case go(Ticket)
-        case returnsAt(ContinuousClock.Instant)
+        case returnsAt(ContinuousClock.Instant, policy: String)
     }
 
-    private func takeOrPredict(now: ContinuousClock.Instant) -> Decision {
-        if let end = windowEnd, now >= end { startWindow(now: now) }
-        if windowEnd == nil { windowEnd = now + window }
-        if used < limit {
-            used += 1
-            return .go(Ticket(epoch: epoch))
+    private func takeOrPredict(ceiling key: Ceiling?, now: ContinuousClock.Instant) -> Decision {
+        server.roll(now: now)
+        var ceiling = key.map { ceilings[$0] ?? FixedWindow(limit: $0.requests, window: $0.window) }
+        ceiling?.roll(now: now)
+        defer { if let key, let ceiling { ceilings[key] = ceiling } }
+        if server.hasRoom, ceiling?.hasRoom ?? true {
+            server.used += 1
+            ceiling?.used += 1
+            return .go(Ticket(epoch: server.epoch))
         }
-        // The callers already asleep go first, `limit` per window.
-        let windowsAhead = Int64(waiting / max(limit, 1))
-        return .returnsAt((windowEnd ?? now) + window * windowsAhead)
-    }
-
-    private func startWindow(now: ContinuousClock.Instant) {
-        epoch &+= 1
-        used = 0
-        windowEnd = now + window
-    }
-
-    private var describedPolicy: String {
-        ForkSafeLock.withLock { "\(limit) requests per \(window.components.seconds) s" }
+        // The later of the spent windows' ends; in each, the callers already asleep go first, `limit` per window.
+        var returnsAt = now, policy = server.policy
+        for window in [server, ceiling].compactMap({ $0 }) where !window.hasRoom {
+            let windowsAhead = Int64(waiting / max(window.limit, 1))
+            let returns = (window.end ?? now) + window.window * windowsAhead
+            if returns >= returnsAt { (returnsAt, policy) = (returns, window.policy) }
+        }
+        return .returnsAt(returnsAt, policy: policy)
     }
 
     private static func seconds(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         return "\(seconds).\(attoseconds / 100_000_000_000_000_000)"
     }
+
+    /// A configured budget's figures.
+    private struct Ceiling: Hashable {
+        var requests: Int
+        var window: Duration
+    }
 }
 
-/// The process's budgets, one per credential and API base URL.
-enum RequestBudgets {
-    nonisolated(unsafe) private static var budgets: [String: RequestBudget] = [:]
+/// `limit` requests per `window`, counted in fixed windows: a new one starts with the first request after the last
+/// one ended.
+private struct FixedWindow {
+    var limit: Int
+    var window: Duration
+    var end: ContinuousClock.Instant?
+    var used = 0
+    /// Counts windows, so an answer can be matched with the window its request was sent in.
+    var epoch = 0
 
-    /// The budget of `credentials` at `baseURL`, started from `pacing` when this is its first user; nil when pacing
-    /// is off. Keyed by a digest of the credentials, never the secret itself.
-    static func budget(baseURL: String, credentials: Credentials, pacing: Pacing) -> RequestBudget? {
-        guard pacing.isOn else { return nil }
-        let key = baseURL + " " + SHA256Hex.of(credentials.secrets.joined(separator: "\u{0}"))
-        return ForkSafeLock.withLock {
-            if let budget = budgets[key] { return budget }
-            let budget = RequestBudget(pacing)
-            budgets[key] = budget
+    init(limit: Int, window: Duration) {
+        self.limit = limit
+        self.window = window
+    }
+
+    var hasRoom: Bool { used < limit }
+
+    var policy: String { "\(limit) requests per \(window.components.seconds) s" }
+
+    mutating func roll(now: ContinuousClock.Instant) {
+        guard let end else {
+            self.end = now + window
+            return
+        }
+        guard now >= end else { return }
+        epoch &+= 1
+        used = 0
+        self.end = now + window
+    }
+}
+
+/// The process's budgets, one per credential and API base URL. A child of `fork()` starts with none: its
+/// parent's, with their counts of calls waiting on threads the child does not have, stay behind, untouched.
+enum RequestBudgets {
+    private static let registry = PerProcess { Registry() }
+
+    /// Guarded by `ForkSafeLock`.
+    private final class Registry: @unchecked Sendable {
+        var budgets: [String: RequestBudget] = [:]
+    }
+
+    /// Names the budget of `credentials` at `baseURL` by a digest of the credentials, never the secret itself.
+    static func key(baseURL: String, credentials: Credentials) -> String {
+        baseURL + " " + SHA256Hex.of(credentials.secrets.joined(separator: "\u{0}"))
+    }
+
+    /// This process's budget under `key`, its server window started from `pacing` when this is its first user.
+    static func budget(key: String, startingFrom pacing: Pacing) -> RequestBudget {
+        ForkSafeLock.withLock {
+            let registry = registry.value
+            if let budget = registry.budgets[key] { return budget }
+            let budget = RequestBudget(startingFrom: pacing)
+            registry.budgets[key] = budget
             return budget
         }
     }
 }
-

@@ -27,8 +27,8 @@ final class Transport: Sendable {
     private let baseURL: String
     private let http: PerProcess<HTTPClient>
     private let retryPolicy: RetryPolicy
-    /// The credential's budget in this process; nil when pacing is off.
-    private let budget: RequestBudget?
+    /// Names the credential's budget (see `RequestBudgets`); nil when pacing is off.
+    private let budgetKey: String?
     private let rateLimitedCount = Atomic(0)
     private let isShutDown = Atomic(false)
     private let succeeded = Atomic(false)
@@ -52,8 +52,8 @@ final class Transport: Sendable {
         self.retryPolicy = RetryPolicy(
             maxRetries: configuration.maxRetries, maxRetryAfter: configuration.maxRetryAfter,
             initialBackoff: configuration.initialBackoff, maxBackoff: configuration.maxBackoff)
-        self.budget = RequestBudgets.budget(baseURL: baseURL, credentials: configuration.credentials,
-                                            pacing: configuration.pacing)
+        self.budgetKey = configuration.pacing.isOn
+            ? RequestBudgets.key(baseURL: baseURL, credentials: configuration.credentials) : nil
     }
 
     /// Closes every connection this process opened. The transport cannot be used afterwards.
@@ -102,11 +102,14 @@ final class Transport: Sendable {
         var outcomeUnknown = false
         // Waiting for budget counts against the call's deadline; without one, a call waits maxRetryAfter at most.
         let pacingLimit = deadline ?? ContinuousClock.now + configuration.maxRetryAfter
+        // Looked up per call: the budget is the calling process's (a child of fork() has its own).
+        let pacing = configuration.pacing
+        let budget = budgetKey.map { RequestBudgets.budget(key: $0, startingFrom: pacing) }
         while true {
             guard !Task.isCancelled else { return Exchange(result: .failure(.cancelled()), outcomeUnknown: outcomeUnknown) }
             let ticket: RequestBudget.Ticket?
             do {
-                ticket = try await budget?.take(waitingAtMostUntil: pacingLimit)
+                ticket = try await budget?.take(within: pacing, waitingAtMostUntil: pacingLimit)
             } catch {
                 return Exchange(result: .failure(error), outcomeUnknown: outcomeUnknown)
             }
@@ -115,9 +118,7 @@ final class Transport: Sendable {
             do {
                 let response = try await attemptOnce(request, attempt: attempt, callDeadline: deadline)
                 if let budget, let ticket {
-                    budget.observe(RateLimitHeaders(response.headers), status: response.status,
-                                   retryAfter: response.status == 429 ? RetryAfter.parse(response.headers) : nil,
-                                   ticket: ticket)
+                    budget.observe(RateLimitHeaders(response.headers), ticket: ticket)
                 }
                 if response.status == 429 { rateLimitedCount.add(1, ordering: .relaxed) }
                 if (200..<300).contains(response.status) {

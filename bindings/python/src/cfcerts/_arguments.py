@@ -4,11 +4,13 @@ numbers that fit a C ``int`` (ctypes would wrap them silently)."""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import math
 from typing import Any, Optional
 
-from ._errors import InvalidArgument
+from ._errors import InvalidArgument, from_last_error
+from ._library import library
 
 INT_MAX = 2**31 - 1
 
@@ -58,3 +60,22 @@ def milliseconds(seconds: Any, name: str) -> int:
     if seconds > INT_MAX / 1000:
         raise InvalidArgument(f"{name} is too long (at most a day)")
     return math.ceil(seconds * 1000)
+
+
+def pacing(value: Any) -> tuple[int, int]:
+    """``pacing_requests``, ``pacing_window_seconds`` of the C options; None is (0, 0), the default. A str, or a
+    ``(requests, seconds)`` pair written as one, is read by the library's one pacing syntax
+    (``cfcerts_pacing_parse``), so its bounds and message are those of every face."""
+    if value is None:
+        return 0, 0
+    if isinstance(value, tuple) and len(value) == 2:
+        value = f"{integer(value[0], 'pacing requests')}/{integer(value[1], 'pacing seconds')}"
+    if not isinstance(value, str):
+        raise InvalidArgument('pacing must be "off", "REQUESTS/SECONDS" or a (requests, seconds) pair, '
+                              f"not {type(value).__name__}")
+    lib = library()
+    requests, seconds = ctypes.c_int(), ctypes.c_int()
+    code = lib.cfcerts_pacing_parse(ctypes.byref(requests), ctypes.byref(seconds), text(value, "pacing"))
+    if code != 0:
+        raise from_last_error(lib, code)
+    return requests.value, seconds.value

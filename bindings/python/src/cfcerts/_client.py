@@ -14,7 +14,7 @@ from . import _interrupt
 from ._associations import CertificateAuthorities
 from ._errors import InvalidArgument, from_last_error
 from ._interrupt import interruptible
-from ._library import ITEROVER, NO_RETRIES, OPTIONS_VERSION, PACING_OFF, ClientOptions, call_for_string, library
+from ._library import ITEROVER, NO_RETRIES, OPTIONS_VERSION, ClientOptions, call_for_string, library
 from ._models import CertificatePage, ClientCertificate
 
 if TYPE_CHECKING:
@@ -57,8 +57,9 @@ class Client:
 
     ``pacing``: the credential's request budget that calls of this process share and wait for instead of drawing
     a 429: ``"off"``, ``"REQUESTS/SECONDS"`` or a ``(requests, seconds)`` pair (default: Cloudflare's 1200/300, then
-    what the API's ``Ratelimit`` headers say). A call that cannot get budget before ``total_timeout`` (or, without
-    one, within 60 s) raises ``RateLimited`` at once with ``retry_after`` set.
+    what the API's ``Ratelimit`` headers say; one you set is a ceiling, which those headers may lower, never raise;
+    1 to 1000000000 requests per 1 to 86400 seconds). A call that cannot get budget before ``total_timeout`` (or,
+    without one, within 60 s) raises ``RateLimited`` at once with ``retry_after`` set.
     """
 
     def __init__(self, *, api_token: Optional[str] = None, api_email: Optional[str] = None,
@@ -85,7 +86,7 @@ class Client:
             if retries < 0:
                 raise InvalidArgument("max_retries must be 0 or more")
             options.max_retries = NO_RETRIES if retries == 0 else min(retries, arguments.INT_MAX)
-        options.pacing_requests, options.pacing_window_seconds = _pacing(pacing)
+        options.pacing_requests, options.pacing_window_seconds = arguments.pacing(pacing)
         handle = ctypes.c_void_p()
         code = lib.cfcerts_client_new(ctypes.byref(handle), ctypes.byref(options))
         if code != 0:
@@ -157,26 +158,6 @@ class Client:
             return interruptible(call)
         finally:
             self._leave_call()
-
-
-def _pacing(pacing: Union[None, str, Tuple[int, int]]) -> Tuple[int, int]:
-    """``pacing_requests``, ``pacing_window_seconds`` of the C options (the library checks the ranges)."""
-    if pacing is None:
-        return 0, 0
-    if pacing == "off":
-        return PACING_OFF, 0
-    if isinstance(pacing, str):
-        parts = pacing.split("/")
-        if len(parts) != 2 or not all(part.isdigit() for part in parts):
-            raise InvalidArgument('pacing must be "off", "REQUESTS/SECONDS" or a (requests, seconds) pair')
-        pacing = (int(parts[0]), int(parts[1]))
-    if not isinstance(pacing, tuple) or len(pacing) != 2:
-        raise InvalidArgument('pacing must be "off", "REQUESTS/SECONDS" or a (requests, seconds) pair')
-    requests = arguments.integer(pacing[0], "pacing requests")
-    seconds = arguments.integer(pacing[1], "pacing seconds")
-    if not (1 <= requests <= arguments.INT_MAX and 1 <= seconds <= arguments.INT_MAX):
-        raise InvalidArgument("pacing takes 1 to 1000000000 requests per 1 to 86400 seconds")
-    return requests, seconds
 
 
 class ClientCertificates:

@@ -42,7 +42,6 @@ class ClientOptions(ctypes.Structure):
 
 OPTIONS_VERSION = 3
 NO_RETRIES = -1
-PACING_OFF = -1
 
 
 class LastError(ctypes.Structure):
@@ -109,6 +108,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "cfcerts_hostname_associations_remove": ([out, c_void_p, c_char_p, c_char_p], c_int),
         "cfcerts_csr_generate": ([out, c_char_p], c_int),
         "cfcerts_csr_inspect": ([out, c_char_p], c_int),
+        "cfcerts_pacing_parse": ([ctypes.POINTER(c_int), ctypes.POINTER(c_int), c_char_p], c_int),
     }
     for name, (argtypes, restype) in signatures.items():
         function = getattr(lib, name)

@@ -52,27 +52,25 @@ module Cfcerts
       value
     end
 
-    PACING_USAGE = 'pacing must be "off", "REQUESTS/SECONDS" or [requests, seconds]'
-
-    # pacing_requests, pacing_window_seconds of the C options (the library checks the ranges).
+    # pacing_requests, pacing_window_seconds of the C options; nil is [0, 0], the default. A String, or a
+    # [requests, seconds] pair written as one, is read by the library's one pacing syntax (cfcerts_pacing_parse),
+    # so its bounds and message are those of every face.
     def pacing(pacing)
       return [0, 0] if pacing.nil?
-      return [Library::PACING_OFF, 0] if pacing == "off"
 
-      if pacing.is_a?(String)
-        raise InvalidArgument, PACING_USAGE unless pacing.match?(%r{\A\d{1,10}/\d{1,10}\z})
-
-        pacing = pacing.split("/").map(&:to_i)
+      if pacing.is_a?(Array) && pacing.size == 2
+        pacing = "#{integer(pacing[0], 'pacing requests')}/#{integer(pacing[1], 'pacing seconds')}"
       end
-      raise InvalidArgument, PACING_USAGE unless pacing.is_a?(Array) && pacing.size == 2
-
-      requests = integer(pacing[0], "pacing requests")
-      seconds = integer(pacing[1], "pacing seconds")
-      unless requests.between?(1, INT_MAX) && seconds.between?(1, INT_MAX)
-        raise InvalidArgument, "pacing takes 1 to 1000000000 requests per 1 to 86400 seconds"
+      unless pacing.is_a?(String)
+        raise InvalidArgument, "pacing must be \"off\", \"REQUESTS/SECONDS\" or [requests, seconds], not #{pacing.class}"
       end
 
-      [requests, seconds]
+      requests = FFI::MemoryPointer.new(:int)
+      seconds = FFI::MemoryPointer.new(:int)
+      code = Library.cfcerts_pacing_parse(requests, seconds, text(pacing, "pacing"))
+      raise Cfcerts.last_error(code) unless code.zero?
+
+      [requests.read_int, seconds.read_int]
     end
   end
 end

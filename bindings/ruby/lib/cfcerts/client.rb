@@ -12,8 +12,9 @@ module Cfcerts
   # retries after the first attempt (default 2, 0 for none).
   # pacing: the credential's request budget the calls of this process share and wait for instead of drawing a
   # 429: "off", "REQUESTS/SECONDS" or [requests, seconds] (default: Cloudflare's 1200/300, then what the API's
-  # Ratelimit headers say). A call that cannot get budget before total_timeout (or within 60 s) raises
-  # RateLimited at once, with retry_after set.
+  # Ratelimit headers say; one you set is a ceiling, which those headers may lower, never raise; 1 to
+  # 1000000000 requests per 1 to 86400 seconds). A call that cannot get budget before total_timeout (or within
+  # 60 s) raises RateLimited at once, with retry_after set.
   class Client
     attr_reader :client_certificates, :certificate_authorities
 

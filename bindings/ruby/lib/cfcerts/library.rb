@@ -13,7 +13,6 @@ module Cfcerts
     ECANCELLED = -12
     OPTIONS_VERSION = 3
     NO_RETRIES = -1
-    PACING_OFF = -1
 
     # `cfcerts_client_options`, version 3.
     class ClientOptions < FFI::Struct
@@ -102,6 +101,7 @@ module Cfcerts
     attach_function :cfcerts_hostname_associations_remove, %i[pointer pointer string string], :int, blocking: true
     attach_function :cfcerts_csr_generate, %i[pointer string], :int, blocking: true
     attach_function :cfcerts_csr_inspect, %i[pointer string], :int
+    attach_function :cfcerts_pacing_parse, %i[pointer pointer string], :int
 
     found = cfcerts_version_number / 10_000
     unless found == EXPECTED_MAJOR
