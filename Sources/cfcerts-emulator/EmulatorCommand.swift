@@ -9,9 +9,10 @@ struct EmulatorCommand: AsyncParsableCommand {
         commandName: "cfcerts-emulator",
         abstract: "A local Cloudflare API Shield client-certificates API with a real CA.",
         discussion: """
-            Serves /client/v4/zones/{zone_id}/client_certificates on loopback, faithful enough for Cloudflare's
+            Serves /client/v4/zones/{zone_id}/client_certificates on loopback, faithful enough for Cloudflare's \
             own SDKs (point their base URL at it), and test controls under /__emulator/.
-            The first line on standard output is the API base URL (useful with --port 0); the accepted
+
+            The first line on standard output is the API base URL (useful with --port 0); the accepted \
             credentials follow. SIGINT or SIGTERM shuts it down.
             """)
 
