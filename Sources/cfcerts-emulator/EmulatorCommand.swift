@@ -44,7 +44,7 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Flag(help: "Turn rate limiting off.")
     var noRateLimit = false
 
-    @Option(help: "Keep the CA and all certificates in FILE across restarts: an SQLite database (created 0600; each change is committed before it is answered).")
+    @Option(help: "Keep the CA and all certificates in FILE across restarts: an SQLite database (created 0600; each change is committed before it is answered; one emulator at a time: a second one on FILE is refused; at SIGINT or SIGTERM the whole state is written into FILE, no -wal left).")
     var state: String?
 
     @Option(help: "CA key type for a new CA: rsa2048 or p256.")
@@ -115,6 +115,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         } catch let invalid as EmulatorConfiguration.Invalid {
             throw ValidationError(invalid.description)
         }
+        defer { close(emulator) }
         let server = EmulatorServer(emulator: emulator, logger: logger)
         let gateway = mtlsPort == nil ? nil : try await MTLSGateway(emulator: emulator, logger: logger).start()
         let accepted = configuration
@@ -130,6 +131,15 @@ struct EmulatorCommand: AsyncParsableCommand {
             lines.append("controls: http://\(shownHost):\(port)/__emulator/ (ca.pem, requests, faults, reset, zones/ZONE/seed)")
             // Written unbuffered: scripts read the first line while the emulator keeps running.
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
+    }
+
+    /// Closes the --state database once serving is over, so its main file holds the whole state.
+    private func close(_ emulator: Emulator) {
+        do {
+            try emulator.close()
+        } catch {
+            FileHandle.standardError.write(Data("warning: the state database \(state ?? "") was not checkpointed (\(error)); its -wal file holds the latest changes, and the next start reads them\n".utf8))
         }
     }
 
