@@ -22,6 +22,14 @@ public final class Emulator: Sendable {
         self.authenticator = Authenticator(configuration: configuration)
     }
 
+    /// Closes the `--state` database once serving is over: its whole state is then in its main file (the file a
+    /// user copies or backs up), and another emulator may open it. Call it last: later changes fail (1500).
+    /// Closing twice is harmless. Without it the database is closed when the emulator is freed, and after a crash
+    /// SQLite recovers it from its `-wal` at the next start. Throws when the checkpoint fails.
+    public func close() throws {
+        try store.close()
+    }
+
     /// The CA certificate (PEM) that signs every issued certificate, for `openssl verify -CAfile`.
     public var caCertificatePEM: String { store.authority.certificatePEM }
 

@@ -9,9 +9,10 @@ struct EmulatorCommand: AsyncParsableCommand {
         commandName: "cfcerts-emulator",
         abstract: "A local Cloudflare API Shield client-certificates API with a real CA.",
         discussion: """
-            Serves /client/v4/zones/{zone_id}/client_certificates on loopback, faithful enough for Cloudflare's
+            Serves /client/v4/zones/{zone_id}/client_certificates on loopback, faithful enough for Cloudflare's \
             own SDKs (point their base URL at it), and test controls under /__emulator/.
-            The first line on standard output is the API base URL (useful with --port 0); the accepted
+
+            The first line on standard output is the API base URL (useful with --port 0); the accepted \
             credentials follow. SIGINT or SIGTERM shuts it down.
             """)
 
@@ -43,7 +44,7 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Flag(help: "Turn rate limiting off.")
     var noRateLimit = false
 
-    @Option(help: "Keep the CA and all certificates in FILE across restarts: an SQLite database (created 0600; each change is committed before it is answered).")
+    @Option(help: "Keep the CA and all certificates in FILE across restarts: an SQLite database (created 0600; each change is committed before it is answered; one emulator at a time: a second one on FILE is refused; at SIGINT or SIGTERM the whole state is written into FILE, no -wal left).")
     var state: String?
 
     @Option(help: "CA key type for a new CA: rsa2048 or p256.")
@@ -118,6 +119,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         } catch let invalid as EmulatorConfiguration.Invalid {
             throw ValidationError(invalid.description)
         }
+        defer { close(emulator) }
         let server = EmulatorServer(emulator: emulator, logger: logger)
         let gateway = mtlsPort == nil ? nil : try await MTLSGateway(emulator: emulator, logger: logger).start()
         let accepted = configuration
@@ -133,6 +135,15 @@ struct EmulatorCommand: AsyncParsableCommand {
             lines.append("controls: http://\(shownHost):\(port)/__emulator/ (ca.pem, requests, faults, reset, zones/ZONE/seed)")
             // Written unbuffered: scripts read the first line while the emulator keeps running.
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
+    }
+
+    /// Closes the --state database once serving is over, so its main file holds the whole state.
+    private func close(_ emulator: Emulator) {
+        do {
+            try emulator.close()
+        } catch {
+            FileHandle.standardError.write(Data("warning: the state database \(state ?? "") was not checkpointed (\(error)); its -wal file holds the latest changes, and the next start reads them\n".utf8))
         }
     }
 

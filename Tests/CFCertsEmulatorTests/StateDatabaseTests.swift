@@ -74,4 +74,46 @@ struct StateDatabaseTests {
             #expect(try await emulator.send(.GET, EmulatorHarness.certificatesPath(zone)).resultInfo?["total_count"] as? Int == 0)
         }
     }
+
+    @Test("a second emulator on the same --state is refused at once, naming the file, until the first is closed")
+    func secondEmulatorIsRefused() async throws {
+        let directory = try OpenSSL.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var configuration = EmulatorConfiguration()
+        configuration.caKeyType = .p256
+        configuration.statePath = directory.appendingPathComponent("state.db").path
+        let first = try Emulator(configuration: configuration)
+        try first.seed(zoneID: EmulatorHarness.newZone(), count: 2)
+        let error = #expect(throws: EmulatorConfiguration.Invalid.self) { _ = try Emulator(configuration: configuration) }
+        #expect(error?.description.contains(configuration.statePath ?? "-") == true)
+        #expect(error?.description.contains("in use") == true)
+        try first.close()
+        try first.close()  // twice: harmless
+        #expect(throws: (any Error).self) { try first.seed(zoneID: EmulatorHarness.newZone(), count: 1) }
+        let second = try Emulator(configuration: configuration)  // free once the first is closed
+        #expect(second.caCertificatePEM == first.caCertificatePEM)
+    }
+
+    @Test("close() writes the whole state into the main file: no -wal left, the file alone restarts")
+    func closeCheckpoints() async throws {
+        let directory = try OpenSSL.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let statePath = directory.appendingPathComponent("state.db").path
+        var configuration = EmulatorConfiguration()
+        configuration.caKeyType = .p256
+        configuration.statePath = statePath
+        let zone = EmulatorHarness.newZone()
+        let emulator = try Emulator(configuration: configuration)
+        try emulator.seed(zoneID: zone, count: 40)
+        try emulator.close()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == ["state.db"])
+        // Copied alone (what a backup takes), it holds everything.
+        let copy = directory.appendingPathComponent("copy.db").path
+        try FileManager.default.copyItem(atPath: statePath, toPath: copy)
+        chmod(copy, 0o600)
+        try await EmulatorHarness.with({ $0.statePath = copy }) { restarted in
+            let listing = try await restarted.send(.GET, EmulatorHarness.certificatesPath(zone))
+            #expect(listing.resultInfo?["total_count"] as? Int == 40)
+        }
+    }
 }

@@ -1,6 +1,8 @@
 """The emulator's --state database under kill -9: bursts of creates and revokes from 4 threads, the emulator
 SIGKILLed at a random moment, restarted on the same file, several rounds: no acknowledged change is lost, no stray
-file is left, and a damaged or foreign file is refused with a message naming it, left untouched."""
+file is left, and a damaged or foreign file is refused with a message naming it, left untouched. A database killed
+in the middle of a checkpoint starts whole; a second emulator on the same file is refused at once; after SIGTERM
+the main file alone holds the state."""
 
 import hashlib
 import json
@@ -13,6 +15,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import closing
 
 from conftest import TOKEN
 
@@ -34,6 +37,28 @@ def call(base, method, path, body=None):
                                      headers={"Authorization": "Bearer " + TOKEN, "Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
+
+
+def stop(process, signal_number=signal.SIGTERM):
+    process.send_signal(signal_number)
+    process.wait(timeout=60)
+    process.stdout.close()
+    process.stderr.close()
+
+
+def create(base, pem, count):
+    return [call(base, "POST", f"/zones/{ZONE}/client_certificates", {"csr": pem, "validity_days": 30})["result"]["id"]
+            for _ in range(count)]
+
+
+def listed_ids(base):
+    ids, page = set(), 1
+    while True:
+        answer = call(base, "GET", f"/zones/{ZONE}/client_certificates?per_page=50&page={page}")
+        ids.update(c["id"] for c in answer["result"])
+        if page >= answer["result_info"]["total_pages"]:
+            return ids
+        page += 1
 
 
 def csr(tmp_path):
@@ -148,3 +173,131 @@ def test_garbage_foreign_and_old_json_state_files_are_refused_untouched(tmp_path
     old.write_text('{"version": 1, "zones": {}}')
     old.chmod(0o600)
     assert "JSON state file of an earlier" in refused(tmp_path, old)
+
+
+def test_a_second_emulator_on_the_same_state_is_refused_at_once_naming_it(tmp_path):
+    state = tmp_path / "state.db"
+    pem = csr(tmp_path)
+    first, base = start(state)
+    try:
+        before = create(base, pem, 3)
+        try:
+            second = subprocess.run([os.environ["CFCERTS_EMULATOR"], "--port", "0", "--state", str(state)],
+                                    capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired as still_running:
+            raise AssertionError("a second emulator started and served on the same --state file") from still_running
+        assert second.returncode != 0
+        assert str(state) in second.stderr and "in use" in second.stderr, second.stderr
+        assert second.stdout == ""  # it never listened
+        create(base, pem, 2)  # the first one goes on serving, alone
+        assert listed_ids(base) >= set(before)
+    finally:
+        stop(first)
+    again, base = start(state)  # released at exit
+    try:
+        assert len(listed_ids(base)) == 5
+    finally:
+        stop(again)
+
+
+def test_sigterm_leaves_the_whole_state_in_the_main_file(tmp_path):
+    state = tmp_path / "state.db"
+    process, base = start(state, "--mtls-port", "0")  # as make demo starts it: the gateway holds the emulator too
+    ids = create(base, csr(tmp_path), 20)
+    stop(process, signal.SIGTERM)
+    assert process.returncode == 0
+    wal = tmp_path / "state.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0, f"the -wal still holds {wal.stat().st_size} bytes"
+    # The main file on its own (immutable: SQLite reads no -wal) holds every certificate.
+    with closing(sqlite3.connect(f"file:{state}?immutable=1", uri=True)) as connection:
+        stored = {row[0] for row in connection.execute("SELECT id FROM certificates")}
+    assert stored == set(ids)
+
+
+def remove_shared_memory(tmp_path):
+    if (tmp_path / "state.db-shm").exists():
+        os.remove(tmp_path / "state.db-shm")
+
+
+def crash(state, pem, count):
+    """Runs an emulator on `state`, creates `count` certificates, SIGKILLs it: the changes are in the -wal only."""
+    process, base = start(state)
+    ids = create(base, pem, count)
+    stop(process, signal.SIGKILL)
+    return ids
+
+
+def test_a_database_killed_in_the_middle_of_a_checkpoint_starts_with_every_change(tmp_path):
+    state = tmp_path / "state.db"
+    pem = csr(tmp_path)
+    ids = crash(state, pem, 5)
+    with closing(sqlite3.connect(state)) as connection:  # the first 5 into the main file: before the checkpoint
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    remove_shared_memory(tmp_path)
+    ids += crash(state, pem, 40)
+    before, log = state.read_bytes(), (tmp_path / "state.db-wal").read_bytes()
+    assert len(log) > 0
+    # What SQLite's checkpoint writes, in page order, once it is done...
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    (scratch / "state.db").write_bytes(before)
+    (scratch / "state.db-wal").write_bytes(log)
+    with closing(sqlite3.connect(scratch / "state.db")) as connection:
+        busy, frames, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        assert busy == 0 and frames == copied > 0
+    after = (scratch / "state.db").read_bytes()
+    page = 4096
+    pages = len(after) // page
+    assert pages > 4
+    # ...killed halfway: the first half of the pages written, the rest as they were; the -wal intact.
+    cut = (pages // 2) * page
+    state.write_bytes(after[:cut] + before[cut:])
+    (tmp_path / "state.db-wal").write_bytes(log)
+    remove_shared_memory(tmp_path)  # as after a reboot: SQLite rebuilds it from the -wal
+    process, base = start(state)
+    try:
+        assert listed_ids(base) == set(ids)
+    finally:
+        stop(process)
+
+
+def test_a_truncated_database_is_refused_untouched(tmp_path):
+    state = tmp_path / "state.db"
+    process, base = start(state, "--mtls-port", "0")
+    create(base, csr(tmp_path), 20)
+    stop(process, signal.SIGTERM)
+    data = state.read_bytes()
+    state.write_bytes(data[: len(data) // 2])  # the header intact, the second half gone
+    message = refused(tmp_path, state)
+    assert str(state) in message and "damaged" in message
+
+
+def test_a_database_killed_in_its_first_transaction_is_rolled_back_and_starts(tmp_path):
+    # Only a new file's first transaction runs with a rollback journal (then the database is in WAL mode). Made here
+    # by SQLite itself: a transaction big enough to spill into the main file, copied with its hot journal.
+    source = tmp_path / "source.db"
+    with closing(sqlite3.connect(source, isolation_level=None)) as connection:
+        connection.execute("PRAGMA application_id = 1667654501")  # the emulator's ("cfce") and schema version
+        connection.execute("PRAGMA user_version = 1")
+        connection.execute("CREATE TABLE filler (x BLOB)")
+        connection.execute("PRAGMA cache_size = 2")
+        connection.execute("BEGIN")
+        for _ in range(200):
+            connection.execute("INSERT INTO filler VALUES (?)", (os.urandom(1000),))
+        state = tmp_path / "state.db"
+        state.write_bytes(source.read_bytes())
+        (tmp_path / "state.db-journal").write_bytes((tmp_path / "source.db-journal").read_bytes())
+        connection.execute("ROLLBACK")
+    state.chmod(0o600)
+    (tmp_path / "state.db-journal").chmod(0o600)
+    process, base = start(state)
+    try:
+        ids = create(base, csr(tmp_path), 1)
+    finally:
+        stop(process)
+    assert not (tmp_path / "state.db-journal").exists()
+    process, base = start(state)
+    try:
+        assert listed_ids(base) == set(ids)
+    finally:
+        stop(process)

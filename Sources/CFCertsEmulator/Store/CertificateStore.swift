@@ -198,6 +198,11 @@ final class CertificateStore: Sendable {
         }
     }
 
+    /// Closes the database, its whole state in its main file (see `StateDatabase.close`); later changes fail.
+    func close() throws {
+        try zones.withLockedValue { _ in try database?.close() }
+    }
+
     /// Applies a change and, with a database, saves what it touched before returning. When the save fails the
     /// change is undone (the state is read back from the database, which rolled it back), so nothing unacknowledged
     /// is served and nothing acknowledged is lost.

@@ -8,37 +8,34 @@ final class SQLiteConnection {
         let description: String
     }
 
-    private let handle: OpaquePointer
+    /// Nil once closed.
+    private var handle: OpaquePointer?
 
-    /// Opens `path`, which must exist, read-write; or, `readOnlyImmutable`, only to read its main file as it is
-    /// (no lock, no `-wal` or `-shm` file created: nothing changes next to a file that may not be ours).
+    /// Opens `path`, which must exist, read-write; or `readOnly` (SQLite then never writes to the main file or the
+    /// `-wal`, and never checkpoints, though it replays the `-wal` into the `-shm`, creating both if need be).
     /// Extended result codes are on.
-    init(path: String, readOnlyImmutable: Bool = false) throws {
+    init(path: String, readOnly: Bool = false) throws {
         var opened: OpaquePointer?
-        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW
-        var name = path
-        if readOnlyImmutable {
-            flags |= SQLITE_OPEN_READONLY | SQLITE_OPEN_URI
-            let escaped = path.utf8.map { byte -> String in
-                [UInt8(ascii: "%"), UInt8(ascii: "?"), UInt8(ascii: "#")].contains(byte)
-                    ? "%" + String(byte, radix: 16, uppercase: true) : String(UnicodeScalar(byte))
-            }.joined()
-            name = "file:" + escaped + "?immutable=1"
-        } else {
-            flags |= SQLITE_OPEN_READWRITE
-        }
-        let code = sqlite3_open_v2(name, &opened, flags, nil)
+        let flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW | (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE)
+        let code = sqlite3_open_v2(path, &opened, flags, nil)
         guard code == SQLITE_OK, let opened else {
             let message = opened.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code))
             sqlite3_close(opened)
             throw Failure(code: code, description: message)
         }
         handle = opened
-        sqlite3_extended_result_codes(handle, 1)
-        sqlite3_busy_timeout(handle, 5_000)
+        sqlite3_extended_result_codes(opened, 1)
+        sqlite3_busy_timeout(opened, 5_000)
     }
 
-    deinit { sqlite3_close_v2(handle) }
+    /// Closes the connection (the last one on a WAL database also checkpoints it and removes the `-wal` and
+    /// `-shm`); every later call fails. Closing twice is harmless.
+    func close() {
+        sqlite3_close_v2(handle)
+        handle = nil
+    }
+
+    deinit { close() }
 
     /// Values bound to a statement's `?` parameters, in order.
     enum Value {
@@ -50,6 +47,7 @@ final class SQLiteConnection {
     /// Runs one statement (or several, without parameters).
     func execute(_ sql: String, _ values: [Value] = []) throws {
         if values.isEmpty {
+            guard let handle else { throw Self.closed }
             let code = sqlite3_exec(handle, sql, nil, nil, nil)
             guard code == SQLITE_OK else { throw failure(code) }
             return
@@ -59,6 +57,7 @@ final class SQLiteConnection {
 
     /// Runs a query and hands each row to `row` (read its columns with `Row`).
     func query(_ sql: String, _ values: [Value] = [], row: (Row) throws -> Void) throws {
+        guard let handle else { throw Self.closed }
         var prepared: OpaquePointer?
         let code = sqlite3_prepare_v2(handle, sql, -1, &prepared, nil)
         guard code == SQLITE_OK, let prepared else { throw failure(code) }
@@ -111,8 +110,10 @@ final class SQLiteConnection {
     }
 
     private func failure(_ code: Int32) -> Failure {
-        Failure(code: code, description: String(cString: sqlite3_errmsg(handle)))
+        Failure(code: code, description: handle.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(code)))
     }
+
+    private static let closed = Failure(code: SQLITE_MISUSE, description: "the database is closed")
 
     /// SQLITE_TRANSIENT: SQLite copies the bound value before the call returns.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
