@@ -21,7 +21,8 @@ struct RenewCommand: AsyncParsableCommand {
             (--status, default active; --cn GLOB) that expires within 30 days, expired ones included, and was not \
             renewed by an earlier run. DIR (created 0700 if missing) gets NEW_ID.pem and NEW_ID.key (0600) per \
             renewal, and remembers it in OLD_ID.renewed (JSON), so later runs skip it; OLD_ID.pending.key and \
-            .pending.csr are a renewal under way. --deploy-hook CMD runs `/bin/sh -c CMD` once per renewed \
+            .pending.csr are a renewal under way. One run uses DIR at a time (a second is refused, exit 14); an \
+            existing DIR must be the user's own and writable by nobody else. --deploy-hook CMD runs `/bin/sh -c CMD` once per renewed \
             certificate (output to standard error, at most --hook-timeout) with CFCERTS_CERT_FILE, \
             CFCERTS_KEY_FILE, CFCERTS_NEW_ID, CFCERTS_OLD_ID, CFCERTS_COMMON_NAME, CFCERTS_EXPIRES_ON, \
             CFCERTS_ZONE_ID and CFCERTS_OUT_DIR set and the CLOUDFLARE_API_* credentials removed; a hook that \
@@ -33,7 +34,7 @@ struct RenewCommand: AsyncParsableCommand {
 
             Exit status with --due: 0 when every due certificate is renewed, or none was due (standard error says \
             which); 12 when some were not renewed; else 13 when a deploy hook failed; else 11 when an old \
-            certificate could not be revoked.
+            certificate could not be revoked; 14 when another run holds DIR.
             """)
 
     @OptionGroup var connection: ConnectionOptions

@@ -4,13 +4,15 @@ against the emulator, with certificates due (seeded as issued 350 days ago, vali
 import collections
 import json
 import os
+import signal
 import subprocess
 import time
 from datetime import datetime
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import certificates, environment, requests_to, run_then_kill
+from conftest import TOKEN, certificates, environment, requests_to, run_then_kill
 
 # The hook records what it was given, one JSON object a line, and fails for a common name listed in FAIL_FOR.
 HOOK = r"""python3 -c '
@@ -158,7 +160,7 @@ def test_a_killed_run_resumed_renews_nothing_twice(emulator, zone, tmp_path):
         assert record["hook"] == "succeeded"
         assert (tmp_path / "out" / f"{record['new_id']}.pem").exists()
         assert (tmp_path / "out" / f"{record['new_id']}.key").exists()
-    assert not list((tmp_path / "out").glob("*.pending.*")) and not list((tmp_path / "out").glob("*.partial"))
+    assert not list((tmp_path / "out").glob("*.pending.*")) and not list((tmp_path / "out").glob("*.partial*"))
     # Every hook ran; one the kill interrupted may have run twice (hooks are documented as at-least-once).
     ran = collections.Counter(call["CFCERTS_OLD_ID"] for call in hook_calls(tmp_path))
     assert set(ran) == olds and sum(ran.values()) <= 60 + 4
@@ -231,4 +233,76 @@ def test_renew_writes_the_metrics_file_whole_and_readable(cli, emulator, zone, t
     families = metric_samples(metrics.read_text())
     assert len(families["cfcerts_certificate_expiry_timestamp_seconds"].samples) == 4  # the old and the new
     assert oct(metrics.stat().st_mode & 0o777) == "0o644"
-    assert not list(tmp_path.glob("*.partial"))
+    assert not list(tmp_path.glob("*.partial*"))
+
+
+# The renewal folder: one run at a time, every record finished, only a folder of the user's own.
+
+def wait_for(path, process, seconds=60):
+    """Waits until `path` exists (a hook wrote it), failing early if `process` ended first."""
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert process.poll() is None, "cfcerts ended first: " + process.stderr.read()
+        assert time.monotonic() < deadline, f"{path.name} never appeared"
+        time.sleep(0.05)
+
+
+def test_a_second_run_on_the_same_folder_is_refused_at_once(cli, emulator, zone, tmp_path):
+    emulator.seed(zone, 1, prefix="due", validity_days=365, issued_days_ago=350)
+    # The first run holds the folder while its hook waits for the file `release` (its one create is done by then).
+    hook = "echo $$ > hook.pid; while [ ! -e release ]; do sleep 0.1; done"
+    first = subprocess.Popen([os.environ["CFCERTS_CLI"], "renew", "--due", "30d", "--out-dir", "out", "--deploy-hook", hook],
+                             cwd=tmp_path, env=environment(emulator, zone), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(tmp_path / "hook.pid", first)
+        emulator.control("DELETE", "/requests")
+        second = cli("renew", "--due", "30d", "--out-dir", "out", check_status=14)
+        assert "out is in use by another run" in second.stderr
+        assert requests_to(emulator, zone) == []  # refused before any request
+    finally:
+        (tmp_path / "release").write_text("")
+        out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert collections.Counter(c["common_name"] for c in certificates(emulator, zone)) == {"due-1": 2}
+    for record in [json.loads(p.read_text()) for p in (tmp_path / "out").glob("*.renewed")]:
+        assert (tmp_path / "out" / f"{record['new_id']}.key").exists()
+    # The lock ends with the run: the next one goes ahead.
+    cli("renew", "--due", "30d", "--out-dir", "out", check_status=0)
+
+
+def test_a_key_left_pending_by_a_kill_is_moved_by_every_later_run(cli, emulator, zone, tmp_path):
+    emulator.seed(zone, 2, prefix="due", validity_days=365, issued_days_ago=350)
+    before = {c["common_name"]: c for c in certificates(emulator, zone)}
+    cli("renew", "--due", "30d", "--out-dir", "out", check_status=0)
+    out = tmp_path / "out"
+    records = {r["old_id"]: r for r in (json.loads(p.read_text()) for p in out.glob("*.renewed"))}
+    # Killed between writing OLD.renewed and moving the key: the key is still OLD.pending.key. One old certificate
+    # is no longer due at all (revoked meanwhile): its key must be moved all the same.
+    for record in records.values():
+        os.rename(out / f"{record['new_id']}.key", out / f"{record['old_id']}.pending.key")
+    cli("revoke", before["due-2"]["id"], check_status=0)
+    cli("renew", "--due", "30d", "--out-dir", "out", check_status=0)
+    assert not list(out.glob("*.pending.*"))
+    for record in records.values():
+        verify_pair(emulator, tmp_path, str(out / f"{record['new_id']}.pem"), str(out / f"{record['new_id']}.key"))
+
+
+def test_an_out_dir_others_could_write_or_that_is_not_ours_is_refused(cli, emulator, zone, tmp_path):
+    emulator.seed(zone, 1, prefix="due", validity_days=365, issued_days_ago=350)
+    out = tmp_path / "out"
+    out.mkdir()
+    out.chmod(0o777)
+    emulator.control("DELETE", "/requests")
+    refused = cli("renew", "--due", "30d", "--out-dir", "out", check_status=10)
+    assert "writable by others" in refused.stderr and "chmod go-w" in refused.stderr
+    out.chmod(0o700)
+    if os.geteuid() == 0:
+        os.chown(out, 65534, 65534)
+        refused = cli("renew", "--due", "30d", "--out-dir", "out", check_status=10)
+        assert "owned by uid 65534" in refused.stderr
+        os.chown(out, 0, 0)
+    assert not [e for e in requests_to(emulator, zone) if e["method"] != "GET"]
+    assert list(out.iterdir()) == []
+    cli("renew", "--due", "30d", "--out-dir", "out", check_status=0)
+
