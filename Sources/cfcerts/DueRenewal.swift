@@ -139,6 +139,9 @@ struct DueRenewal {
             case .failed(let why):
                 record.hook = .failed
                 problem = "deploy hook \(why)"
+            case .interrupted(let signal):
+                throw CLIFailure("\(DeployHook.name(of: signal)) while the deploy hook for \(record.oldID) ran: the hook has ended and "
+                    + "its renewal is left pending; the next run runs it again", status: .cancelled)
             }
             try folder.save(record)
         }

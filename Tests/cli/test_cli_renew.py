@@ -306,3 +306,80 @@ def test_an_out_dir_others_could_write_or_that_is_not_ours_is_refused(cli, emula
     assert list(out.iterdir()) == []
     cli("renew", "--due", "30d", "--out-dir", "out", check_status=0)
 
+
+# Deploy hooks: a clean start (signals, mask, environment), and an interrupted cfcerts takes its hook along.
+
+def test_a_hook_starts_with_default_signals_and_an_empty_mask(cli, emulator, zone, tmp_path):
+    emulator.seed(zone, 1, prefix="due", validity_days=365, issued_days_ago=350)
+    hook = "grep -E '^Sig(Ign|Blk):' /proc/$$/status > signals.txt; yes 2> yes.err | head -1 > head.out"
+    cli("renew", "--due", "30d", "--out-dir", "out", "--deploy-hook", hook, check_status=0)
+    signals = dict(line.split(":\t") for line in (tmp_path / "signals.txt").read_text().splitlines())
+    # Signals 32 and 33 are glibc's own (SIGCANCEL, SIGSETXID): its posix_spawn always leaves them ignored.
+    glibc_internal = (1 << 31) | (1 << 32)
+    assert int(signals["SigIgn"], 16) & ~glibc_internal == 0, signals  # SIGPIPE (bit 12, signal 13) too
+    assert int(signals["SigBlk"], 16) == 0, signals
+    assert (tmp_path / "head.out").read_text() == "y\n" and (tmp_path / "yes.err").read_text() == ""
+
+
+def test_the_token_from_a_file_and_no_credential_variable_reaches_a_hook(cli, emulator, zone, tmp_path):
+    emulator.seed(zone, 1, prefix="due", validity_days=365, issued_days_ago=350)
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    cli("renew", "--due", "30d", "--out-dir", "out", "--deploy-hook", "env > hook.env", check_status=0,
+        env={"CLOUDFLARE_API_TOKEN": None, "CLOUDFLARE_API_TOKEN_FILE": str(token_file), "CLOUDFLARE_EMAIL": "a@b.c"})
+    names = {line.split("=", 1)[0] for line in (tmp_path / "hook.env").read_text().splitlines() if "=" in line}
+    assert not names & {"CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_TOKEN_FILE", "CLOUDFLARE_API_KEY", "CLOUDFLARE_EMAIL",
+                        "CLOUDFLARE_API_USER_SERVICE_KEY"}
+    assert "CFCERTS_CERT_FILE" in names
+    assert TOKEN not in (tmp_path / "hook.env").read_text()
+    # A file that cannot be the token: refused before any request, the path named, the content never shown.
+    token_file.write_text("first line\nsecond line\n")
+    refused = cli("renew", "--due", "30d", "--out-dir", "out", check_status=2,
+                  env={"CLOUDFLARE_API_TOKEN": None, "CLOUDFLARE_API_TOKEN_FILE": str(token_file)})
+    assert str(token_file) in refused.stderr and "first line" not in refused.stderr
+
+
+def group_members(pgid):
+    """Live processes (zombies are dead) whose process group is `pgid`."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{entry}/stat").read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(entry))
+    return members
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_a_hook_ends_its_whole_group_and_leaves_the_renewal_pending(emulator, zone, tmp_path,
+                                                                                    cli, signal_number):
+    emulator.seed(zone, 1, prefix="due", validity_days=365, issued_days_ago=350)
+    # A background child of a non-interactive shell ignores SIGINT: only ending the group ends it.
+    hook = "sleep 60 & echo $! > child.pid; echo $$ > hook.pid; wait"
+    run = subprocess.Popen([os.environ["CFCERTS_CLI"], "renew", "--due", "30d", "--out-dir", "out", "--deploy-hook", hook],
+                           cwd=tmp_path, env=environment(emulator, zone), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(tmp_path / "hook.pid", run)
+        wait_for(tmp_path / "child.pid", run)
+        hook_pid = int((tmp_path / "hook.pid").read_text())
+        run.send_signal(signal_number)
+        out, err = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 130, (run.returncode, err)
+    assert "deploy hook" in err and "the next run" in err
+    deadline = time.monotonic() + 30
+    while group_members(hook_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert group_members(hook_pid) == [], "a process of the hook's group survived"
+    [record] = [json.loads(p.read_text()) for p in (tmp_path / "out").glob("*.renewed")]
+    assert record["hook"] == "pending"
+    again = cli("renew", "--due", "30d", "--out-dir", "out", "--deploy-hook", "true", "--output", "jsonl", check_status=0)
+    assert json.loads(again.stdout)["hook"] == "succeeded"
