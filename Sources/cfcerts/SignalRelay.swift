@@ -5,7 +5,8 @@ import Synchronization
 
 /// SIGINT and SIGTERM caught while a deploy hook runs, so cfcerts can pass them on to the hook's process group
 /// (which a terminal's Ctrl-C does not reach) and wait for it, instead of dying and leaving it unwatched.
-/// Installed by `init`, the earlier actions put back by `restore()`.
+/// Installed by `init`, the earlier actions put back by `restore()`. A signal cfcerts was started with ignored (a
+/// background job of a script ignores SIGINT) stays ignored.
 struct SignalRelay {
     static let signals: [Int32] = [SIGINT, SIGTERM]
     private var earlier: [sigaction] = []
@@ -22,9 +23,14 @@ struct SignalRelay {
         action.sa_flags = SA_RESTART
         for signal in Self.signals {
             var previous = sigaction()
-            sigaction(signal, &action, &previous)
+            sigaction(signal, nil, &previous)
             earlier.append(previous)
+            if !Self.isIgnored(previous) { sigaction(signal, &action, nil) }
         }
+    }
+
+    private static func isIgnored(_ action: sigaction) -> Bool {
+        unsafeBitCast(action.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
     }
 
     /// How many of the signals arrived since `init`.

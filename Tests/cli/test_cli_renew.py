@@ -288,6 +288,17 @@ def test_a_key_left_pending_by_a_kill_is_moved_by_every_later_run(cli, emulator,
         verify_pair(emulator, tmp_path, str(out / f"{record['new_id']}.pem"), str(out / f"{record['new_id']}.key"))
 
 
+def test_partial_files_a_killed_run_left_are_removed_by_the_next(cli, emulator, zone, tmp_path):
+    emulator.seed(zone, 1, prefix="due", validity_days=365, issued_days_ago=350)
+    out = tmp_path / "out"
+    out.mkdir(mode=0o700)
+    # What a run killed mid-write leaves: a partial file of its own name (PID and random part).
+    (out / "0123456789abcdef0123456789abcdef.pem.partial-4242-9f3a").write_text("torn")
+    cli("renew", "--due", "30d", "--out-dir", "out", check_status=0)
+    assert not list(out.glob("*.partial*"))
+    assert len(list(out.glob("*.pem"))) == len(list(out.glob("*.key"))) == 1
+
+
 def test_an_out_dir_others_could_write_or_that_is_not_ours_is_refused(cli, emulator, zone, tmp_path):
     emulator.seed(zone, 1, prefix="due", validity_days=365, issued_days_ago=350)
     out = tmp_path / "out"
@@ -311,7 +322,9 @@ def test_an_out_dir_others_could_write_or_that_is_not_ours_is_refused(cli, emula
 
 def test_a_hook_starts_with_default_signals_and_an_empty_mask(cli, emulator, zone, tmp_path):
     emulator.seed(zone, 1, prefix="due", validity_days=365, issued_days_ago=350)
-    hook = "grep -E '^Sig(Ign|Blk):' /proc/$$/status > signals.txt; yes 2> yes.err | head -1 > head.out"
+    # grep reads its own status, inherited from the hook's shell as it started (the shell's own status is no
+    # witness: dash blocks every signal for a moment while it waits for a child).
+    hook = "grep -E '^Sig(Ign|Blk):' /proc/self/status > signals.txt; yes 2> yes.err | head -1 > head.out"
     cli("renew", "--due", "30d", "--out-dir", "out", "--deploy-hook", hook, check_status=0)
     signals = dict(line.split(":\t") for line in (tmp_path / "signals.txt").read_text().splitlines())
     # Signals 32 and 33 are glibc's own (SIGCANCEL, SIGSETXID): its posix_spawn always leaves them ignored.
@@ -383,3 +396,22 @@ def test_a_signal_during_a_hook_ends_its_whole_group_and_leaves_the_renewal_pend
     assert record["hook"] == "pending"
     again = cli("renew", "--due", "30d", "--out-dir", "out", "--deploy-hook", "true", "--output", "jsonl", check_status=0)
     assert json.loads(again.stdout)["hook"] == "succeeded"
+
+
+def test_a_run_started_with_sigint_ignored_keeps_ignoring_it_during_a_hook(emulator, zone, tmp_path):
+    emulator.seed(zone, 1, prefix="due", validity_days=365, issued_days_ago=350)
+    hook = "echo $$ > hook.pid; while [ ! -e release ]; do sleep 0.1; done"
+    # As a background job of a script starts it: SIGINT ignored, which the relay must not undo.
+    run = subprocess.Popen([os.environ["CFCERTS_CLI"], "renew", "--due", "30d", "--out-dir", "out", "--deploy-hook", hook],
+                           cwd=tmp_path, env=environment(emulator, zone), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        wait_for(tmp_path / "hook.pid", run)
+        run.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert run.poll() is None, "cfcerts took a SIGINT it was started ignoring"
+    finally:
+        (tmp_path / "release").write_text("")
+        out, err = run.communicate(timeout=120)
+    assert run.returncode == 0, err
+    assert "passed on" not in err
