@@ -35,10 +35,19 @@ struct DeployHook {
         }
         environment.merge(variables) { _, new in new }
         let signals = SignalRelay()
-        defer { signals.restore() }
-        guard let pid = spawn(environment: environment) else {
-            return .failed("could not be started: \(String(cString: strerror(errno)))")
+        let outcome: Outcome
+        if let pid = spawn(environment: environment) {
+            outcome = await watch(pid, signals: signals)
+        } else {
+            outcome = .failed("could not be started: \(String(cString: strerror(errno)))")
         }
+        signals.restore()
+        // A signal that came as the hook ended is not lost: the run stops all the same.
+        return signals.count > 0 ? .interrupted(signals.last) : outcome
+    }
+
+    /// Waits for the hook, ending it after its timeout, and passing on the signals cfcerts receives meanwhile.
+    private func watch(_ pid: pid_t, signals: SignalRelay) async -> Outcome {
         let deadline = ContinuousClock.now + timeout.duration
         var timedOutAt: ContinuousClock.Instant?
         var relayed = 0
