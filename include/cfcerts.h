@@ -169,7 +169,8 @@ typedef struct cfcerts_client cfcerts_client;
  * with `version` set is the same thing: 0 means "the default" in every field.
  *
  * Credentials: set api_token, or api_email + api_key, or user_service_key -- exactly one scheme, each value
- * printable ASCII of at most 8 KiB (else CFCERTS_EINVAL). When none is set they come from the environment: CLOUDFLARE_API_TOKEN, then CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL, then
+ * printable ASCII of at most 8 KiB (else CFCERTS_EINVAL). When none is set they come from the environment: CLOUDFLARE_API_TOKEN, then
+ * CLOUDFLARE_API_TOKEN_FILE (a file whose one line is the token), then CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL, then
  * CLOUDFLARE_API_USER_SERVICE_KEY. The strings are copied; they need not outlive cfcerts_client_new().
  *
  * Versions: the library reads `version` first, then only the fields that version has, so a program built

@@ -1,3 +1,4 @@
+import CFCerts
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -9,8 +10,14 @@ import Glibc
 
 /// `renew --deploy-hook CMD`: runs `/bin/sh -c CMD` once per renewed certificate, its output sent to standard error
 /// (standard output stays the command's report), with the renewal in `CFCERTS_*` variables and without the
-/// credential variables (a hook installs files; it has no use for the API token). A hook still running after
-/// `timeout` is ended (SIGTERM to its process group, SIGKILL 5 s later) and counts as failed.
+/// credential variables (`Configuration.EnvironmentVariable.credentialNames`: a hook installs files; it has no use
+/// for the API credentials).
+///
+/// The hook starts as from a shell: every signal at its default action (NIO ignores SIGPIPE in cfcerts) and none
+/// blocked, in a process group of its own. It is ended after `timeout` (SIGTERM to its group, SIGKILL 5 s later)
+/// and counts as failed. A SIGINT or SIGTERM to cfcerts while it runs is passed on to its group and the hook is
+/// waited for (up to its timeout; a second signal kills the group): the renewal stays pending, for the next run.
+/// Once a hook ended by a timeout or a signal is gone, whatever is left of its group is killed.
 struct DeployHook {
     let command: String
     let timeout: CLIDuration
@@ -18,36 +25,80 @@ struct DeployHook {
     enum Outcome: Equatable {
         case succeeded
         case failed(String)
+        /// cfcerts was sent this signal while the hook ran; the hook has ended.
+        case interrupted(Int32)
     }
 
-    /// Variables a hook never inherits.
-    static let withheldVariables: Set<String> = [
-        "CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY", "CLOUDFLARE_API_USER_SERVICE_KEY",
-    ]
-
     func run(_ variables: [String: String]) async -> Outcome {
-        var environment = ProcessInfo.processInfo.environment.filter { !Self.withheldVariables.contains($0.key) }
-        environment.merge(variables) { _, new in new }
-        guard let pid = spawn(environment: environment) else {
-            return .failed("could not be started: \(String(cString: strerror(errno)))")
+        var environment = ProcessInfo.processInfo.environment.filter {
+            !Configuration.EnvironmentVariable.credentialNames.contains($0.key)
         }
+        environment.merge(variables) { _, new in new }
+        let signals = SignalRelay()
+        let outcome: Outcome
+        if let pid = spawn(environment: environment) {
+            outcome = await watch(pid, signals: signals)
+        } else {
+            outcome = .failed("could not be started: \(String(cString: strerror(errno)))")
+        }
+        signals.restore()
+        // A signal that came as the hook ended is not lost: the run stops all the same.
+        return signals.count > 0 ? .interrupted(signals.last) : outcome
+    }
+
+    /// Waits for the hook, ending it after its timeout, and passing on the signals cfcerts receives meanwhile.
+    private func watch(_ pid: pid_t, signals: SignalRelay) async -> Outcome {
         let deadline = ContinuousClock.now + timeout.duration
-        var terminatedAt: ContinuousClock.Instant?
+        var timedOutAt: ContinuousClock.Instant?
+        var relayed = 0
         while true {
-            var status: Int32 = 0
-            let waited = waitpid(pid, &status, WNOHANG)
-            if waited == pid { return Self.describe(status, timedOut: terminatedAt != nil) }
-            if waited < 0, errno != EINTR { return .failed("could not be waited for: \(String(cString: strerror(errno)))") }
+            switch state(of: pid, endingItsGroup: timedOutAt != nil || relayed > 0) {
+            case .running: break
+            case .exited where relayed > 0: return .interrupted(signals.last)
+            case .exited(let status): return Self.describe(status, timedOut: timedOutAt != nil)
+            case .unwaitable(let reason): return .failed("could not be waited for: \(String(cString: strerror(reason)))")
+            }
             let now = ContinuousClock.now
-            if terminatedAt == nil, now >= deadline {
+            let received = signals.count
+            if received > relayed {
+                // The first is passed on as it came; another means "now": the group is killed.
+                kill(-pid, received == 1 ? signals.last : SIGKILL)
+                if received == 1 {
+                    StandardError.write("cfcerts: \(Self.name(of: signals.last)) passed on to the deploy hook; waiting for it to end (again to kill it)\n")
+                }
+                relayed = received
+            }
+            if timedOutAt == nil, now >= deadline {
                 kill(-pid, SIGTERM)
-                terminatedAt = now
-            } else if let terminatedAt, now >= terminatedAt + .seconds(5) {
+                timedOutAt = now
+            } else if let timedOutAt, now >= timedOutAt + .seconds(5) {
                 kill(-pid, SIGKILL)
             }
             // Not cancellable on purpose: a hook is never left running unwatched.
             try? await Task.sleep(for: .milliseconds(20))
         }
+    }
+
+    private enum State {
+        case running
+        /// Its wait status; it is reaped.
+        case exited(Int32)
+        /// waitid's errno.
+        case unwaitable(Int32)
+    }
+
+    /// Whether the hook still runs. Once it has exited, with `endingItsGroup`, what is left of its process group is
+    /// killed first, while the unreaped hook still holds the group's id (so no other group can have taken it).
+    private func state(of pid: pid_t, endingItsGroup: Bool) -> State {
+        var info = siginfo_t()
+        if waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) != 0 {
+            return errno == EINTR ? .running : .unwaitable(errno)
+        }
+        guard info._sifields._sigchld.si_pid == pid else { return .running }
+        if endingItsGroup { kill(-pid, SIGKILL) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
+        return .exited(status)
     }
 
     private func spawn(environment: [String: String]) -> pid_t? {
@@ -63,7 +114,13 @@ struct DeployHook {
         posix_spawn_file_actions_adddup2(&actions, STDERR_FILENO, STDOUT_FILENO)
         // A process group of its own, so a timeout ends everything the hook started.
         posix_spawnattr_setpgroup(&attributes, 0)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        // Every signal at its default action (SIGPIPE too, which NIO ignores in cfcerts) and none blocked.
+        var everySignal = sigset_t(), noSignal = sigset_t()
+        sigfillset(&everySignal)
+        sigemptyset(&noSignal)
+        posix_spawnattr_setsigdefault(&attributes, &everySignal)
+        posix_spawnattr_setsigmask(&attributes, &noSignal)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         let words: [String] = ["/bin/sh", "-c", command]
         let arguments: [UnsafeMutablePointer<CChar>?] = words.map { strdup($0) } + [nil]
         let variables: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -87,5 +144,13 @@ struct DeployHook {
             return code == 0 && !timedOut ? .succeeded : .failed("exited with status \(code)\(timedOut ? " after its timeout" : "")")
         }
         return .failed(timedOut ? "was ended after its timeout (--hook-timeout)" : "was killed by signal \(signal)")
+    }
+
+    static func name(of signal: Int32) -> String {
+        switch signal {
+        case SIGINT: "SIGINT"
+        case SIGTERM: "SIGTERM"
+        default: "signal \(signal)"
+        }
     }
 }

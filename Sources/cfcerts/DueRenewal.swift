@@ -27,7 +27,13 @@ struct DueRenewal {
     let output: OutputFormat
 
     func run() async throws {
-        if !dryRun { try folder.prepare() }
+        var lock: RenewalFolder.Lock?
+        if !dryRun {
+            try folder.prepare()
+            lock = try folder.lock()
+            try folder.tidy()
+        }
+        defer { lock?.release() }
         let report = RenewalReport(format: output)
         try await connection.makeClient().using { client in
             try await renew(with: client.clientCertificates, report: report)
@@ -81,7 +87,6 @@ struct DueRenewal {
         }
         warnIfRenewalsWouldBeDue(toRenew)
         for (record, old) in toFinish {
-            try folder.settleKey(of: record)
             try report.add(await finish(record, old: old, certificates: certificates, renewedNow: false))
         }
         try await issue(toRenew, certificates: certificates, report: report)
@@ -134,6 +139,9 @@ struct DueRenewal {
             case .failed(let why):
                 record.hook = .failed
                 problem = "deploy hook \(why)"
+            case .interrupted(let signal):
+                throw CLIFailure("\(DeployHook.name(of: signal)) while the deploy hook for \(record.oldID) ran: the hook has ended and "
+                    + "its renewal is left pending; the next run runs it again", status: .cancelled)
             }
             try folder.save(record)
         }

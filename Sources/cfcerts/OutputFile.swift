@@ -31,24 +31,33 @@ enum OutputFile {
         }
     }
 
-    /// Writes `text` to `path` whole or not at all, replacing what is there: to `path.partial`, flushed to disk, then
-    /// renamed. A process killed mid-write leaves no torn file where a later run would take it for a saved one.
+    /// Writes `text` to `path` whole or not at all, replacing what is there: to a partial file of its own
+    /// (`path.partial-PID-RANDOM`, created O_EXCL), flushed to disk, then renamed. A process killed mid-write leaves
+    /// no torn file where a later run would take it for a saved one, and two writers never share a partial file.
     /// `readableByAll` makes it 0644 whatever the umask (a metrics file another user's collector reads).
     static func writeWhole(_ text: String, to path: String, secret: Bool, readableByAll: Bool = false) throws {
-        let partial = path + ".partial"
-        try write(text, to: partial, secret: secret, force: true)
-        if readableByAll, chmod(partial, 0o644) != 0 {
-            throw CLIFailure("cannot make \(partial) readable: \(String(cString: strerror(errno)))", status: .file)
-        }
-        let descriptor = open(partial, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        if descriptor >= 0 {
-            fsync(descriptor)
-            close(descriptor)
-        }
-        guard rename(partial, path) == 0 else {
-            throw CLIFailure("cannot write \(path): \(String(cString: strerror(errno)))", status: .file)
+        let partial = path + partialMarker + "\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
+        do {
+            try write(text, to: partial, secret: secret, force: false)
+            if readableByAll, chmod(partial, 0o644) != 0 {
+                throw CLIFailure("cannot make \(partial) readable: \(String(cString: strerror(errno)))", status: .file)
+            }
+            let descriptor = open(partial, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            if descriptor >= 0 {
+                fsync(descriptor)
+                close(descriptor)
+            }
+            guard rename(partial, path) == 0 else {
+                throw CLIFailure("cannot write \(path): \(String(cString: strerror(errno)))", status: .file)
+            }
+        } catch {
+            unlink(partial)
+            throw error
         }
     }
+
+    /// What marks the name of a partial file of `writeWhole`.
+    static let partialMarker = ".partial-"
 
     /// Writes all of `text`, retrying short writes and interruptions; the errno of a failure, nil on success.
     static func writeAll(_ text: String, to descriptor: Int32) -> Int32? {

@@ -21,19 +21,23 @@ struct RenewCommand: AsyncParsableCommand {
             (--status, default active; --cn GLOB) that expires within 30 days, expired ones included, and was not \
             renewed by an earlier run. DIR (created 0700 if missing) gets NEW_ID.pem and NEW_ID.key (0600) per \
             renewal, and remembers it in OLD_ID.renewed (JSON), so later runs skip it; OLD_ID.pending.key and \
-            .pending.csr are a renewal under way. --deploy-hook CMD runs `/bin/sh -c CMD` once per renewed \
-            certificate (output to standard error, at most --hook-timeout) with CFCERTS_CERT_FILE, \
-            CFCERTS_KEY_FILE, CFCERTS_NEW_ID, CFCERTS_OLD_ID, CFCERTS_COMMON_NAME, CFCERTS_EXPIRES_ON, \
-            CFCERTS_ZONE_ID and CFCERTS_OUT_DIR set and the CLOUDFLARE_API_* credentials removed; a hook that \
-            fails is run again by the next run. --revoke-old revokes an old certificate only after its hook \
-            succeeded. The certificates are issued --concurrency at a time with a journal (--journal, default \
+            .pending.csr are a renewal under way. One run uses DIR at a time (a second is refused, exit 14); an \
+            existing DIR must be the user's own and writable by nobody else. --deploy-hook CMD runs \
+            `/bin/sh -c CMD` once per renewed certificate (output to standard error, at most --hook-timeout, \
+            every signal at its default action) with CFCERTS_CERT_FILE, CFCERTS_KEY_FILE, CFCERTS_NEW_ID, \
+            CFCERTS_OLD_ID, CFCERTS_COMMON_NAME, CFCERTS_EXPIRES_ON, CFCERTS_ZONE_ID and CFCERTS_OUT_DIR set and \
+            the CLOUDFLARE_* credential variables removed (a hook of the same user can still read cfcerts's own \
+            environment: prefer CLOUDFLARE_API_TOKEN_FILE); a hook that fails is run again by the next run. \
+            SIGINT or SIGTERM while a hook runs is passed on to the hook, which is waited for (a second one \
+            kills it); the renewal is left for the next run (exit 130). --revoke-old revokes an old certificate \
+            only after its hook succeeded. The certificates are issued --concurrency at a time with a journal (--journal, default \
             DIR/.renew-ZONE.journal), so a run killed at any moment and started again renews nothing twice. \
             --dry-run lists what would be renewed and writes nothing. --metrics-file FILE then writes the zone's \
             expiry metrics (see list --output prometheus) for node_exporter's textfile collector.
 
             Exit status with --due: 0 when every due certificate is renewed, or none was due (standard error says \
             which); 12 when some were not renewed; else 13 when a deploy hook failed; else 11 when an old \
-            certificate could not be revoked.
+            certificate could not be revoked; 14 when another run holds DIR; 130 when interrupted.
             """)
 
     @OptionGroup var connection: ConnectionOptions

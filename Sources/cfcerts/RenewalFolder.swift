@@ -17,7 +17,10 @@ import Glibc
 /// - `OLD.renewed`: JSON, written once NEW.pem is: OLD was renewed as NEW, whether the hook succeeded and the old
 ///   certificate is revoked. Later runs skip OLD, or finish what it lacks (a failed hook is run again).
 ///
-/// Every file is written whole or not at all (to `NAME.partial`, flushed, renamed).
+/// - `.renew-lock`: held (a `fcntl` write lock) by the run that uses the folder; a second run is refused at once.
+///
+/// Every file is written whole or not at all (to a `NAME.partial-…` of its own, flushed, renamed). The folder must
+/// be the user's own and writable by nobody else: keys are written there and pending requests read back from it.
 struct RenewalFolder {
     let path: String
 
@@ -52,7 +55,8 @@ struct RenewalFolder {
     private func pendingCSRPath(_ oldID: String) -> String { path + "/" + oldID + ".pending.csr" }
     private func recordPath(_ oldID: String) -> String { path + "/" + oldID + ".renewed" }
 
-    /// Creates the folder (0700) when it is missing; fails when it is not a writable folder.
+    /// Creates the folder (0700) when it is missing; fails when it is not a writable folder of this user's that
+    /// nobody else may write to.
     func prepare() throws {
         if mkdir(path, 0o700) != 0, errno != EEXIST {
             throw CLIFailure("cannot create --out-dir \(path): \(String(cString: strerror(errno)))", status: .file)
@@ -61,7 +65,62 @@ struct RenewalFolder {
         guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
             throw CLIFailure("--out-dir \(path) is not a folder", status: .file)
         }
+        let why = "keys are written there and pending requests read back from it"
+        guard info.st_uid == geteuid() else {
+            throw CLIFailure("--out-dir \(path) is owned by uid \(info.st_uid), not by this user (uid \(geteuid())): \(why); "
+                + "use a folder of your own", status: .file)
+        }
+        guard info.st_mode & 0o022 == 0 else {
+            throw CLIFailure("--out-dir \(path) is writable by others (mode \(String(info.st_mode & 0o777, radix: 8))): \(why); "
+                + "chmod go-w \(path)", status: .file)
+        }
         guard access(path, W_OK) == 0 else { throw CLIFailure("--out-dir \(path) is not writable", status: .file) }
+    }
+
+    /// The run's hold on the folder, until `release()` or the end of the process.
+    struct Lock {
+        fileprivate let descriptor: Int32
+
+        func release() { close(descriptor) }
+    }
+
+    /// Takes the folder for this run, or fails at once (exit 14) when another run holds it: two runs on one
+    /// folder would issue two certificates for one renewal or lose a key. A `fcntl` lock is the process's and ends
+    /// when any descriptor of its file is closed: only this one is ever opened.
+    func lock() throws -> Lock {
+        let file = path + "/.renew-lock"
+        let descriptor = open(file, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw CLIFailure("cannot open \(file): \(String(cString: strerror(errno)))", status: .file)
+        }
+        var whole = flock()
+        whole.l_type = Int16(F_WRLCK)
+        whole.l_whence = Int16(SEEK_SET)
+        guard fcntl(descriptor, F_SETLK, &whole) == 0 else {
+            let reason = errno
+            close(descriptor)
+            if reason == EAGAIN || reason == EACCES {
+                throw CLIFailure("--out-dir \(path) is in use by another run of `cfcerts renew --due`; run again once it ends",
+                                 status: .inUse)
+            }
+            throw CLIFailure("cannot lock \(file): \(String(cString: strerror(reason)))", status: .file)
+        }
+        return Lock(descriptor: descriptor)
+    }
+
+    /// Finishes what killed runs left, under the lock: moves each recorded renewal's pending key to its new name
+    /// (whether or not the old certificate is still due) and removes their partial files.
+    func tidy() throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        for name in names where name.contains(OutputFile.partialMarker) {
+            unlink(path + "/" + name)
+        }
+        for name in names where name.hasSuffix(".pending.key") {
+            let oldID = String(name.dropLast(".pending.key".count))
+            // An unreadable record is reported when its certificate is due.
+            guard Self.isSafeName(oldID), let record = try? record(of: oldID) else { continue }
+            try settleKey(of: record)
+        }
     }
 
     /// Ids become file names: only the API's id characters, so a server's answer can never name another path.
@@ -118,7 +177,7 @@ struct RenewalFolder {
     }
 
     /// Moves a pending key still there (a run killed after recording) to the new certificate's name.
-    func settleKey(of record: Record) throws {
+    private func settleKey(of record: Record) throws {
         let pendingKey = pendingKeyPath(record.oldID)
         if access(pendingKey, F_OK) == 0 {
             guard rename(pendingKey, keyPath(record.newID)) == 0 else {

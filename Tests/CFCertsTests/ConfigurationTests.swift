@@ -127,4 +127,36 @@ struct ConfigurationTests {
             _ = try Credentials.explicit(apiToken: nil, apiEmail: nil, apiKey: "k", userServiceKey: nil)
         }
     }
+
+    @Test("the token from a file (CLOUDFLARE_API_TOKEN_FILE): its line, after the variable, before the key; bad files refused without blocking or showing it")
+    func tokenFromFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cfcerts-token-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let file = folder + "/token"
+        try "s3cr3t-token\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try Configuration.fromEnvironment(["CLOUDFLARE_API_TOKEN_FILE": file]).credentials == .apiToken("s3cr3t-token"))
+        #expect(try Configuration.fromEnvironment(["CLOUDFLARE_API_TOKEN_FILE": file, "CLOUDFLARE_API_KEY": "k", "CLOUDFLARE_EMAIL": "a@b.c"])
+            .credentials == .apiToken("s3cr3t-token"))
+        // The variable itself still wins: a renew.env that holds the token keeps working beside an empty token file.
+        #expect(try Configuration.fromEnvironment(["CLOUDFLARE_API_TOKEN": "tok", "CLOUDFLARE_API_TOKEN_FILE": folder + "/missing"])
+            .credentials == .apiToken("tok"))
+        #expect(try Configuration.resolving(environment: ["CLOUDFLARE_API_TOKEN_FILE": file]).credentials == .apiToken("s3cr3t-token"))
+
+        try "\n".write(toFile: folder + "/empty", atomically: true, encoding: .utf8)
+        try "s3cr3t-token\nsecond line\n".write(toFile: folder + "/two-lines", atomically: true, encoding: .utf8)
+        try String(repeating: "s3cr3t", count: 2000).write(toFile: folder + "/long", atomically: true, encoding: .utf8)
+        #expect(mkfifo(folder + "/fifo", 0o600) == 0)  // nobody writes to it: opening it for reading would block
+        for name in ["missing", "empty", "two-lines", "long", "fifo", "."] {
+            let path = folder + "/" + name
+            do {
+                _ = try Configuration.fromEnvironment(["CLOUDFLARE_API_TOKEN_FILE": path])
+                Issue.record("\(name) was accepted")
+            } catch {
+                #expect(error.kind == .invalidArgument, "\(name)")
+                #expect(error.message.contains("CLOUDFLARE_API_TOKEN_FILE") && error.message.contains(path), "\(name): \(error.message)")
+                #expect(!error.message.contains("s3cr3t") && !error.message.contains("second"), "\(name): \(error.message)")
+            }
+        }
+    }
 }

@@ -4,13 +4,15 @@ against the emulator, with certificates due (seeded as issued 350 days ago, vali
 import collections
 import json
 import os
+import signal
 import subprocess
 import time
 from datetime import datetime
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import certificates, environment, requests_to, run_then_kill
+from conftest import TOKEN, certificates, environment, requests_to, run_then_kill
 
 # The hook records what it was given, one JSON object a line, and fails for a common name listed in FAIL_FOR.
 HOOK = r"""python3 -c '
@@ -158,7 +160,7 @@ def test_a_killed_run_resumed_renews_nothing_twice(emulator, zone, tmp_path):
         assert record["hook"] == "succeeded"
         assert (tmp_path / "out" / f"{record['new_id']}.pem").exists()
         assert (tmp_path / "out" / f"{record['new_id']}.key").exists()
-    assert not list((tmp_path / "out").glob("*.pending.*")) and not list((tmp_path / "out").glob("*.partial"))
+    assert not list((tmp_path / "out").glob("*.pending.*")) and not list((tmp_path / "out").glob("*.partial*"))
     # Every hook ran; one the kill interrupted may have run twice (hooks are documented as at-least-once).
     ran = collections.Counter(call["CFCERTS_OLD_ID"] for call in hook_calls(tmp_path))
     assert set(ran) == olds and sum(ran.values()) <= 60 + 4
@@ -231,4 +233,185 @@ def test_renew_writes_the_metrics_file_whole_and_readable(cli, emulator, zone, t
     families = metric_samples(metrics.read_text())
     assert len(families["cfcerts_certificate_expiry_timestamp_seconds"].samples) == 4  # the old and the new
     assert oct(metrics.stat().st_mode & 0o777) == "0o644"
-    assert not list(tmp_path.glob("*.partial"))
+    assert not list(tmp_path.glob("*.partial*"))
+
+
+# The renewal folder: one run at a time, every record finished, only a folder of the user's own.
+
+def wait_for(path, process, seconds=60):
+    """Waits until `path` exists (a hook wrote it), failing early if `process` ended first."""
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert process.poll() is None, "cfcerts ended first: " + process.stderr.read()
+        assert time.monotonic() < deadline, f"{path.name} never appeared"
+        time.sleep(0.05)
+
+
+def test_a_second_run_on_the_same_folder_is_refused_at_once(cli, emulator, zone, tmp_path):
+    emulator.seed(zone, 1, prefix="due", validity_days=365, issued_days_ago=350)
+    # The first run holds the folder while its hook waits for the file `release` (its one create is done by then).
+    hook = "echo $$ > hook.pid; while [ ! -e release ]; do sleep 0.1; done"
+    first = subprocess.Popen([os.environ["CFCERTS_CLI"], "renew", "--due", "30d", "--out-dir", "out", "--deploy-hook", hook],
+                             cwd=tmp_path, env=environment(emulator, zone), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(tmp_path / "hook.pid", first)
+        emulator.control("DELETE", "/requests")
+        second = cli("renew", "--due", "30d", "--out-dir", "out", check_status=14)
+        assert "out is in use by another run" in second.stderr
+        assert requests_to(emulator, zone) == []  # refused before any request
+    finally:
+        (tmp_path / "release").write_text("")
+        out, err = first.communicate(timeout=120)
+    assert first.returncode == 0, err
+    assert collections.Counter(c["common_name"] for c in certificates(emulator, zone)) == {"due-1": 2}
+    for record in [json.loads(p.read_text()) for p in (tmp_path / "out").glob("*.renewed")]:
+        assert (tmp_path / "out" / f"{record['new_id']}.key").exists()
+    # The lock ends with the run: the next one goes ahead.
+    cli("renew", "--due", "30d", "--out-dir", "out", check_status=0)
+
+
+def test_a_key_left_pending_by_a_kill_is_moved_by_every_later_run(cli, emulator, zone, tmp_path):
+    emulator.seed(zone, 2, prefix="due", validity_days=365, issued_days_ago=350)
+    before = {c["common_name"]: c for c in certificates(emulator, zone)}
+    cli("renew", "--due", "30d", "--out-dir", "out", check_status=0)
+    out = tmp_path / "out"
+    records = {r["old_id"]: r for r in (json.loads(p.read_text()) for p in out.glob("*.renewed"))}
+    # Killed between writing OLD.renewed and moving the key: the key is still OLD.pending.key. One old certificate
+    # is no longer due at all (revoked meanwhile): its key must be moved all the same.
+    for record in records.values():
+        os.rename(out / f"{record['new_id']}.key", out / f"{record['old_id']}.pending.key")
+    cli("revoke", before["due-2"]["id"], check_status=0)
+    cli("renew", "--due", "30d", "--out-dir", "out", check_status=0)
+    assert not list(out.glob("*.pending.*"))
+    for record in records.values():
+        verify_pair(emulator, tmp_path, str(out / f"{record['new_id']}.pem"), str(out / f"{record['new_id']}.key"))
+
+
+def test_partial_files_a_killed_run_left_are_removed_by_the_next(cli, emulator, zone, tmp_path):
+    emulator.seed(zone, 1, prefix="due", validity_days=365, issued_days_ago=350)
+    out = tmp_path / "out"
+    out.mkdir(mode=0o700)
+    # What a run killed mid-write leaves: a partial file of its own name (PID and random part).
+    (out / "0123456789abcdef0123456789abcdef.pem.partial-4242-9f3a").write_text("torn")
+    cli("renew", "--due", "30d", "--out-dir", "out", check_status=0)
+    assert not list(out.glob("*.partial*"))
+    assert len(list(out.glob("*.pem"))) == len(list(out.glob("*.key"))) == 1
+
+
+def test_an_out_dir_others_could_write_or_that_is_not_ours_is_refused(cli, emulator, zone, tmp_path):
+    emulator.seed(zone, 1, prefix="due", validity_days=365, issued_days_ago=350)
+    out = tmp_path / "out"
+    out.mkdir()
+    out.chmod(0o777)
+    emulator.control("DELETE", "/requests")
+    refused = cli("renew", "--due", "30d", "--out-dir", "out", check_status=10)
+    assert "writable by others" in refused.stderr and "chmod go-w" in refused.stderr
+    out.chmod(0o700)
+    if os.geteuid() == 0:
+        os.chown(out, 65534, 65534)
+        refused = cli("renew", "--due", "30d", "--out-dir", "out", check_status=10)
+        assert "owned by uid 65534" in refused.stderr
+        os.chown(out, 0, 0)
+    assert not [e for e in requests_to(emulator, zone) if e["method"] != "GET"]
+    assert list(out.iterdir()) == []
+    cli("renew", "--due", "30d", "--out-dir", "out", check_status=0)
+
+
+# Deploy hooks: a clean start (signals, mask, environment), and an interrupted cfcerts takes its hook along.
+
+def test_a_hook_starts_with_default_signals_and_an_empty_mask(cli, emulator, zone, tmp_path):
+    emulator.seed(zone, 1, prefix="due", validity_days=365, issued_days_ago=350)
+    # grep reads its own status, inherited from the hook's shell as it started (the shell's own status is no
+    # witness: dash blocks every signal for a moment while it waits for a child).
+    hook = "grep -E '^Sig(Ign|Blk):' /proc/self/status > signals.txt; yes 2> yes.err | head -1 > head.out"
+    cli("renew", "--due", "30d", "--out-dir", "out", "--deploy-hook", hook, check_status=0)
+    signals = dict(line.split(":\t") for line in (tmp_path / "signals.txt").read_text().splitlines())
+    # Signals 32 and 33 are glibc's own (SIGCANCEL, SIGSETXID): its posix_spawn always leaves them ignored.
+    glibc_internal = (1 << 31) | (1 << 32)
+    assert int(signals["SigIgn"], 16) & ~glibc_internal == 0, signals  # SIGPIPE (bit 12, signal 13) too
+    assert int(signals["SigBlk"], 16) == 0, signals
+    assert (tmp_path / "head.out").read_text() == "y\n" and (tmp_path / "yes.err").read_text() == ""
+
+
+def test_the_token_from_a_file_and_no_credential_variable_reaches_a_hook(cli, emulator, zone, tmp_path):
+    emulator.seed(zone, 1, prefix="due", validity_days=365, issued_days_ago=350)
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    cli("renew", "--due", "30d", "--out-dir", "out", "--deploy-hook", "env > hook.env", check_status=0,
+        env={"CLOUDFLARE_API_TOKEN": None, "CLOUDFLARE_API_TOKEN_FILE": str(token_file), "CLOUDFLARE_EMAIL": "a@b.c"})
+    names = {line.split("=", 1)[0] for line in (tmp_path / "hook.env").read_text().splitlines() if "=" in line}
+    assert not names & {"CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_TOKEN_FILE", "CLOUDFLARE_API_KEY", "CLOUDFLARE_EMAIL",
+                        "CLOUDFLARE_API_USER_SERVICE_KEY"}
+    assert "CFCERTS_CERT_FILE" in names
+    assert TOKEN not in (tmp_path / "hook.env").read_text()
+    # A file that cannot be the token: refused before any request, the path named, the content never shown.
+    token_file.write_text("first line\nsecond line\n")
+    refused = cli("renew", "--due", "30d", "--out-dir", "out", check_status=2,
+                  env={"CLOUDFLARE_API_TOKEN": None, "CLOUDFLARE_API_TOKEN_FILE": str(token_file)})
+    assert str(token_file) in refused.stderr and "first line" not in refused.stderr
+
+
+def group_members(pgid):
+    """Live processes (zombies are dead) whose process group is `pgid`."""
+    members = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = open(f"/proc/{entry}/stat").read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            members.append(int(entry))
+    return members
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_during_a_hook_ends_its_whole_group_and_leaves_the_renewal_pending(emulator, zone, tmp_path,
+                                                                                    cli, signal_number):
+    emulator.seed(zone, 1, prefix="due", validity_days=365, issued_days_ago=350)
+    # A background child of a non-interactive shell ignores SIGINT: only ending the group ends it.
+    hook = "sleep 60 & echo $! > child.pid; echo $$ > hook.pid; wait"
+    run = subprocess.Popen([os.environ["CFCERTS_CLI"], "renew", "--due", "30d", "--out-dir", "out", "--deploy-hook", hook],
+                           cwd=tmp_path, env=environment(emulator, zone), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(tmp_path / "hook.pid", run)
+        wait_for(tmp_path / "child.pid", run)
+        hook_pid = int((tmp_path / "hook.pid").read_text())
+        run.send_signal(signal_number)
+        out, err = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 130, (run.returncode, err)
+    assert "deploy hook" in err and "the next run" in err
+    deadline = time.monotonic() + 30
+    while group_members(hook_pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert group_members(hook_pid) == [], "a process of the hook's group survived"
+    [record] = [json.loads(p.read_text()) for p in (tmp_path / "out").glob("*.renewed")]
+    assert record["hook"] == "pending"
+    again = cli("renew", "--due", "30d", "--out-dir", "out", "--deploy-hook", "true", "--output", "jsonl", check_status=0)
+    assert json.loads(again.stdout)["hook"] == "succeeded"
+
+
+def test_a_run_started_with_sigint_ignored_keeps_ignoring_it_during_a_hook(emulator, zone, tmp_path):
+    emulator.seed(zone, 1, prefix="due", validity_days=365, issued_days_ago=350)
+    hook = "echo $$ > hook.pid; while [ ! -e release ]; do sleep 0.1; done"
+    # As a background job of a script starts it: SIGINT ignored, which the relay must not undo.
+    run = subprocess.Popen([os.environ["CFCERTS_CLI"], "renew", "--due", "30d", "--out-dir", "out", "--deploy-hook", hook],
+                           cwd=tmp_path, env=environment(emulator, zone), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        wait_for(tmp_path / "hook.pid", run)
+        run.send_signal(signal.SIGINT)
+        time.sleep(0.5)
+        assert run.poll() is None, "cfcerts took a SIGINT it was started ignoring"
+    finally:
+        (tmp_path / "release").write_text("")
+        out, err = run.communicate(timeout=120)
+    assert run.returncode == 0, err
+    assert "passed on" not in err

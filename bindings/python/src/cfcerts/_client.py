@@ -50,7 +50,8 @@ class Client:
     the GIL while they wait for the network.
 
     Every argument left None comes from the environment, as the official SDKs read it: ``CLOUDFLARE_API_TOKEN``,
-    else ``CLOUDFLARE_API_KEY`` + ``CLOUDFLARE_EMAIL``, else ``CLOUDFLARE_API_USER_SERVICE_KEY``;
+    else ``CLOUDFLARE_API_TOKEN_FILE`` (a file whose one line is the token), else ``CLOUDFLARE_API_KEY`` +
+    ``CLOUDFLARE_EMAIL``, else ``CLOUDFLARE_API_USER_SERVICE_KEY``;
     ``CLOUDFLARE_BASE_URL``. ``timeout`` bounds one attempt in seconds (default 60), ``total_timeout`` a whole
     call with its retries (default: no bound but the documented worst case), ``max_retries`` counts retries after
     the first attempt (default 2; 0 for none).

@@ -7,7 +7,8 @@ module Cfcerts
   # the GVL while they wait for the network.
   #
   # Every option left nil comes from the environment, as the official SDKs read it: CLOUDFLARE_API_TOKEN, else
-  # CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL, else CLOUDFLARE_API_USER_SERVICE_KEY; CLOUDFLARE_BASE_URL.
+  # CLOUDFLARE_API_TOKEN_FILE (a file whose one line is the token), else CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL,
+  # else CLOUDFLARE_API_USER_SERVICE_KEY; CLOUDFLARE_BASE_URL.
   # timeout: seconds for one attempt (default 60); total_timeout: a whole call with its retries; max_retries:
   # retries after the first attempt (default 2, 0 for none).
   # pacing: the credential's request budget the calls of this process share and wait for instead of drawing a
