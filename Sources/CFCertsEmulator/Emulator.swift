@@ -5,7 +5,7 @@ import Foundation
 public final class Emulator: Sendable {
     public let configuration: EmulatorConfiguration
     let store: CertificateStore
-    let hostnameAssociations = HostnameAssociationStore()
+    let hostnameAssociations: HostnameAssociationStore
     let requestLog = RequestLog()
     let faults = FaultInjector()
     let rateLimiter: RateLimiter
@@ -18,6 +18,7 @@ public final class Emulator: Sendable {
         self.configuration = configuration
         self.store = try CertificateStore(
             database: try configuration.statePath.map(StateDatabase.init(path:)), keyType: configuration.caKeyType)
+        self.hostnameAssociations = try HostnameAssociationStore(persistence: store)
         self.rateLimiter = RateLimiter(policy: configuration.rateLimit)
         self.authenticator = Authenticator(configuration: configuration)
     }
@@ -36,7 +37,7 @@ public final class Emulator: Sendable {
     /// Forgets certificates, hostname associations, faults, the request log and rate-limit windows; keeps the CA.
     public func reset() throws {
         try store.reset()
-        hostnameAssociations.reset()
+        try hostnameAssociations.reset()
         faults.clear()
         requestLog.clear()
         rateLimiter.reset()

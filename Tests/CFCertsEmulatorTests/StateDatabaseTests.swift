@@ -61,6 +61,46 @@ struct StateDatabaseTests {
         }
     }
 
+    @Test("hostname associations survive a restart from --state, per zone and CA; reset forgets them there too")
+    func associationsRestart() async throws {
+        let directory = try OpenSSL.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let statePath = directory.appendingPathComponent("state.db").path
+        let zone = EmulatorHarness.newZone()
+        let byo = "b2134436-2555-4acf-be5b-26c48136575e"
+        let path = "/client/v4/zones/\(zone)/certificate_authorities/hostname_associations"
+        try await EmulatorHarness.with({ $0.statePath = statePath }) { (emulator: EmulatorHarness) async throws in
+            #expect(try await emulator.send(.PUT, path, json: ["hostnames": ["a.example.com", "b.example.com"]]).status == 200)
+            #expect(try await emulator.send(.PUT, path, json: ["hostnames": ["byo.example.com"], "mtls_certificate_id": byo]).status == 200)
+            #expect(try await emulator.send(.PUT, path, json: ["hostnames": ["gone.example.com"], "mtls_certificate_id": byo.replacingOccurrences(of: "b2", with: "c3")]).status == 200)
+            #expect(try await emulator.send(.PUT, path, json: ["hostnames": [], "mtls_certificate_id": byo.replacingOccurrences(of: "b2", with: "c3")]).status == 200)
+        }
+        try await EmulatorHarness.with({ $0.statePath = statePath }) { (emulator: EmulatorHarness) async throws in
+            #expect(try await emulator.send(.GET, path).result?["hostnames"] as? [String] == ["a.example.com", "b.example.com"])
+            #expect(try await emulator.send(.GET, path + "?mtls_certificate_id=\(byo)").result?["hostnames"] as? [String] == ["byo.example.com"])
+            #expect(try await emulator.send(.GET, path + "?mtls_certificate_id=\(byo.replacingOccurrences(of: "b2", with: "c3"))").result?["hostnames"] as? [String] == [])
+            #expect(try await emulator.send(.POST, "/__emulator/reset", json: [String: String]()).status == 200)
+        }
+        try await EmulatorHarness.with({ $0.statePath = statePath }) { (emulator: EmulatorHarness) async throws in
+            #expect(try await emulator.send(.GET, path).result?["hostnames"] as? [String] == [])
+            #expect(try await emulator.send(.GET, path + "?mtls_certificate_id=\(byo)").result?["hostnames"] as? [String] == [])
+        }
+    }
+
+    @Test("a hostname association that cannot be saved is refused with 1500 and not kept")
+    func unsavedAssociationIsRefused() async throws {
+        let directory = try OpenSSL.temporaryDirectory()
+        let statePath = directory.appendingPathComponent("state.db").path
+        try await EmulatorHarness.with({ $0.statePath = statePath }) { emulator in
+            let path = "/client/v4/zones/\(EmulatorHarness.newZone())/certificate_authorities/hostname_associations"
+            try FileManager.default.removeItem(at: directory)  // every later save fails
+            let reply = try await emulator.send(.PUT, path, json: ["hostnames": ["a.example.com"]])
+            #expect(reply.status == 500)
+            #expect(reply.errorCode == 1500)
+            #expect(try await emulator.send(.GET, path).result?["hostnames"] as? [String] == [])
+        }
+    }
+
     @Test("a change that cannot be saved is refused with 1500 and not kept")
     func unsavedChangeIsRefused() async throws {
         let directory = try OpenSSL.temporaryDirectory()

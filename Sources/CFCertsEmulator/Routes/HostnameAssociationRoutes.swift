@@ -58,7 +58,7 @@ struct HostnameAssociationRoutes {
                 hostnames.append(hostname)
             }
         }
-        emulator.hostnameAssociations.replace(zone: zone, certificateAuthority: authority, with: hostnames)
+        try emulator.hostnameAssociations.replace(zone: zone, certificateAuthority: authority, with: hostnames)
         return answer(hostnames)
     }
 

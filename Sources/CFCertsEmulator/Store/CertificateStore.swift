@@ -198,6 +198,24 @@ final class CertificateStore: Sendable {
         }
     }
 
+    /// The stored hostname lists (none without a database).
+    func storedHostnameAssociations() throws -> [StateDatabase.AssociationRow] {
+        guard let database else { return [] }
+        return try Self.reading(database) { try $0.hostnameAssociations() }
+    }
+
+    /// Saves one CA's hostname list (nil: deletes every list) before returning; nothing without a database. The
+    /// database is this store's, so its writes go under this store's lock.
+    func saveHostnameAssociation(_ row: StateDatabase.AssociationRow?) throws {
+        try zones.withLockedValue { _ in
+            do {
+                try database?.saveHostnameAssociation(row)
+            } catch {
+                throw APIError.internalError("the state database could not be written")
+            }
+        }
+    }
+
     /// Closes the database, its whole state in its main file (see `StateDatabase.close`); later changes fail.
     func close() throws {
         try zones.withLockedValue { _ in try database?.close() }

@@ -67,6 +67,12 @@ final class StateDatabase: @unchecked Sendable {
                 PRIMARY KEY (zone, id)
             ) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS certificates_in_order ON certificates (zone, sequence);
+            CREATE TABLE IF NOT EXISTS hostname_associations (
+                zone TEXT NOT NULL,
+                authority TEXT NOT NULL,
+                hostnames BLOB NOT NULL,
+                PRIMARY KEY (zone, authority)
+            ) WITHOUT ROWID;
             """)
     }
 
@@ -112,10 +118,7 @@ final class StateDatabase: @unchecked Sendable {
     /// Writes `rows` (new or changed certificates) in one transaction, after deleting every certificate when
     /// `clearFirst`. Nothing is written when it throws.
     func save(_ rows: [Row], clearFirst: Bool) throws {
-        var info = stat()
-        guard lstat(path, &info) == 0, info.st_dev == identity.0, info.st_ino == identity.1 else {
-            throw Self.refusal(path, "was removed or replaced while the emulator ran")
-        }
+        try checkStillTheFileOpened()
         let encoder = JSONEncoder()
         try connection.transaction {
             if clearFirst { try connection.execute("DELETE FROM certificates") }
@@ -126,6 +129,47 @@ final class StateDatabase: @unchecked Sendable {
                     """, [.text(row.zone), .text(row.record.id), .integer(Int64(row.sequence)),
                           .blob(Array(try encoder.encode(row.record)))])
             }
+        }
+    }
+
+    /// One CA's hostname list in a zone (`authority` "" for the managed CA).
+    struct AssociationRow {
+        var zone: String
+        var authority: String
+        var hostnames: [String]
+    }
+
+    /// Every stored hostname list.
+    func hostnameAssociations() throws -> [AssociationRow] {
+        var rows: [AssociationRow] = []
+        try connection.query("SELECT zone, authority, hostnames FROM hostname_associations") { row in
+            rows.append(AssociationRow(zone: row.text(0), authority: row.text(1),
+                                       hostnames: try JSONDecoder().decode([String].self, from: Data(row.blob(2)))))
+        }
+        return rows
+    }
+
+    /// Replaces one CA's list (an empty list is deleted), or with `row` nil deletes every list.
+    func saveHostnameAssociation(_ row: AssociationRow?) throws {
+        try checkStillTheFileOpened()
+        if let row, !row.hostnames.isEmpty {
+            try connection.execute(
+                "INSERT OR REPLACE INTO hostname_associations (zone, authority, hostnames) VALUES (?, ?, ?)",
+                [.text(row.zone), .text(row.authority), .blob(Array(try JSONEncoder().encode(row.hostnames)))])
+        } else if let row {
+            try connection.execute("DELETE FROM hostname_associations WHERE zone = ? AND authority = ?",
+                                   [.text(row.zone), .text(row.authority)])
+        } else {
+            try connection.execute("DELETE FROM hostname_associations")
+        }
+    }
+
+    /// A change is refused once `path` names another file or none: what is written then would be lost at the next
+    /// start.
+    private func checkStillTheFileOpened() throws {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_dev == identity.0, info.st_ino == identity.1 else {
+            throw Self.refusal(path, "was removed or replaced while the emulator ran")
         }
     }
 
