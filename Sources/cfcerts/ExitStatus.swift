@@ -20,6 +20,8 @@ enum ExitStatus: Int32, CaseIterable {
     case itemsFailed = 12
     /// renew --due: every due certificate is renewed, but a deploy hook failed (the next run runs it again).
     case hookFailed = 13
+    /// Another run holds what this one needs alone (a bulk journal): nothing was done; wait for it, or pass another.
+    case inUse = 14
     case cancelled = 130
 
     init(_ error: CFCertsError) {
@@ -33,6 +35,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .connection: .connection
         case .decoding: .decoding
         case .cancelled: .cancelled
+        case .inUse: .inUse
         default: .apiError
         }
     }
@@ -53,6 +56,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .revokeOldFailed: "renew --revoke-old: the new certificate is saved, revoking the old one failed"
         case .itemsFailed: "some certificates of a bulk command (or renew --due) failed (each is reported), the others were done"
         case .hookFailed: "renew --due: a deploy hook failed (the certificates are renewed; the next run runs the hook again)"
+        case .inUse: "the journal is in use by another run (nothing was done)"
         case .cancelled: "interrupted"
         }
     }

@@ -10,8 +10,8 @@ from ._async import AsyncBulkRun, AsyncCertificateIterator, AsyncClient, AsyncCl
 from ._bulk import BulkOutcome, BulkRun, BulkSummary
 from ._client import CertificateIterator, Client, ClientCertificates
 from ._csr import generate_csr, inspect_csr
-from ._errors import (APIError, Authentication, Cancelled, Connection, Decode, Error, InvalidArgument, NotFound,
-                      OutOfMemory, PermissionDenied, RateLimited, Timeout)
+from ._errors import (APIError, Authentication, Cancelled, Connection, Decode, Error, InUse, InvalidArgument,
+                      NotFound, OutOfMemory, PermissionDenied, RateLimited, Timeout)
 from ._library import LibraryNotFound, library
 from ._models import (ACTIVE, PENDING_REACTIVATION, PENDING_REVOCATION, REVOKED, CertificateAuthority,
                       CertificatePage, ClientCertificate, CSRInfo, CSRSubject, GeneratedCSR, ResultInfo)
@@ -28,7 +28,7 @@ __all__ = [
     "Client", "ClientCertificates", "CertificateIterator", "AsyncClient", "AsyncClientCertificates",
     "AsyncCertificateIterator", "AsyncBulkRun", "Cancelled", "BulkRun", "BulkOutcome", "BulkSummary", "generate_csr", "inspect_csr", "library_version",
     "Error", "APIError", "InvalidArgument", "NotFound", "Authentication", "PermissionDenied", "RateLimited",
-    "Timeout", "Connection", "Decode", "OutOfMemory", "LibraryNotFound",
+    "Timeout", "Connection", "Decode", "OutOfMemory", "InUse", "LibraryNotFound",
     "ClientCertificate", "CertificateAuthority", "CertificatePage", "ResultInfo", "GeneratedCSR", "CSRSubject",
     "CSRInfo", "ACTIVE", "PENDING_REVOCATION", "REVOKED", "PENDING_REACTIVATION",
 ]
