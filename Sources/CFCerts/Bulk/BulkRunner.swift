@@ -199,8 +199,8 @@ struct BulkRunner: Sendable {
         guard inFlight, let answerBy = sending.answerBy else { return nil }
         // Its answer could still be in flight: look again once it cannot, at most one attempt's timeout from now
         // (a clock set back, or a hand-edited journal, cannot make the run wait longer).
-        let wait = min(attemptTimeout, .seconds(answerBy.timeIntervalSince(now).rounded(.up)))
-        try await Self.sleep(for: wait)
+        let wait = min(Self.seconds(attemptTimeout), answerBy.timeIntervalSince(now).rounded(.up))
+        try await Self.sleep(for: .seconds(wait))
         return try settlement.pick(try await zoneCSRs.certificates(for: settlement.csr, listedAfter: answerBy,
                                                                    resource: resource, zoneID: zoneID))
     }
