@@ -95,6 +95,26 @@ struct BulkJournalTests {
         }
     }
 
+    @Test("a create refused by the server (an answer: nothing in flight) is sent again at once on resume, without waiting")
+    func answeredFailureIsNotWaitedFor() async throws {
+        // Attempts may take 120 s: a resume that waited for an in-flight answer would take that long.
+        try await CoreHarness.with(client: { $0.requestTimeout = .seconds(120) }) { harness in
+            let resource = harness.client.clientCertificates
+            let path = BulkTests.journalPath()
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let items = [BulkItem.csr(try Self.csr("refused-once"), validityDays: 30)]
+            try harness.emulator.arm(.init(kind: .status, method: "POST", path: Self.createPath, status: 400, code: 1000))
+            let refused = await BulkTests.collect(try resource.bulk(.create, zoneID: harness.zone, items: items,
+                                                                    options: BulkOptions(journalPath: path)))
+            #expect(refused.map(\.disposition) == [.failed])
+            let resumedAt = ContinuousClock.now
+            let again = await BulkTests.collect(try resource.bulk(.create, zoneID: harness.zone, items: items,
+                                                                  options: BulkOptions(journalPath: path)))
+            #expect(again.map(\.disposition) == [.done])
+            #expect(ContinuousClock.now - resumedAt < .seconds(60))  // generous: a wait would be 120 s
+        }
+    }
+
     @Test("a finished run's journal, or a journal of other items, is refused before anything is sent")
     func finishedOrOtherItemsRefused() async throws {
         try await CoreHarness.with { harness in

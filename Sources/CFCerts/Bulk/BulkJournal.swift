@@ -69,9 +69,11 @@ final class BulkJournal: Sendable {
         var error: String?
         var at: String?
         var answerBy: String?
+        /// On `failed`: this run's request was answered, and the answer says it was not carried out.
+        var answered: Bool?
 
         enum CodingKeys: String, CodingKey {
-            case key, event, id, error, at
+            case key, event, id, error, at, answered
             case answerBy = "answer_by"
         }
     }
@@ -142,8 +144,11 @@ final class BulkJournal: Sendable {
         try record(Record(key: key, event: "done", id: certificateID))
     }
 
-    func recordFailed(_ key: String, error: CFCertsError) throws(CFCertsError) {
-        try record(Record(key: key, event: "failed", error: "\(error.kind)"))
+    /// `answered`: the item's request of this run got an answer saying it was not carried out (nothing of it can
+    /// still be in flight), as opposed to no request, or one whose outcome is unknown.
+    func recordFailed(_ key: String, error: CFCertsError, answered: Bool) throws(CFCertsError) {
+        try record(Record(key: key, event: "failed", error: "\(error.kind)", at: Self.timestamp(Date()),
+                          answered: answered ? true : nil))
     }
 
     /// Ends the run: records it `finished` when every item is done (a later run is then refused), and releases the
@@ -222,7 +227,14 @@ final class BulkJournal: Sendable {
                     journal.earlier[key] = .unsettled(Sending(firstSentAt: sentAt, answerBy: answerBy))
                 }
             case "done": journal.earlier[key] = .done(certificateID: record.id)
-            default: break  // "failed": left unsettled, settled first like "sent"
+            case "failed":
+                // Left unsettled, settled first like "sent"; an answered request is no longer in flight.
+                if record.answered == true, case .unsettled(var sending)? = journal.earlier[key],
+                   let answeredAt = record.at.flatMap(ClientCertificate.parseDate) {
+                    sending.answerBy = answeredAt
+                    journal.earlier[key] = .unsettled(sending)
+                }
+            default: break
             }
         }
         return journal

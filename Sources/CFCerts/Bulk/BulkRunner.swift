@@ -84,6 +84,7 @@ struct BulkRunner: Sendable {
             outcome.certificateID = id ?? item.certificateID
             return outcome
         }
+        var sentByThisRun = false
         do throws(CFCertsError) {
             if case .unsettled(let sending)? = earlier, let found = try await settle(item, sending: sending) {
                 outcome.disposition = .alreadyDone
@@ -102,6 +103,7 @@ struct BulkRunner: Sendable {
                 }
             }
             try recordSent(firstSentAt)
+            sentByThisRun = true
             let certificate = try await perform(item, sentAt: firstSentAt, beforeSendingAgain: recordSent)
             outcome.disposition = .done
             outcome.certificate = certificate
@@ -110,7 +112,9 @@ struct BulkRunner: Sendable {
         } catch {
             outcome.disposition = .failed
             outcome.error = error
-            if journalFailure.error == nil { try? journal?.recordFailed(key, error: error) }
+            if journalFailure.error == nil {
+                try? journal?.recordFailed(key, error: error, answered: sentByThisRun && !error.outcomeUnknown)
+            }
         }
         return outcome
 
@@ -146,7 +150,11 @@ struct BulkRunner: Sendable {
                 if error.outcomeUnknown {
                     // The call is over: no answer of it can still arrive.
                     let sending = BulkJournal.Sending(firstSentAt: sentAt, answerBy: Date())
-                    if let found = try await settle(item, sending: sending) { return found }
+                    do throws(CFCertsError) {
+                        if let found = try await settle(item, sending: sending) { return found }
+                    } catch {
+                        throw error.withOutcomeUnknown()  // still unknown: the next run settles it
+                    }
                 }
                 try beforeSendingAgain(Date())
             }
