@@ -411,7 +411,9 @@ int cfcerts_bulk_summary(char **out, cfcerts_bulk *bulk);
  */
 void cfcerts_bulk_cancel(cfcerts_bulk *bulk);
 
-/** Cancels the run if it is not over (as cfcerts_bulk_cancel()) and frees it without waiting. NULL is a no-op. */
+/** Cancels the run if it is not over (as cfcerts_bulk_cancel()) and frees it without waiting. Its journal stays
+ *  locked until the cancelled run has wound down (moments later): a run started on it at once may get CFCERTS_EBUSY;
+ *  pull until CFCERTS_ITEROVER first to be sure it is free. NULL is a no-op. */
 void cfcerts_bulk_free(cfcerts_bulk *bulk);
 
 /* ------------------------------------------------------------------------------------------------------------ */
