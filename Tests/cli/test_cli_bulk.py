@@ -207,7 +207,8 @@ def test_a_finished_journal_or_one_of_other_items_is_refused(cli, emulator, zone
 def test_a_journal_in_use_by_another_run_is_refused_at_once_with_exit_14(cli, emulator, zone, tmp_path):
     emulator.seed(zone, 1)
     (target,) = [c["id"] for c in certificates(emulator, zone)]
-    emulator.fault(kind="delay", method="DELETE", path=f"/client/v4/zones/{zone}/client_certificates/*", delay_ms=3000)
+    # The first run's revoke takes 8 s at the server: the second run starts well within it, however loaded the machine.
+    emulator.fault(kind="delay", method="DELETE", path=f"/client/v4/zones/{zone}/client_certificates/*", delay_ms=8000)
     journal = tmp_path / "j"
     first = subprocess.Popen([os.environ["CFCERTS_CLI"], "revoke", target, "--journal", str(journal)], cwd=tmp_path,
                              env=environment(emulator, zone), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
