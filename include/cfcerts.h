@@ -114,6 +114,9 @@ const char *cfcerts_version(void);
 #define CFCERTS_ENOMEM (-11)
 /** The call was cancelled through a cfcerts_cancellable (see "Cancelling calls"). */
 #define CFCERTS_ECANCELLED (-12)
+/** Another run holds what the call needs alone: a bulk journal in use by another run (in this process or another).
+ *  Nothing was sent. */
+#define CFCERTS_EBUSY (-13)
 
 /** A static, human-readable name for a return code, e.g. "not found". Never NULL; do not free. */
 const char *cfcerts_strerror(int code);
@@ -367,11 +370,15 @@ typedef struct cfcerts_bulk cfcerts_bulk;
  *   "operation": "revoke" | "reactivate" (with "ids": ["<certificate id>", ...]) or "create" (with
  *       "items": [{"csr": "<PEM>", "validity_days": N, "name": "<your label, optional>"}, ...]);
  *   "concurrency": items in flight at once, 1..64 (default 8);
- *   "journal": a file path (optional). Each item is recorded there before and after its request (append-only,
- *       fsync'ed, created 0600). A run killed at any moment and started again with the same items and journal
- *       skips what is done, and never does an item twice: a revoke or reactivate whose answer was lost is found
- *       done by reading the certificate, a create by finding the zone's certificate with the same CSR. A journal
- *       of another operation or zone is refused.
+ *   "journal": a file path (optional), the record of this one run. Each item is recorded there before and after
+ *       its request (append-only, fsync'ed, created 0600). A run killed at any moment, or with items failed, and
+ *       started again with the same items and journal skips what is done, and never does an item twice: a revoke
+ *       or reactivate whose answer was lost is found done by reading the certificate; a create by the one
+ *       certificate of the zone with the same CSR, issued after the item was sent and not revoked (when its answer
+ *       could still be in flight, the run looks again once one attempt's timeout has passed; when several fit,
+ *       the item fails and names them). A journal of another operation, zone or items, or of a finished run
+ *       (every item done), is refused with CFCERTS_EINVAL: pass a new one. The journal is locked for the whole
+ *       run: another run on it, in this process or another, is refused at once with CFCERTS_EBUSY.
  * Every item is checked before anything is sent: CFCERTS_EINVAL for a bad id, an empty CSR, an item listed twice,
  * or a journal that cannot be opened. Calls share the client's pacing; one item's failure never stops the others.
  * The run keeps the client alive (cfcerts_client_free() may come first).
@@ -384,7 +391,9 @@ int cfcerts_bulk_new(cfcerts_bulk **out, cfcerts_client *client, const char *zon
  *   {"index": N (the item's position), "id": "<certificate id, when known>", "name": "<your label>",
  *    "status": "done" | "already_done" | "failed",
  *    "certificate": {...} (the certificate as the API last described it, when this run saw it),
- *    "error": {"code": CFCERTS_E*, "message", "http_status", "ray_id", "cloudflare_errors": [...]} (failed only)}.
+ *    "error": {"code": CFCERTS_E*, "message", "http_status", "ray_id", "cloudflare_errors": [...]} (failed only),
+ *    "journal_error": {...} (as "error": the item is done, its certificate is here to be saved, but the journal
+ *        could not record it; the run starts no more items)}.
  * "already_done": no request was made for it (the journal says an earlier run did it, or an earlier request whose
  * answer was lost turned out to have been carried out). Use from one thread at a time. In a child of fork(), a
  * run started in the parent returns CFCERTS_EINVAL.
@@ -393,20 +402,24 @@ int cfcerts_bulk_next(char **out, cfcerts_bulk *bulk);
 
 /**
  * The run's totals, once cfcerts_bulk_next() has returned CFCERTS_ITEROVER (CFCERTS_EINVAL before):
- * {"total", "done", "already_done", "failed", "not_started" (after a cancel), "rate_limited_answers" (429s the run
- * drew), "elapsed_ms"}.
+ * {"total", "done", "already_done", "failed", "not_started" (after a cancel, or a journal that could not be
+ * written), "rate_limited_answers" (429s the run drew), "elapsed_ms", "journal_error": {...} (only when the journal
+ * could not be written)}.
  */
 int cfcerts_bulk_summary(char **out, cfcerts_bulk *bulk);
 
 /**
- * Starts no more items, and ends the items in flight at once (their outcome: failed with CFCERTS_ECANCELLED; such
- * a request may still have been carried out, which a journal settles on the next run). Any
+ * Starts no more items, and ends the items in flight at once, a zone listing that settles creates included
+ * (their outcome: failed with CFCERTS_ECANCELLED; such a request may still have been carried out, which a journal
+ * settles on the next run). Any
  * thread may call it, while another waits in cfcerts_bulk_next(); that call then goes on returning the outcomes
  * of what completed, then CFCERTS_ITEROVER. NULL is a no-op.
  */
 void cfcerts_bulk_cancel(cfcerts_bulk *bulk);
 
-/** Cancels the run if it is not over (as cfcerts_bulk_cancel()) and frees it without waiting. NULL is a no-op. */
+/** Cancels the run if it is not over (as cfcerts_bulk_cancel()) and frees it without waiting. Its journal stays
+ *  locked until the cancelled run has wound down (moments later): a run started on it at once may get CFCERTS_EBUSY;
+ *  pull until CFCERTS_ITEROVER first to be sure it is free. NULL is a no-op. */
 void cfcerts_bulk_free(cfcerts_bulk *bulk);
 
 /* ------------------------------------------------------------------------------------------------------------ */

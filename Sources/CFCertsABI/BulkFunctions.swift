@@ -49,7 +49,7 @@ final class BulkHandle: @unchecked Sendable {
         guard let summary = run.summary else {
             throw Arguments.invalid("the run is not over: call cfcerts_bulk_next() until CFCERTS_ITEROVER first")
         }
-        return BulkJSON.summary(summary)
+        return try BulkJSON.summary(summary)
     }
 
     private func checkProcess() throws(CFCertsError) {
@@ -114,17 +114,23 @@ enum BulkJSON {
         if let error = outcome.error {
             extra += Array(#","error":"#.utf8) + Array(try Arguments.json(ErrorJSON(error)).utf8)
         }
+        if let error = outcome.journalError {
+            extra += Array(#","journal_error":"#.utf8) + Array(try Arguments.json(ErrorJSON(error)).utf8)
+        }
         json.removeLast()  // the closing brace
         return json + extra + [UInt8(ascii: "}")]
     }
 
-    static func summary(_ summary: BulkSummary) -> [UInt8] {
+    static func summary(_ summary: BulkSummary) throws(CFCertsError) -> [UInt8] {
         let (seconds, attoseconds) = summary.elapsed.components
         let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        let journalError = try summary.journalError.map { error throws(CFCertsError) in
+            #","journal_error":"# + (try Arguments.json(ErrorJSON(error)))
+        } ?? ""
         return Array("""
             {"total":\(summary.total),"done":\(summary.done),"already_done":\(summary.alreadyDone),\
             "failed":\(summary.failed),"not_started":\(summary.notStarted),\
-            "rate_limited_answers":\(summary.rateLimitedAnswers),"elapsed_ms":\(milliseconds)}
+            "rate_limited_answers":\(summary.rateLimitedAnswers),"elapsed_ms":\(milliseconds)\(journalError)}
             """.utf8)
     }
 

@@ -124,6 +124,7 @@ enum ReturnCode {
         case .connection: CFCERTS_ECONNECT
         case .decoding: CFCERTS_EDECODE
         case .cancelled: CFCERTS_ECANCELLED
+        case .inUse: CFCERTS_EBUSY
         default: CFCERTS_ERROR
         }
     }

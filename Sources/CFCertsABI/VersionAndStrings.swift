@@ -26,6 +26,7 @@ enum StaticStrings {
         CFCERTS_ITEROVER: make("iteration over"),
         CFCERTS_ENOMEM: make("out of memory"),
         CFCERTS_ECANCELLED: make("cancelled"),
+        CFCERTS_EBUSY: make("in use"),
     ]
     nonisolated(unsafe) static let unknownCode = make("unknown error code")
 

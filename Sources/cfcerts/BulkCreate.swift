@@ -53,9 +53,12 @@ struct BulkCreate {
             if let summary = run.summary { try report.finish(summary) }
             return run.summary
         }
+        let journalFailure = summary.flatMap { summary in summary.journalError.map { BulkReport.journalFailure($0, summary) } }
         if unsaved > 0 {
+            if let journalFailure { StandardError.writeAfterOutput("cfcerts: \(journalFailure.message)\n") }
             throw CLIFailure("\(unsaved) issued certificate(s) could not be written (their PEMs are on standard error above)", status: .file)
         }
+        if let journalFailure { throw journalFailure }
         if let summary, summary.failed > 0 {
             throw CLIFailure("\(summary.failed) of \(summary.total) certificates were not issued", status: .itemsFailed)
         }

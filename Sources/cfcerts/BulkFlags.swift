@@ -20,7 +20,7 @@ struct BulkFlags: ParsableArguments {
     @Option(help: "Certificates in flight at once, 1 to 64.")
     var concurrency = 8
 
-    @Option(help: ArgumentHelp("Record each item before and after its request in FILE (append-only, fsync, 0600): the same command run again with the same FILE finishes the rest and does nothing twice.",
+    @Option(help: ArgumentHelp("Record this run in FILE, each item before and after its request (append-only, fsync, 0600): the same command run again with the same FILE finishes what is left and does nothing twice. A FILE of a finished run or of other items is refused (pass a new one); one another run is using is refused (exit 14).",
                                valueName: "file"))
     var journal: String?
 
@@ -31,6 +31,12 @@ struct BulkFlags: ParsableArguments {
     }
 
     var options: BulkOptions { BulkOptions(concurrency: concurrency, journalPath: journal) }
+
+    /// The options of a run whose items a selection chose: its journal is resumed by the same selection (which
+    /// finds fewer items once some are done), not by the same items.
+    func options(selection: String) -> BulkOptions {
+        BulkOptions(concurrency: concurrency, journalPath: journal, request: selection)
+    }
 
     /// Goes on only with consent to act on `count` certificates: --yes, or "y" typed on a terminal.
     func confirm(_ question: String, count: Int) throws {

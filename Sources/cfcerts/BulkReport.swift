@@ -44,6 +44,7 @@ final class BulkReport {
             if let name = outcome.item.name, outcome.certificateID != nil { line += "  " + name }
             if let commonName = commonName ?? outcome.certificate?.commonName { line += "  " + commonName }
             if let error = outcome.error { line += "  " + ErrorReport.line(error) }
+            if let error = outcome.journalError { line += "  journal not written: " + error.message }
             if let note { line += "  " + note }
             print(line.terminalSafe)
         case .jsonl:
@@ -75,6 +76,13 @@ final class BulkReport {
         StandardError.writeAfterOutput(line)
     }
 
+    /// The command's failure when the journal could not be written: the items done are reported (and their PEMs
+    /// saved); the run started no more.
+    static func journalFailure(_ error: CFCertsError, _ summary: BulkSummary) -> CLIFailure {
+        CLIFailure("the journal could not be written (\(error.message)); the run stopped, \(summary.notStarted) item(s) not started",
+                   status: .file)
+    }
+
     private func json(_ outcome: BulkOutcome, commonName: String?) throws -> String {
         String(decoding: try encoder.encode(OutcomeJSON(outcome, commonName: commonName)), as: UTF8.self)
     }
@@ -98,6 +106,14 @@ final class BulkReport {
             let http_status: Int?
             let ray_id: String?
             let cloudflare_errors: [CloudflareMessage]
+
+            init(_ error: CFCertsError) {
+                kind = "\(error.kind)"
+                message = error.message
+                http_status = error.httpStatus
+                ray_id = error.rayID
+                cloudflare_errors = error.cloudflareErrors
+            }
         }
 
         let index: Int
@@ -107,6 +123,7 @@ final class BulkReport {
         let common_name: String?
         let certificate: ClientCertificate?
         let error: ErrorJSON?
+        let journal_error: ErrorJSON?
 
         init(_ outcome: BulkOutcome, commonName: String?) {
             index = outcome.index
@@ -115,10 +132,8 @@ final class BulkReport {
             name = outcome.item.name
             common_name = commonName ?? outcome.certificate?.commonName
             certificate = outcome.certificate
-            error = outcome.error.map {
-                ErrorJSON(kind: "\($0.kind)", message: $0.message, http_status: $0.httpStatus, ray_id: $0.rayID,
-                          cloudflare_errors: $0.cloudflareErrors)
-            }
+            error = outcome.error.map(ErrorJSON.init)
+            journal_error = outcome.journalError.map(ErrorJSON.init)
         }
     }
 

@@ -15,9 +15,11 @@ struct CreateCommand: AsyncParsableCommand {
 
             Many at once: --csr-dir DIR --cert-dir OUT issues one certificate per DIR/NAME.csr and writes it to \
             OUT/NAME.pem, --concurrency at a time, a line per certificate as it completes (--output jsonl: one JSON \
-            object a line). With --journal FILE a run killed at any moment and started again with the same \
-            arguments issues nothing twice: a certificate whose answer was lost is found by its CSR, and its PEM \
-            written. --dry-run lists what would be issued. Exit status 12 when some were not issued, 10 when one \
+            object a line). With --journal FILE (the record of this one run) a run killed at any moment, or with \
+            certificates not issued, and started again with the same arguments issues nothing twice: a certificate \
+            whose answer was lost is found by its CSR (the one not revoked, issued after the request was sent; \
+            when two fit, the item fails and names them), and its PEM written. A journal of a finished run is \
+            refused (pass a new one); one another run is using, exit 14. --dry-run lists what would be issued. Exit status 12 when some were not issued, 10 when one \
             was issued but its PEM could not be written (its PEM then goes to standard error).
             """)
 

@@ -102,6 +102,8 @@ struct DueRenewal {
             let csr = try folder.pendingRequest(for: old, keyType: keyType)
             items.append(.csr(csr, validityDays: RenewCommand.validityDays(of: old), name: old.id))
         }
+        var options = options
+        options.journalPolicy = .continuing  // one journal serves every run: its CSRs are fresh for each renewal
         let run = try certificates.bulk(.create, zoneID: zoneID, items: items, options: options)
         for await outcome in run {
             guard let old = outcome.item.name.flatMap({ byID[$0] }) else { continue }

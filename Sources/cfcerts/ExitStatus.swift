@@ -20,7 +20,8 @@ enum ExitStatus: Int32, CaseIterable {
     case itemsFailed = 12
     /// renew --due: every due certificate is renewed, but a deploy hook failed (the next run runs it again).
     case hookFailed = 13
-    /// The journal or renewal folder is in use by another run.
+    /// Another run holds what this one needs alone (a bulk journal, a renewal folder): nothing was done; wait for
+    /// it, or pass another.
     case inUse = 14
     case cancelled = 130
 
@@ -35,6 +36,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .connection: .connection
         case .decoding: .decoding
         case .cancelled: .cancelled
+        case .inUse: .inUse
         default: .apiError
         }
     }
@@ -55,7 +57,7 @@ enum ExitStatus: Int32, CaseIterable {
         case .revokeOldFailed: "renew --revoke-old: the new certificate is saved, revoking the old one failed"
         case .itemsFailed: "some certificates of a bulk command (or renew --due) failed (each is reported), the others were done"
         case .hookFailed: "renew --due: a deploy hook failed (the certificates are renewed; the next run runs the hook again)"
-        case .inUse: "the journal or renewal folder is in use by another run"
+        case .inUse: "the journal or renewal folder is in use by another run (nothing was done)"
         case .cancelled: "interrupted"
         }
     }

@@ -79,8 +79,11 @@ struct TransitionOptions: ParsableArguments {
                 return
             }
             try bulk.confirm("\(operation.rawValue.capitalized) \(targets.count) certificates of zone \(zoneID)?", count: targets.count)
+            let options = selection.all
+                ? bulk.options(selection: "\(operation.rawValue) --all: " + selection.filter(defaultStatus: source).summary)
+                : bulk.options
             let run = try certificates.bulk(operation, zoneID: zoneID, items: targets.map { .certificate($0) },
-                                            options: bulk.options)
+                                            options: options)
             let report = BulkReport(format: output, verb: verb, total: targets.count)
             for await outcome in run {
                 try report.add(outcome, commonName: outcome.certificateID.flatMap { names[$0] },
@@ -88,6 +91,7 @@ struct TransitionOptions: ParsableArguments {
             }
             guard let summary = run.summary else { return }
             try report.finish(summary)
+            if let error = summary.journalError { throw BulkReport.journalFailure(error, summary) }
             if summary.failed > 0 { throw CLIFailure("\(summary.failed) of \(summary.total) certificates were not \(verb)", status: .itemsFailed) }
         }
     }

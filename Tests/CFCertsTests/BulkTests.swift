@@ -62,7 +62,7 @@ struct BulkTests {
         }
     }
 
-    @Test("with a journal, a second run does nothing again")
+    @Test("with a journal, a second run of a finished one is refused and sends nothing")
     func journalSkipsDone() async throws {
         try await CoreHarness.with { harness in
             let csrs = try (0..<6).map { try CertificateSigningRequests.generate(subject: CSRSubject(commonName: "d\($0)")).csrPEM }
@@ -75,10 +75,11 @@ struct BulkTests {
             let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
             #expect(mode == 0o600)
             harness.emulator.clearReceivedRequests()
-            let again = await Self.collect(try harness.client.clientCertificates.bulk(
-                .create, zoneID: harness.zone, items: items, options: BulkOptions(journalPath: path)))
-            #expect(again.allSatisfy { $0.disposition == .alreadyDone })
-            #expect(Set(again.compactMap(\.certificateID)) == Set(first.compactMap(\.certificateID)))
+            let refused = #expect(throws: CFCertsError.self) {
+                _ = try harness.client.clientCertificates.bulk(.create, zoneID: harness.zone, items: items,
+                                                               options: BulkOptions(journalPath: path))
+            }
+            #expect(refused?.message.contains("finished") == true)
             #expect(harness.requests.isEmpty)
         }
     }
@@ -92,17 +93,18 @@ struct BulkTests {
             let fresh = try CertificateSigningRequests.generate(subject: CSRSubject(commonName: "fresh")).csrPEM
             let path = Self.journalPath()
             defer { try? FileManager.default.removeItem(atPath: path) }
-            // The journal as a run killed after sending the first create leaves it.
-            let sha = CSRText.digest(csr)
-            try """
-                {"journal":"cfcerts-bulk","operation":"create","version":1,"zone":"\(harness.zone)"}
-                {"event":"sent","key":"csr:\(sha)"}
-                {"event":"sent","key":"csr:
-                """.write(toFile: path, atomically: false, encoding: .utf8)
+            // The journal as a run killed after sending the first create (its answer due by now) leaves it.
+            let createItems: [BulkItem] = [.csr(csr, validityDays: 30), .csr(fresh, validityDays: 30)]
+            try BulkJournalTests.writeKilledCreateJournal(path, zone: harness.zone, items: createItems, sent: createItems[0],
+                                                          sentAt: Date().addingTimeInterval(-5), answerBy: Date())
+            FileHandle(forWritingAtPath: path).map { handle in
+                handle.seekToEndOfFile()
+                handle.write(Data(#"{"event":"sent","key":"csr:"#.utf8))  // torn by the kill
+                handle.closeFile()
+            }
             harness.emulator.clearReceivedRequests()
             let outcomes = await Self.collect(try resource.bulk(
-                .create, zoneID: harness.zone, items: [.csr(csr, validityDays: 30), .csr(fresh, validityDays: 30)],
-                options: BulkOptions(journalPath: path)))
+                .create, zoneID: harness.zone, items: createItems, options: BulkOptions(journalPath: path)))
             let byIndex = Dictionary(uniqueKeysWithValues: outcomes.map { ($0.index, $0) })
             #expect(byIndex[0]?.disposition == .alreadyDone)
             #expect(byIndex[0]?.certificateID == issued.id)
@@ -115,7 +117,7 @@ struct BulkTests {
             let revokePath = Self.journalPath()
             defer { try? FileManager.default.removeItem(atPath: revokePath) }
             try """
-                {"journal":"cfcerts-bulk","operation":"revoke","version":1,"zone":"\(harness.zone)"}
+                \(BulkJournalTests.header(.revoke, zone: harness.zone, items: [.certificate(target.id)]))
                 {"event":"sent","key":"id:\(target.id)"}
 
                 """.write(toFile: revokePath, atomically: false, encoding: .utf8)

@@ -111,4 +111,26 @@ struct ReconciliationTests {
             #expect(current.status == .pendingReactivation)
         }
     }
+
+    @Test("a bulk revoke whose answer was lost, and whose retry and read pacing refused, is settled by a read, not sent again")
+    func bulkRevokeSettledAfterPacingRefusal() async throws {
+        try await CoreHarness.with(emulator: { $0.rateLimit = nil }, client: { $0.pacing = .off }) { harness in
+            let created = try await harness.createCertificate()
+            // One request per 3 s and calls of 1.5 s: the lost DELETE spends the budget, so pacing refuses the
+            // call's retry and its reconciling read; the run waits for the budget before going on.
+            var paced = harness.client.configuration
+            paced.pacing = .budget(requests: 1, per: .seconds(3))
+            paced.totalTimeout = .milliseconds(1500)
+            let client = try CFCertsClient(configuration: paced)
+            harness.emulator.clearReceivedRequests()
+            try harness.emulator.arm(.init(kind: .lostAnswer, method: "DELETE", path: Self.itemPath))
+            let run = try client.clientCertificates.bulk(.revoke, zoneID: harness.zone, items: [.certificate(created.id)])
+            var outcomes: [BulkOutcome] = []
+            for await outcome in run { outcomes.append(outcome) }
+            try await client.shutdown()
+            #expect(outcomes.map(\.disposition) == [.done], "\(outcomes.map { $0.error?.description ?? "" })")
+            #expect(outcomes.first?.certificate?.status == .pendingRevocation)
+            #expect(harness.requests.map { "\($0.method) \($0.status)" } == ["DELETE 0", "GET 200"])
+        }
+    }
 }

@@ -1,6 +1,7 @@
 /* Bulk runs through the C API: every argument refused as documented, outcomes pulled as items complete, a failure
  * that stops nothing, the summary, a cancel from another thread while the puller waits, a run outliving its
- * client, and the options versions (2 still works, 3's pacing fields are checked). Run under valgrind and ASan too. */
+ * client, a journal one run at a time (CFCERTS_EBUSY), and the options versions (2 still works, 3's pacing fields are
+ * checked). Run under valgrind and ASan too. */
 #include <cfcerts.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -224,6 +225,44 @@ static void test_free_midway(cfcerts_client *client) {
     free_ids(ids, count);
 }
 
+/* A second run on a journal another run holds is refused at once with CFCERTS_EBUSY; once the first is over the
+ * journal is free again (and, its run finished, refused as such with CFCERTS_EINVAL). */
+static void test_journal_in_use(cfcerts_client *client) {
+    char **ids = NULL;
+    int count = seed_and_list_ids(1, &ids);
+    char body[256];
+    snprintf(body, sizeof body, "{\"kind\": \"delay\", \"method\": \"DELETE\", \"delay_ms\": 1000, "
+             "\"path\": \"/client/v4/zones/%s/client_certificates/*\"}", zone);
+    CHECK(harness_control("POST", "/faults", body) == 0);
+    char journal[] = "/tmp/cfcerts-test-journal-XXXXXX";
+    int descriptor = mkstemp(journal);
+    CHECK(descriptor >= 0);
+    close(descriptor);
+    unlink(journal); /* the run creates it */
+    char extra[128];
+    snprintf(extra, sizeof extra, "{\"journal\": \"%s\"}", journal);
+    char *params = revoke_params("revoke", ids, count, extra);
+    cfcerts_bulk *first = NULL, *second = (cfcerts_bulk *)0x1;
+    CHECK_CODE(cfcerts_bulk_new(&first, client, zone, params), CFCERTS_OK);
+    CHECK_CODE(cfcerts_bulk_new(&second, client, zone, params), CFCERTS_EBUSY);
+    CHECK(second == NULL && strstr(cfcerts_error_last()->message, "in use") != NULL);
+    CHECK(strcmp(cfcerts_strerror(CFCERTS_EBUSY), "in use") == 0);
+    char *out = NULL;
+    int pulled = 0;
+    while (cfcerts_bulk_next(&out, first) == CFCERTS_OK) {
+        CHECK(strstr(out, "\"status\":\"done\"") != NULL);
+        pulled++;
+        cfcerts_string_free(out);
+    }
+    CHECK(pulled == 1);
+    cfcerts_bulk_free(first);
+    CHECK_CODE(cfcerts_bulk_new(&second, client, zone, params), CFCERTS_EINVAL);
+    CHECK(strstr(cfcerts_error_last()->message, "pass a new journal") != NULL);
+    unlink(journal);
+    free(params);
+    free_ids(ids, count);
+}
+
 static void test_options_v2_and_pacing(void) {
     struct {
         options_v2 opts;
@@ -268,6 +307,8 @@ int main(void) {
     test_refusals(client);
     test_outcomes_and_summary(client);
     test_free_midway(client);
+    harness_new_zone(zone);
+    test_journal_in_use(client);
     cfcerts_client_free(client);
     harness_new_zone(zone);
     test_cancel_from_another_thread();

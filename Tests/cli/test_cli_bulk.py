@@ -2,9 +2,13 @@
 an arbitrary moment and started again with the same arguments and journal (nothing is done twice)."""
 
 import collections
+import fcntl
 import json
 import os
+import resource
+import signal
 import subprocess
+import time
 
 from conftest import certificates, environment, journal_lines, requests_to, run_then_kill
 
@@ -80,7 +84,8 @@ def test_bulk_revoke_killed_and_resumed_revokes_each_certificate_once(emulator, 
     # --all selects the certificates still active; those found revoked although unrecorded come back already_done.
     deletes = collections.Counter(e["path"].rsplit("/", 1)[1] for e in requests_to(emulator, zone) if e["method"] == "DELETE")
     assert len(deletes) == 200 and set(deletes.values()) == {1}, [k for k, v in deletes.items() if v != 1]
-    assert all(c["status"] == "pending_revocation" for c in certificates(emulator, zone))
+    # Revoked 2 s after the revoke (the emulator's transition delay): on a loaded machine the first ones already are.
+    assert {c["status"] for c in certificates(emulator, zone)} <= {"pending_revocation", "revoked"}
     assert oct(journal.stat().st_mode & 0o777) == "0o600"
     assert statuses["failed"] == 0
 
@@ -97,8 +102,9 @@ def test_bulk_create_killed_and_resumed_leaves_exactly_one_certificate_per_csr(e
     emulator.fault(kind="delay", method="POST", path=f"/client/v4/zones/{zone}/client_certificates", count=1000,
                    delay_ms=25)
     journal = tmp_path / "create.journal"
+    # --call-timeout bounds the resumed run's wait for answers the kill may have left in flight (default: 60 s).
     arguments = ["create", "--csr-dir", str(csrs), "--cert-dir", str(certs), "--validity-days", "30",
-                 "--journal", str(journal)]
+                 "--journal", str(journal), "--call-timeout", "15s"]
     run_then_kill(arguments, emulator, zone, tmp_path, journal, kill_after_done=30)
     assert journal_lines(journal, "done") < 100
     resumed = subprocess.run([os.environ["CFCERTS_CLI"], *arguments], cwd=tmp_path, env=environment(emulator, zone),
@@ -113,11 +119,11 @@ def test_bulk_create_killed_and_resumed_leaves_exactly_one_certificate_per_csr(e
     ca.write_text(emulator.control("GET", "/ca.pem"))
     verified = subprocess.run(["openssl", "verify", "-CAfile", str(ca), *map(str, pems)], capture_output=True, text=True)
     assert verified.returncode == 0 and verified.stdout.count(": OK") == 100, verified.stdout + verified.stderr
-    # A third run finds everything done and sends no create.
+    # The run is finished: a third run with its journal is refused and sends no create.
     emulator.control("DELETE", "/requests")
     again = subprocess.run([os.environ["CFCERTS_CLI"], *arguments], cwd=tmp_path, env=environment(emulator, zone),
                            capture_output=True, text=True, timeout=120)
-    assert again.returncode == 0 and "already done 100" in again.stderr
+    assert again.returncode == 2 and "pass a new journal" in again.stderr, again.stderr
     assert not [e for e in requests_to(emulator, zone) if e["method"] == "POST"]
 
 
@@ -163,3 +169,80 @@ def test_progress_goes_to_a_terminal(emulator, zone):
     text = seen.decode(errors="replace")
     assert process.returncode == 0
     assert "revoke: 6/6" in text and "/s" in text and "ETA" in text and "429s: 0" in text, text
+
+
+def make_csr(cli, tmp_path, name):
+    (tmp_path / "csrs").mkdir(exist_ok=True)
+    (tmp_path / "certs").mkdir(exist_ok=True)
+    cli("csr", "--cn", f"{name}.example.com", "--key-out", f"{name}.key", "--csr-out", f"csrs/{name}.csr", check_status=0)
+    return (tmp_path / "csrs" / f"{name}.csr").read_text()
+
+
+def test_a_rerun_never_settles_a_create_against_an_old_revoked_certificate(cli, emulator, zone, tmp_path):
+    csr = make_csr(cli, tmp_path, "x")
+    old = json.loads(cli("create", "--csr", "csrs/x.csr", "--output", "json", check_status=0).stdout)
+    cli("revoke", old["id"], check_status=0)
+    emulator.fault(kind="drop", method="POST", path=f"/client/v4/zones/{zone}/client_certificates")
+    arguments = ["create", "--csr-dir", "csrs", "--cert-dir", "certs", "--journal", "j", "--call-timeout", "3s"]
+    cli(*arguments, check_status=12)
+    again = cli(*arguments, check_status=0)
+    assert "already done" not in again.stdout and old["id"] not in again.stdout, again.stdout
+    issued = [c for c in certificates(emulator, zone) if c["csr"].split() == csr.split() and c["id"] != old["id"]]
+    assert len(issued) == 1 and issued[0]["status"] == "active"
+    assert (tmp_path / "certs" / "x.pem").read_text().strip() == issued[0]["certificate"].strip()
+
+
+def test_a_finished_journal_or_one_of_other_items_is_refused(cli, emulator, zone, tmp_path):
+    emulator.seed(zone, 2)
+    first, second = [c["id"] for c in certificates(emulator, zone)]
+    cli("revoke", first, "--journal", "j", check_status=0)
+    emulator.control("DELETE", "/requests")
+    finished = cli("revoke", first, "--journal", "j", check_status=2)
+    assert "finished" in finished.stderr and "pass a new journal" in finished.stderr
+    other = cli("revoke", second, "--journal", "j", check_status=2)
+    assert "pass a new journal" in other.stderr
+    assert not requests_to(emulator, zone)
+
+
+def test_a_journal_in_use_by_another_run_is_refused_at_once_with_exit_14(cli, emulator, zone, tmp_path):
+    emulator.seed(zone, 1)
+    (target,) = [c["id"] for c in certificates(emulator, zone)]
+    # The first run's revoke takes 8 s at the server: the second run starts well within it, however loaded the machine.
+    emulator.fault(kind="delay", method="DELETE", path=f"/client/v4/zones/{zone}/client_certificates/*", delay_ms=8000)
+    journal = tmp_path / "j"
+    first = subprocess.Popen([os.environ["CFCERTS_CLI"], "revoke", target, "--journal", str(journal)], cwd=tmp_path,
+                             env=environment(emulator, zone), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while journal_lines(journal, "sent") < 1 and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    second = cli("revoke", target, "--journal", "j", check_status=14)
+    assert "in use" in second.stderr
+    assert first.wait(timeout=60) == 0, first.stderr.read()
+    deletes = [e for e in requests_to(emulator, zone) if e["method"] == "DELETE"]
+    assert len(deletes) == 1
+    assert "14" in cli("revoke", "--help", check_status=0).stdout
+
+
+def test_a_journal_that_cannot_be_written_after_an_issue_loses_no_certificate(cli, emulator, zone, tmp_path):
+    make_csr(cli, tmp_path, "x")
+    emulator.fault(kind="drop", method="POST", path=f"/client/v4/zones/{zone}/client_certificates")
+    arguments = ["create", "--csr-dir", "csrs", "--cert-dir", "certs", "--journal", "j", "--call-timeout", "2s"]
+    cli(*arguments, check_status=12)
+    journal = tmp_path / "j"
+    sent_line = next(line for line in journal.read_text().splitlines(keepends=True) if '"event":"sent"' in line)
+    # The resumed run may write its "sent" record, and nothing more: the "done" record after the issue fails.
+    limit = journal.stat().st_size + len(sent_line.encode()) + 8
+
+    def limit_file_size():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    resumed = cli(*arguments, preexec_fn=limit_file_size)
+    assert resumed.returncode == 10, (resumed.stdout, resumed.stderr)
+    assert "journal" in resumed.stderr
+    (issued,) = [c for c in certificates(emulator, zone)]
+    lines = resumed.stdout.splitlines()
+    assert any(line.startswith("issued") and issued["id"] in line for line in lines), lines
+    pem = tmp_path / "certs" / "x.pem"
+    saved = pem.exists() and pem.read_text().strip() == issued["certificate"].strip()
+    assert saved or issued["certificate"].strip() in resumed.stderr.replace("\r", "")

@@ -1,5 +1,6 @@
-"""Bulk runs from Python: outcomes as they complete, failures isolated, a journal that makes a second run do
-nothing again, cancel from another thread, and the pacing keyword."""
+"""Bulk runs from Python: outcomes as they complete, failures isolated, a journal that records one run (a
+finished one is refused, one in use too), cancel from another thread and while a create is being settled, and the
+pacing keyword."""
 
 import threading
 import time
@@ -30,19 +31,49 @@ def test_bulk_revoke_reports_each_item_and_a_failure_stops_nothing(client, emula
     assert list(run) == []  # one pass
 
 
-def test_bulk_create_with_a_journal_does_nothing_twice(client, emulator, zone, tmp_path):
+def test_bulk_create_with_a_journal_records_one_run(client, emulator, zone, tmp_path):
     csrs = [cfcerts.generate_csr(common_name=f"d{i}.example.com").csr_pem for i in range(5)]
     items = [{"csr": csr, "name": f"d{i}"} for i, csr in enumerate(csrs)]
     journal = str(tmp_path / "create.journal")
     first = list(client.client_certificates.bulk_create(items, zone_id=zone, validity_days=30, journal=journal))
     assert sorted(o.name for o in first) == [f"d{i}" for i in range(5)] and all(o.status == "done" for o in first)
     assert all(o.certificate.validity_days == 30 for o in first)
-    again = list(client.client_certificates.bulk_create(items, zone_id=zone, validity_days=30, journal=journal))
-    assert {o.status for o in again} == {"already_done"}
-    assert {o.id for o in first} == {o.id for o in again}
+    with pytest.raises(cfcerts.InvalidArgument, match="pass a new journal"):
+        client.client_certificates.bulk_create(items, zone_id=zone, validity_days=30, journal=journal)
     assert len(ids_of(client, zone)) == 5
     with pytest.raises(cfcerts.InvalidArgument, match="create run"):
         client.client_certificates.bulk_revoke([], zone_id=zone, journal=journal)
+
+
+def test_a_journal_in_use_by_another_run_is_refused(client, emulator, zone, tmp_path):
+    emulator.seed(zone, 1)
+    ids = ids_of(client, zone)
+    emulator.fault(kind="delay", method="DELETE", delay_ms=1500)
+    journal = str(tmp_path / "revoke.journal")
+    with client.client_certificates.bulk_revoke(ids, zone_id=zone, journal=journal) as first:
+        with pytest.raises(cfcerts.InUse, match="in use"):
+            client.client_certificates.bulk_revoke(ids, zone_id=zone, journal=journal)
+        assert [o.status for o in first] == ["done"]
+
+
+def test_cancel_ends_a_run_settling_a_create_by_a_long_listing(client, emulator, zone, tmp_path):
+    csr = cfcerts.generate_csr(common_name="lost.example.com").csr_pem
+    journal = str(tmp_path / "create.journal")
+    emulator.fault(kind="drop", method="POST", path=f"/client/v4/zones/{zone}/client_certificates")
+    assert [o.status for o in client.client_certificates.bulk_create([{"csr": csr}], zone_id=zone, journal=journal)] \
+        == ["failed"]
+    emulator.seed(zone, 250)
+    # The resumed run settles the lost create by listing the zone: every page takes 20 s (the listing, 40 s or more).
+    emulator.fault(kind="delay", method="GET", path=f"/client/v4/zones/{zone}/client_certificates", count=100,
+                   delay_ms=20000)
+    run = client.client_certificates.bulk_create([{"csr": csr}], zone_id=zone, journal=journal)
+    time.sleep(2)  # the listing has started (a delayed request is logged only when it ends: nothing to poll)
+    cancelled = time.monotonic()
+    run.cancel()
+    outcomes = list(run)
+    assert time.monotonic() - cancelled < 10  # generous: the listing alone would take 40 s more
+    assert [type(o.error) for o in outcomes] == [cfcerts.Cancelled]
+    run.close()
 
 
 def test_bad_items_are_refused_before_anything_is_sent(client, emulator, zone):

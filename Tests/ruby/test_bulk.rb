@@ -4,7 +4,7 @@ require_relative "helper"
 require "tmpdir"
 
 # Bulk runs from Ruby: an Enumerable enumerated twice, partially and from threads; failures isolated; a journal
-# that makes a second run do nothing; cancel from another thread; the pacing keyword.
+# that records one run (a finished one is refused, one in use too); cancel from another thread; the pacing keyword.
 class BulkTest < Minitest::Test
   include EmulatorHelper
 
@@ -50,18 +50,33 @@ class BulkTest < Minitest::Test
     assert_equal 1, run.summary.failed
   end
 
-  def test_a_journal_makes_a_second_run_do_nothing
+  def test_a_journal_records_one_run
     Dir.mktmpdir do |dir|
       journal = File.join(dir, "journal")
       csrs = Array.new(4) { |i| Cfcerts.generate_csr("r#{i}.example.com").csr_pem }
       items = csrs.each_with_index.map { |csr, i| { csr: csr, name: "r#{i}" } }
       first = @client.client_certificates.bulk_create(items, zone_id: @zone, validity_days: 10, journal: journal).to_a
       assert_equal %w[done], first.map(&:status).uniq
-      again = @client.client_certificates.bulk_create(items, zone_id: @zone, validity_days: 10, journal: journal).to_a
-      assert_equal %w[already_done], again.map(&:status).uniq
-      assert_equal first.map(&:id).sort, again.map(&:id).sort
+      error = assert_raises(Cfcerts::InvalidArgument) do
+        @client.client_certificates.bulk_create(items, zone_id: @zone, validity_days: 10, journal: journal)
+      end
+      assert_match(/pass a new journal/, error.message)
       assert_equal 4, ids.size
       assert_equal "600", format("%o", File.stat(journal).mode & 0o777)
+    end
+  end
+
+  def test_a_journal_in_use_by_another_run_is_refused
+    Dir.mktmpdir do |dir|
+      journal = File.join(dir, "journal")
+      csr = Cfcerts.generate_csr("busy.example.com").csr_pem
+      fault(kind: "delay", method: "POST", path: "/client/v4/zones/#{@zone}/client_certificates", delay_ms: 1500)
+      first = @client.client_certificates.bulk_create([{ csr: csr }], zone_id: @zone, journal: journal)
+      error = assert_raises(Cfcerts::InUse) do
+        @client.client_certificates.bulk_create([{ csr: csr }], zone_id: @zone, journal: journal)
+      end
+      assert_match(/in use/, error.message)
+      assert_equal %w[done], first.to_a.map(&:status)
     end
   end
 

@@ -57,6 +57,9 @@ public struct BulkOutcome: Sendable {
     /// The certificate as the API last described it, when this run saw it.
     public var certificate: ClientCertificate?
     public var error: CFCertsError?
+    /// The item is done (its certificate is here, to be saved) but the journal could not record it: the run starts
+    /// no more items, and a later run with this journal settles the item again.
+    public var journalError: CFCertsError?
 }
 
 /// A bulk run's totals.
@@ -70,6 +73,8 @@ public struct BulkSummary: Sendable, Equatable {
     /// Answers 429 the run's requests drew (0 while pacing keeps to the budget).
     public var rateLimitedAnswers = 0
     public var elapsed: Duration = .zero
+    /// Why the journal could not be written, when it could not: the run then started no more items.
+    public var journalError: CFCertsError?
 }
 
 /// CSR text as compared across runs: PEM without whitespace or line endings.

@@ -2,18 +2,39 @@
 public struct BulkOptions: Sendable {
     /// Items in flight at once, 1...64. Default 8.
     public var concurrency: Int
-    /// A journal file (see `BulkJournal`'s rules): the run can then be killed at any moment and started again with
-    /// the same items and journal, and no item is done twice. Default none.
+    /// A journal file, the record of this one run (see `BulkJournal`'s rules): the run can then be killed at any
+    /// moment and started again with the same items and journal, and no item is done twice. A journal of a finished
+    /// run or of other items is refused; one another run holds is refused with `inUse`. Default none.
     public var journalPath: String?
+    /// What the run was asked, in the caller's words, when its items are chosen by a rule that chooses fewer on a
+    /// resume (`revoke --all`'s filters: what the killed run revoked is no longer active): a journal is resumed by
+    /// a run asked the same. Default nil: the items themselves (a journal is resumed by the same items).
+    public var request: String?
+    /// How a journal with records in it is taken up. Default `.oneRun`.
+    public var journalPolicy: BulkJournalPolicy
 
     public static let concurrencyRange = 1...64
     /// The most items in one run.
     public static let maxItems = 1_000_000
 
-    public init(concurrency: Int = 8, journalPath: String? = nil) {
+    public init(concurrency: Int = 8, journalPath: String? = nil, request: String? = nil,
+                journalPolicy: BulkJournalPolicy = .oneRun) {
         self.concurrency = concurrency
         self.journalPath = journalPath
+        self.request = request
+        self.journalPolicy = journalPolicy
     }
+}
+
+/// How a run takes up a journal that holds records.
+public enum BulkJournalPolicy: Sendable, Equatable {
+    /// The journal records one run: made for it, resumed by the same run (the same operation, zone and items or
+    /// request) until every item is done, then refused: a new run needs a new journal.
+    case oneRun
+    /// The journal serves run after run of items that are never reused (fresh CSRs, as `renew --due` makes): a
+    /// run resumes it when it knows one of the run's items or an item is still unsettled, and starts it afresh
+    /// otherwise.
+    case continuing
 }
 
 extension ClientCertificates {
@@ -21,8 +42,9 @@ extension ClientCertificates {
     /// for each item's outcome as it completes (its `summary` is set at the end). The calls share the credential's
     /// request budget (`Configuration.pacing`). One item's failure never stops the others.
     ///
-    /// - Throws: `invalidArgument` before any request for a bad zone id, an item without its id or CSR, an item
-    ///   listed twice, a bad concurrency, or a journal that cannot be opened or belongs to another run.
+    /// - Throws: before any request: `invalidArgument` for a bad zone id, an item without its id or CSR, an item
+    ///   listed twice, a bad concurrency, or a journal that cannot be opened, belongs to another run or records a
+    ///   finished one; `inUse` for a journal another run holds.
     public func bulk(_ operation: BulkOperation, zoneID: String, items: [BulkItem],
                      options: BulkOptions = BulkOptions()) throws(CFCertsError) -> BulkRun {
         try bulk(operation, zoneID: zoneID, items: items, options: options, taskExecutor: nil)
@@ -47,7 +69,8 @@ extension ClientCertificates {
             }
         }
         let journal = try options.journalPath.map { path throws(CFCertsError) in
-            try BulkJournal(path: path, operation: operation, zoneID: zoneID)
+            try BulkJournal(path: path, operation: operation, zoneID: zoneID, keys: items.map(\.journalKey),
+                            request: options.request, policy: options.journalPolicy)
         }
         let runner = BulkRunner(resource: self, operation: operation, zoneID: zoneID, items: items,
                                 concurrency: options.concurrency, journal: journal)

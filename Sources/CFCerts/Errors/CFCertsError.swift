@@ -14,6 +14,7 @@ public struct CFCertsError: Error, Sendable, Equatable, CustomStringConvertible 
         private enum Code: String, Hashable, Sendable {
             case api, authentication, permission, notFound = "not found", rateLimited = "rate limited"
             case connection, timeout, decoding, invalidArgument = "invalid argument", cancelled
+            case inUse = "in use"
         }
         private let code: Code
         private init(_ code: Code) { self.code = code }
@@ -38,6 +39,9 @@ public struct CFCertsError: Error, Sendable, Equatable, CustomStringConvertible 
         public static let invalidArgument = Kind(.invalidArgument)
         /// The calling task was cancelled.
         public static let cancelled = Kind(.cancelled)
+        /// Something the call must hold alone is held by another run: a bulk journal another run (in this process
+        /// or another) is writing. Nothing was sent.
+        public static let inUse = Kind(.inUse)
 
         public var description: String { code.rawValue }
     }
@@ -54,15 +58,26 @@ public struct CFCertsError: Error, Sendable, Equatable, CustomStringConvertible 
     public let rayID: String?
     /// The delay the server asked for (`Retry-After`), when it did.
     public let retryAfter: Duration?
+    /// The write this error ends may have been carried out all the same: an attempt's answer was lost (a timeout,
+    /// a connection broken after sending, an edge's 5xx) and nothing read since told whether it was done. Look
+    /// before sending it again (a revoke: read the certificate; a create: find its CSR in a listing). Default false.
+    public let outcomeUnknown: Bool
 
     public init(kind: Kind, message: String, httpStatus: Int? = nil, cloudflareErrors: [CloudflareMessage] = [],
-                rayID: String? = nil, retryAfter: Duration? = nil) {
+                rayID: String? = nil, retryAfter: Duration? = nil, outcomeUnknown: Bool = false) {
         self.kind = kind
         self.message = message
         self.httpStatus = httpStatus
         self.cloudflareErrors = cloudflareErrors
         self.rayID = rayID
         self.retryAfter = retryAfter
+        self.outcomeUnknown = outcomeUnknown
+    }
+
+    /// This error, marked as ending a write whose outcome is unknown.
+    func withOutcomeUnknown() -> CFCertsError {
+        CFCertsError(kind: kind, message: message, httpStatus: httpStatus, cloudflareErrors: cloudflareErrors,
+                     rayID: rayID, retryAfter: retryAfter, outcomeUnknown: true)
     }
 
     public static func == (lhs: CFCertsError, rhs: CFCertsError) -> Bool { lhs.kind == rhs.kind }

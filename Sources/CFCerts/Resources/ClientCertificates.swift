@@ -140,7 +140,8 @@ public struct ClientCertificates: Sendable {
     }
 
     /// Has Cloudflare's CA issue a certificate for `csr` (PEM), valid `validityDays` days after issue.
-    /// Never retried in a way that could issue two certificates.
+    /// Never retried in a way that could issue two certificates. An error after a request that may have been
+    /// carried out (its answer lost, a 5xx, cancelled while in flight) has `outcomeUnknown` set.
     public func create(zoneID: String, csr: String, validityDays: Int) async throws(CFCertsError) -> ClientCertificate {
         try PathSegment.validate(zoneID, name: "zone id")
         guard !csr.isEmpty else { throw .invalidArgument("csr is empty") }
@@ -152,17 +153,23 @@ public struct ClientCertificates: Sendable {
         }
         let body = try Self.encode(Body(csr: csr, validity_days: validityDays))
         let request = APIRequest(method: .post, pathSegments: ["zones", zoneID, "client_certificates"], body: body)
+        let exchange = await transport.exchange(request, deadline: transport.callDeadline())
         do throws(CFCertsError) {
-            return try await perform(request, as: ClientCertificate.self, operation: "create", access: .write).result
+            return try decode(try exchange.result.get(), as: ClientCertificate.self).result
         } catch where error.kind == .cancelled {
-            throw CFCertsError(kind: .cancelled, message: "the create was cancelled; if its request was already sent, the certificate may still have been issued: look for its CSR in a listing before creating it again")
+            throw CFCertsError(kind: .cancelled, message: "the create was cancelled; if its request was already sent, the certificate may still have been issued: look for its CSR in a listing before creating it again",
+                               outcomeUnknown: exchange.outcomeUnknown)
+        } catch {
+            let failure = explained(error, operation: "create", access: .write)
+            throw exchange.outcomeUnknown ? failure.withOutcomeUnknown() : failure
         }
     }
 
     /// Reactivates a certificate in `pending_revocation` (it goes through `pending_reactivation` to `active`).
     ///
     /// When an attempt's outcome is unknown (no answer arrived, so it may have been done) and the retry is refused,
-    /// the certificate is read: if it is already `pending_reactivation` or `active`, that is the result.
+    /// the certificate is read: if it is already `pending_reactivation` or `active`, that is the result. When that
+    /// read fails too, the error has `outcomeUnknown` set.
     public func reactivate(zoneID: String, id: String) async throws(CFCertsError) -> ClientCertificate {
         var request = try itemRequest(.patch, zoneID: zoneID, id: id)
         request.body = Array(#"{"reactivate":true}"#.utf8)
@@ -173,7 +180,8 @@ public struct ClientCertificates: Sendable {
     /// Starts revoking an active certificate (it goes through `pending_revocation` to `revoked`).
     ///
     /// When an attempt's outcome is unknown (no answer arrived, so it may have been done) and the retry is refused,
-    /// the certificate is read: if it is already `pending_revocation` or `revoked`, that is the result.
+    /// the certificate is read: if it is already `pending_revocation` or `revoked`, that is the result. When that
+    /// read fails too, the error has `outcomeUnknown` set.
     public func revoke(zoneID: String, id: String) async throws(CFCertsError) -> ClientCertificate {
         let request = try itemRequest(.delete, zoneID: zoneID, id: id)
         return try await transition(request, zoneID: zoneID, id: id, reached: [.pendingRevocation, .revoked],
@@ -240,9 +248,11 @@ public struct ClientCertificates: Sendable {
             }
             let read = try? await perform(try itemRequest(.get, zoneID: zoneID, id: id), as: ClientCertificate.self,
                                           operation: "get", access: .read, deadline: deadline)
-            guard let current = read?.result, reached.contains(current.status) else {
-                throw explained(error, operation: operation, access: .write)
+            guard let current = read?.result else {
+                // Nothing told whether the change was made: whoever sends it again must look first.
+                throw explained(error, operation: operation, access: .write).withOutcomeUnknown()
             }
+            guard reached.contains(current.status) else { throw explained(error, operation: operation, access: .write) }
             transport.configuration.logger.debug("reconciled \(request.method.rawValue) \(id): already \(current.status)")
             return current
         }

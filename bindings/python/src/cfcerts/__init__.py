@@ -12,8 +12,8 @@ from ._async import (AsyncBulkRun, AsyncCertificateAuthorities, AsyncCertificate
 from ._bulk import BulkOutcome, BulkRun, BulkSummary
 from ._client import CertificateIterator, Client, ClientCertificates
 from ._csr import generate_csr, inspect_csr
-from ._errors import (APIError, Authentication, Cancelled, Connection, Decode, Error, InvalidArgument, NotFound,
-                      OutOfMemory, PermissionDenied, RateLimited, Timeout)
+from ._errors import (APIError, Authentication, Cancelled, Connection, Decode, Error, InUse, InvalidArgument,
+                      NotFound, OutOfMemory, PermissionDenied, RateLimited, Timeout)
 from ._library import LibraryNotFound, library
 from ._models import (ACTIVE, PENDING_REACTIVATION, PENDING_REVOCATION, REVOKED, CertificateAuthority,
                       CertificatePage, ClientCertificate, CSRInfo, CSRSubject, GeneratedCSR, ResultInfo)
@@ -31,7 +31,7 @@ __all__ = [
     "AsyncCertificateIterator", "AsyncBulkRun", "CertificateAuthorities", "HostnameAssociations",
     "HostnameAssociation", "AsyncCertificateAuthorities", "AsyncHostnameAssociations", "Cancelled", "BulkRun", "BulkOutcome", "BulkSummary", "generate_csr", "inspect_csr", "library_version",
     "Error", "APIError", "InvalidArgument", "NotFound", "Authentication", "PermissionDenied", "RateLimited",
-    "Timeout", "Connection", "Decode", "OutOfMemory", "LibraryNotFound",
+    "Timeout", "Connection", "Decode", "OutOfMemory", "InUse", "LibraryNotFound",
     "ClientCertificate", "CertificateAuthority", "CertificatePage", "ResultInfo", "GeneratedCSR", "CSRSubject",
     "CSRInfo", "ACTIVE", "PENDING_REVOCATION", "REVOKED", "PENDING_REACTIVATION",
 ]

@@ -27,6 +27,8 @@ class BulkOutcome:
     name: Optional[str]
     certificate: Optional[ClientCertificate]
     error: Optional[Error]
+    #: The item is done (``certificate`` is here, to be saved) but the journal could not record it; the run stopped.
+    journal_error: Optional[Error] = None
 
     @property
     def ok(self) -> bool:
@@ -73,7 +75,8 @@ class BulkRun(_NativeHandle, Iterator[BulkOutcome]):
         return BulkOutcome(
             index=fields["index"], status=fields["status"], id=fields.get("id"), name=fields.get("name"),
             certificate=ClientCertificate.from_json(certificate) if isinstance(certificate, dict) else None,
-            error=_error(fields["error"]) if isinstance(fields.get("error"), dict) else None)
+            error=_error(fields["error"]) if isinstance(fields.get("error"), dict) else None,
+            journal_error=_error(fields["journal_error"]) if isinstance(fields.get("journal_error"), dict) else None)
 
     def _read_summary(self) -> None:
         code, text = call_for_string(self._lib.cfcerts_bulk_summary, self._handle)

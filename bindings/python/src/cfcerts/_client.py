@@ -214,8 +214,9 @@ class ClientCertificates:
     def bulk_revoke(self, certificate_ids: Iterable[str], *, zone_id: str, concurrency: Optional[int] = None,
                     journal: Optional[str] = None) -> BulkRun:
         """Revokes many certificates, ``concurrency`` at a time (default 8): iterate for each outcome as it
-        completes. With ``journal`` (a file path) a run killed at any moment and started again with the same ids
-        and journal revokes nothing twice."""
+        completes. With ``journal`` (a file path, the record of this run) a run killed at any moment and started
+        again with the same ids and journal revokes nothing twice; a finished run's journal raises
+        ``InvalidArgument``, one another run is using ``InUse``."""
         return self._bulk("revoke", zone_id, {"ids": [arguments.text(i, "certificate id").decode() for i in certificate_ids]},
                           concurrency, journal)
 

@@ -84,13 +84,18 @@ class Cancelled(Error):
     code = -12
 
 
+class InUse(Error):
+    """Another run holds what the call needs alone: a bulk journal in use by another run. Nothing was sent."""
+    code = -13
+
+
 class OutOfMemory(Error, MemoryError):
     """The library could not allocate a result."""
     code = -11
 
 
 _BY_CODE = {cls.code: cls for cls in (APIError, InvalidArgument, NotFound, Authentication, PermissionDenied,
-                                      RateLimited, Timeout, Connection, Decode, OutOfMemory, Cancelled)}
+                                      RateLimited, Timeout, Connection, Decode, OutOfMemory, Cancelled, InUse)}
 
 
 def from_last_error(lib, code: int) -> Error:

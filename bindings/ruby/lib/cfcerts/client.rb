@@ -225,8 +225,9 @@ module Cfcerts
     def revoke(certificate_id, zone_id:) = certificate(:cfcerts_revoke, zone_id, certificate_id)
 
     # Revokes many certificates, concurrency at a time (default 8): a BulkRun, Enumerable over each item's outcome
-    # as it completes. With journal: (a file path) a run killed at any moment and started again with the same ids
-    # and journal revokes nothing twice. With a block, yields each outcome and returns the run (its summary set).
+    # as it completes. With journal: (a file path, the record of this run) a run killed at any moment and started
+    # again with the same ids and journal revokes nothing twice; a finished run's journal raises InvalidArgument,
+    # one another run is using InUse. With a block, yields each outcome and returns the run (its summary set).
     def bulk_revoke(certificate_ids, zone_id:, concurrency: nil, journal: nil, &block)
       bulk("revoke", zone_id, { ids: ids(certificate_ids) }, concurrency, journal, &block)
     end

@@ -34,9 +34,11 @@ module Cfcerts
   class OutOfMemory < Error; CODE = -11; end
   # The call was ended (Timeout.timeout, Thread#raise or #kill reach the caller; this is what the call returned).
   class Cancelled < Error; CODE = -12; end
+  # A bulk journal in use by another run (nothing was sent).
+  class InUse < Error; CODE = -13; end
 
   ERROR_CLASSES = [APIError, InvalidArgument, NotFound, Authentication, PermissionDenied, RateLimited, Timeout,
-                   Connection, Decode, OutOfMemory, Cancelled].to_h { |klass| [klass::CODE, klass] }.freeze
+                   Connection, Decode, OutOfMemory, Cancelled, InUse].to_h { |klass| [klass::CODE, klass] }.freeze
 
   # The exception for `code`, from the calling thread's last error (read at once, on the same thread).
   def self.last_error(code)
