@@ -15,11 +15,11 @@ struct CFCertsCommand: AsyncParsableCommand {
         commandName: "cfcerts",
         abstract: "Manage Cloudflare API Shield mTLS client certificates.",
         discussion: """
-            Credentials come from --api-token (or --api-email with --api-key, or --user-service-key), else from the
-            environment: CLOUDFLARE_API_TOKEN, then CLOUDFLARE_API_TOKEN_FILE (a file whose one line is the token:
-            no environment holds it), then CLOUDFLARE_API_KEY with CLOUDFLARE_EMAIL, then
-            CLOUDFLARE_API_USER_SERVICE_KEY. The token needs the zone permission "SSL and Certificates" (Read to
-            list and get, Edit to create, revoke and reactivate). CLOUDFLARE_BASE_URL points it at another server
+            Credentials come from --api-token (or --api-email with --api-key, or --user-service-key), else from the \
+            environment: CLOUDFLARE_API_TOKEN, then CLOUDFLARE_API_TOKEN_FILE (a file whose one line is the token: \
+            no environment holds it), then CLOUDFLARE_API_KEY with CLOUDFLARE_EMAIL, then \
+            CLOUDFLARE_API_USER_SERVICE_KEY. The token needs the zone permission "SSL and Certificates" (Read to \
+            list and get, Edit to create, revoke and reactivate). CLOUDFLARE_BASE_URL points it at another server \
             (the emulator). --zone defaults to CLOUDFLARE_ZONE_ID.
 
             Exit codes: \(ExitStatus.summary)

@@ -12,10 +12,10 @@ struct HostnamesCommand: AsyncParsableCommand {
         commandName: "hostnames",
         abstract: "List or change the hostnames on which Cloudflare asks clients for a certificate.",
         discussion: """
-            Cloudflare's edge asks for a client certificate of a CA only on the hostnames associated with it, and
-            only a rule (see `cfcerts mtls rule`) blocks the requests that fail. Each CA has one list per zone:
-            without --mtls-certificate-id it is the Cloudflare-managed CA's (the CA of every certificate
-            `cfcerts create` issues). Behind a CNAME, associate the name clients use. Reading needs the token
+            Cloudflare's edge asks for a client certificate of a CA only on the hostnames associated with it, and \
+            only a rule (see `cfcerts mtls rule`) blocks the requests that fail. Each CA has one list per zone: \
+            without --mtls-certificate-id it is the Cloudflare-managed CA's (the CA of every certificate \
+            `cfcerts create` issues). Behind a CNAME, associate the name clients use. Reading needs the token \
             permission "SSL and Certificates Read", changing it "SSL and Certificates Write".
             """,
         subcommands: [List.self, Set.self, Add.self, Remove.self])

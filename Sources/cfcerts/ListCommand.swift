@@ -11,13 +11,13 @@ struct ListCommand: AsyncParsableCommand {
         commandName: "list",
         abstract: "List a zone's client certificates.",
         discussion: """
-            Without --all, one page (--page, --per-page). --expiring-within looks at every page and keeps the
-            certificates that expire within that time from now, expired ones included (days left <= 0), soonest
+            Without --all, one page (--page, --per-page). --expiring-within looks at every page and keeps the \
+            certificates that expire within that time from now, expired ones included (days left <= 0), soonest \
             first. On a terminal, --all shows its progress on standard error.
 
-            --output prometheus (every page) writes the Prometheus text format for node_exporter's textfile
-            collector: cfcerts_certificate_expiry_timestamp_seconds{zone,id,common_name,status} (when each
-            certificate expires, Unix seconds) and cfcerts_certificates{zone,status} (how many in each status).
+            --output prometheus (every page) writes the Prometheus text format for node_exporter's textfile \
+            collector: cfcerts_certificate_expiry_timestamp_seconds{zone,id,common_name,status} (when each \
+            certificate expires, Unix seconds) and cfcerts_certificates{zone,status} (how many in each status). \
             Write it to a temporary file and rename it into the collector's folder, so it is never read half-written.
             """)
 

@@ -16,12 +16,12 @@ struct MTLSCommand: AsyncParsableCommand {
             commandName: "rule",
             abstract: "Print the rule that blocks requests to the associated hostnames without a valid, unrevoked certificate of the CA.",
             discussion: """
-                The expression blocks a request to an associated hostname unless its client certificate verifies,
-                is not revoked (a revoked certificate still verifies: without cf.tls_client_auth.cert_revoked a
-                revoke changes nothing at the edge) and was issued by the CA whose key identifier it pins
-                (cf.tls_client_auth.cert_issuer_ski). The key identifier is read from a certificate of the zone
-                (its issuer's, not the API's `ski`, which is the certificate's own) unless --ski gives it. Deploy
-                it as a custom rule (Rulesets API, http_request_firewall_custom phase) or with Terraform's
+                The expression blocks a request to an associated hostname unless its client certificate verifies, \
+                is not revoked (a revoked certificate still verifies: without cf.tls_client_auth.cert_revoked a \
+                revoke changes nothing at the edge) and was issued by the CA whose key identifier it pins \
+                (cf.tls_client_auth.cert_issuer_ski). The key identifier is read from a certificate of the zone \
+                (its issuer's, not the API's `ski`, which is the certificate's own) unless --ski gives it. Deploy \
+                it as a custom rule (Rulesets API, http_request_firewall_custom phase) or with Terraform's \
                 cloudflare_ruleset: --json prints {"action", "expression", "description"}, the shape both take.
                 """)
 
