@@ -110,3 +110,43 @@ def test_pacing_keyword(emulator, zone):
     for good in ("off", "100/10", (50, 5)):
         with cfcerts.Client(api_token=TOKEN, base_url=emulator.base_url, pacing=good) as client:
             assert client.client_certificates.list_page(zone).result == ()
+
+
+def test_an_unwritable_journal_still_hands_out_the_issued_certificate(client, emulator, zone, tmp_path):
+    """The journal cannot take the record of an issue (a file size limit): the outcome still carries the certificate,
+    with `journal_error` saying why the record is missing, and the summary says so too."""
+    import json
+    import os
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    csr = cfcerts.generate_csr(common_name="kept.example.com").csr_pem
+    journal = tmp_path / "create.journal"
+    emulator.fault(kind="drop", method="POST", path=f"/client/v4/zones/{zone}/client_certificates")
+    assert [o.status for o in client.client_certificates.bulk_create([csr], zone_id=zone, journal=str(journal),
+                                                                        )] == ["failed"]
+    sent = next(line for line in journal.read_text().splitlines(keepends=True) if '"event":"sent"' in line)
+    limit = journal.stat().st_size + len(sent.encode()) + 8  # room for the resumed run's "sent", not its "done"
+
+    def limit_file_size():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    script = """
+import json, sys, cfcerts
+with cfcerts.Client(api_token=sys.argv[1], base_url=sys.argv[2], timeout=5) as client:
+    run = client.client_certificates.bulk_create([sys.argv[5]], zone_id=sys.argv[3], journal=sys.argv[4])
+    (outcome,) = list(run)
+    print(json.dumps({"status": outcome.status, "id": outcome.certificate and outcome.certificate.id,
+                      "journal_error": type(outcome.journal_error).__name__,
+                      "summary_journal_error": type(run.summary.journal_error).__name__}))
+"""
+    child = subprocess.run([sys.executable, "-c", script, TOKEN, emulator.base_url, zone, str(journal), csr],
+                           capture_output=True, text=True, timeout=120, preexec_fn=limit_file_size, env=os.environ)
+    assert child.returncode == 0, child.stderr
+    answer = json.loads(child.stdout)
+    (issued,) = ids_of(client, zone)
+    assert answer["status"] == "done" and answer["id"] == issued
+    assert answer["journal_error"] != "NoneType" and answer["summary_journal_error"] != "NoneType", answer

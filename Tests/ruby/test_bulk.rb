@@ -50,6 +50,40 @@ class BulkTest < Minitest::Test
     assert_equal 1, run.summary.failed
   end
 
+  # The journal cannot take the record of an issue (a file size limit, in a child): the outcome still carries the
+  # certificate, with journal_error saying why the record is missing, and the summary says so too.
+  def test_an_unwritable_journal_still_hands_out_the_issued_certificate
+    Dir.mktmpdir do |dir|
+      journal = File.join(dir, "journal")
+      csr = Cfcerts.generate_csr("kept.example.com").csr_pem
+      fault(kind: "drop", method: "POST", path: "/client/v4/zones/#{@zone}/client_certificates")
+      assert_equal ["failed"], @client.client_certificates.bulk_create([csr], zone_id: @zone, journal: journal).map(&:status)
+      sent = File.readlines(journal).find { |line| line.include?('"event":"sent"') }
+      limit = File.size(journal) + sent.bytesize + 8 # room for the resumed run's "sent", not its "done"
+      reader, writer = IO.pipe
+      pid = fork do
+        reader.close
+        Signal.trap("XFSZ", "IGNORE")
+        Process.setrlimit(:FSIZE, limit, limit)
+        # Attempts of 5 s: the resumed run waits at most that long for the lost create's answer before it settles.
+        run = new_client(timeout: 5).client_certificates.bulk_create([csr], zone_id: @zone, journal: journal)
+        outcome = run.to_a.first
+        writer.write(JSON.generate(status: outcome.status, id: outcome.certificate&.id,
+                                   journal_error: outcome.journal_error.class.name,
+                                   summary_journal_error: run.summary.journal_error.class.name))
+        writer.close
+        exit!(0)
+      end
+      writer.close
+      answer = JSON.parse(reader.read)
+      Process.wait(pid)
+      assert_equal "done", answer["status"]
+      assert_equal ids, [answer["id"]]
+      refute_equal "NilClass", answer["journal_error"]
+      refute_equal "NilClass", answer["summary_journal_error"]
+    end
+  end
+
   def test_a_journal_records_one_run
     Dir.mktmpdir do |dir|
       journal = File.join(dir, "journal")

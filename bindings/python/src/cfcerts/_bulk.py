@@ -45,6 +45,8 @@ class BulkSummary:
     #: Answers 429 the run drew (0 while pacing keeps to the budget).
     rate_limited_answers: int
     elapsed: float
+    #: Why the journal could not be written, when it could not (the run then started no more items).
+    journal_error: Optional[Error] = None
 
 
 def _error(fields: dict) -> Error:
@@ -85,7 +87,8 @@ class BulkRun(_NativeHandle, Iterator[BulkOutcome]):
             self.summary = BulkSummary(
                 total=fields["total"], done=fields["done"], already_done=fields["already_done"],
                 failed=fields["failed"], not_started=fields["not_started"],
-                rate_limited_answers=fields["rate_limited_answers"], elapsed=fields["elapsed_ms"] / 1000.0)
+                rate_limited_answers=fields["rate_limited_answers"], elapsed=fields["elapsed_ms"] / 1000.0,
+                journal_error=_error(fields["journal_error"]) if isinstance(fields.get("journal_error"), dict) else None)
 
     def cancel(self) -> None:
         """Starts no more items; those in flight end at once (failed, cancelled). Safe from any thread."""

@@ -3,13 +3,14 @@
 module Cfcerts
   # One item's outcome. status: "done", "already_done" (no request was needed: the journal, or a read after a lost
   # answer, says it was done) or "failed" (error says why).
-  BulkOutcome = Struct.new(:index, :status, :id, :name, :certificate, :error, keyword_init: true) do
+  # journal_error: why the journal could not be written after the item was done (its certificate is still here).
+  BulkOutcome = Struct.new(:index, :status, :id, :name, :certificate, :error, :journal_error, keyword_init: true) do
     def ok? = status != "failed"
   end
 
   # A run's totals; elapsed in seconds; rate_limited_answers: 429s the run drew (0 while pacing keeps to budget).
   BulkSummary = Struct.new(:total, :done, :already_done, :failed, :not_started, :rate_limited_answers, :elapsed,
-                           keyword_init: true)
+                           :journal_error, keyword_init: true)
 
   # A bulk run in progress: Enumerable over each item's outcome as it completes; summary is set once every outcome
   # has been read. The work goes on in the background between reads. The outcomes are kept, so the run can be
@@ -96,7 +97,7 @@ module Cfcerts
       @summary = BulkSummary.new(
         total: fields["total"], done: fields["done"], already_done: fields["already_done"], failed: fields["failed"],
         not_started: fields["not_started"], rate_limited_answers: fields["rate_limited_answers"],
-        elapsed: fields["elapsed_ms"] / 1000.0
+        elapsed: fields["elapsed_ms"] / 1000.0, journal_error: Cfcerts.bulk_error(fields["journal_error"])
       ).freeze
     end
 
@@ -110,16 +111,19 @@ module Cfcerts
 
   # @api private
   def self.bulk_outcome(fields)
-    error = fields["error"]
-    if error.is_a?(Hash)
-      klass = ERROR_CLASSES.fetch(error["code"], Error)
-      error = klass.new(error["message"].to_s, http_status: error["http_status"].to_i.zero? ? nil : error["http_status"],
-                                               errors: error["cloudflare_errors"] || [],
-                                               ray_id: error["ray_id"].to_s.empty? ? nil : error["ray_id"])
-    end
     certificate = fields["certificate"]
     BulkOutcome.new(index: fields["index"], status: fields["status"], id: fields["id"], name: fields["name"],
                     certificate: certificate.is_a?(Hash) ? ClientCertificate.from_json(certificate) : nil,
-                    error: error.is_a?(Error) ? error : nil).freeze
+                    error: bulk_error(fields["error"]), journal_error: bulk_error(fields["journal_error"])).freeze
+  end
+
+  # @api private: an error object of the library's JSON ({"code", "message", ...}) as an Error, nil for anything else.
+  def self.bulk_error(fields)
+    return nil unless fields.is_a?(Hash)
+
+    klass = ERROR_CLASSES.fetch(fields["code"], Error)
+    klass.new(fields["message"].to_s, http_status: fields["http_status"].to_i.zero? ? nil : fields["http_status"],
+                                      errors: fields["cloudflare_errors"] || [],
+                                      ray_id: fields["ray_id"].to_s.empty? ? nil : fields["ray_id"])
   end
 end
