@@ -65,10 +65,14 @@ struct TransitionOptions: ParsableArguments {
         try await connection.makeClient().using { client in
             let certificates = client.clientCertificates
             var names: [String: String] = [:]
+            var seen: [String: ClientCertificateStatus] = [:]
             let targets: [String]
             if selection.all {
                 let selected = try await selection.filter(defaultStatus: source).select(from: certificates, zoneID: zoneID)
-                for certificate in selected { names[certificate.id] = certificate.commonName }
+                for certificate in selected {
+                    names[certificate.id] = certificate.commonName
+                    seen[certificate.id] = certificate.status
+                }
                 targets = selected.map(\.id)
             } else {
                 targets = ids
@@ -82,7 +86,7 @@ struct TransitionOptions: ParsableArguments {
             let options = selection.all
                 ? bulk.options(selection: "\(operation.rawValue) --all: " + selection.filter(defaultStatus: source).summary)
                 : bulk.options
-            let run = try certificates.bulk(operation, zoneID: zoneID, items: targets.map { .certificate($0) },
+            let run = try certificates.bulk(operation, zoneID: zoneID, items: targets.map { .certificate($0, seenStatus: seen[$0]) },
                                             options: options)
             let report = BulkReport(format: output, verb: verb, total: targets.count)
             for await outcome in run {

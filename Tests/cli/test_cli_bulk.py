@@ -246,3 +246,24 @@ def test_a_journal_that_cannot_be_written_after_an_issue_loses_no_certificate(cl
     pem = tmp_path / "certs" / "x.pem"
     saved = pem.exists() and pem.read_text().strip() == issued["certificate"].strip()
     assert saved or issued["certificate"].strip() in resumed.stderr.replace("\r", "")
+
+
+def test_resuming_revoke_all_revokes_again_a_certificate_reactivated_since(cli, emulator, zone, tmp_path):
+    """An unfinished `revoke --all` run (one item failed) is resumed after someone reactivated a certificate the
+    first attempt had revoked: the listing shows it active, so the journal's "done" is stale and it is revoked
+    again, not reported already done."""
+    emulator.seed(zone, 2, prefix="breach")
+    first, second = sorted(certificates(emulator, zone), key=lambda c: c["common_name"])
+    emulator.fault(kind="status", status=500, method="DELETE", count=100,
+                   path=f"/client/v4/zones/{zone}/client_certificates/{second['id']}")
+    arguments = ["revoke", "--all", "--cn", "breach-*", "--yes", "--journal", "j", "--max-retries", "0"]
+    cli(*arguments, check_status=12)
+    emulator.control("DELETE", "/faults")
+    cli("reactivate", first["id"], check_status=0)
+    emulator.control("POST", "/settle")
+    assert {c["id"]: c["status"] for c in certificates(emulator, zone)} == {first["id"]: "active",
+                                                                          second["id"]: "active"}
+    resumed = cli(*arguments, "--output", "jsonl", check_status=0)
+    outcomes = {line["id"]: line["status"] for line in map(json.loads, resumed.stdout.splitlines())}
+    assert outcomes == {first["id"]: "done", second["id"]: "done"}, resumed.stdout
+    assert {c["status"] for c in certificates(emulator, zone)} <= {"pending_revocation", "revoked"}

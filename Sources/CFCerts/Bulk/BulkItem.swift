@@ -19,13 +19,27 @@ public struct BulkItem: Sendable, Equatable {
     public var validityDays: Int
     /// The caller's label for the item (a file name, a device), handed back in its outcome.
     public var name: String?
+    /// The certificate's status when the caller chose the item (revoke, reactivate; `revoke --all` lists the zone):
+    /// an item seen in the status its operation starts from is sent even if the journal says an earlier attempt of
+    /// this run did it (the certificate was changed back since). nil: not known, the journal is trusted.
+    public var seenStatus: ClientCertificateStatus?
 
-    public static func certificate(_ id: String, name: String? = nil) -> BulkItem {
-        BulkItem(certificateID: id, csr: nil, validityDays: 0, name: name)
+    public static func certificate(_ id: String, name: String? = nil, seenStatus: ClientCertificateStatus? = nil) -> BulkItem {
+        BulkItem(certificateID: id, csr: nil, validityDays: 0, name: name, seenStatus: seenStatus)
     }
 
     public static func csr(_ pem: String, validityDays: Int, name: String? = nil) -> BulkItem {
         BulkItem(certificateID: nil, csr: pem, validityDays: validityDays, name: name)
+    }
+
+    /// Whether the caller saw the certificate in the status `operation` starts from (active for a revoke,
+    /// pending_revocation for a reactivate): then it is not done, whatever a journal says.
+    func isSeenUndone(by operation: BulkOperation) -> Bool {
+        switch operation {
+        case .revoke: seenStatus == .active
+        case .reactivate: seenStatus == .pendingRevocation
+        case .create: false
+        }
     }
 
     /// The item's key in a journal: the certificate id, or a digest of the CSR without its whitespace (the API

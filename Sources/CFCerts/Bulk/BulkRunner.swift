@@ -79,7 +79,7 @@ struct BulkRunner: Sendable {
         let key = item.journalKey
         var outcome = BulkOutcome(index: index, item: item, disposition: .failed, certificateID: item.certificateID)
         let earlier = journal?.earlier[key]
-        if case .done(let id)? = earlier {
+        if case .done(let id)? = earlier, !item.isSeenUndone(by: operation) {
             outcome.disposition = .alreadyDone
             outcome.certificateID = id ?? item.certificateID
             return outcome
