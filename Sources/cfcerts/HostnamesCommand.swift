@@ -15,8 +15,10 @@ struct HostnamesCommand: AsyncParsableCommand {
             Cloudflare's edge asks for a client certificate of a CA only on the hostnames associated with it, and \
             only a rule (see `cfcerts mtls rule`) blocks the requests that fail. Each CA has one list per zone: \
             without --mtls-certificate-id it is the Cloudflare-managed CA's (the CA of every certificate \
-            `cfcerts create` issues). Behind a CNAME, associate the name clients use. Reading needs the token \
-            permission "SSL and Certificates Read", changing it "SSL and Certificates Write".
+            `cfcerts create` issues). The API replaces a list whole: add and remove read it, write the result and \
+            read it back (failing when another writer replaced it after the write; a change another writer makes \
+            between the read and the write is lost). Behind a CNAME, associate the name clients use. Reading needs \
+            the token permission "SSL and Certificates Read", changing it "SSL and Certificates Write".
             """,
         subcommands: [List.self, Set.self, Add.self, Remove.self])
 
@@ -87,7 +89,7 @@ struct HostnamesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (id, hosts) = (selection.mtlsCertificateID, hosts)
-            try await HostnamesCommand.change(selection) { associations, zoneID in
+            try await HostnamesCommand.change(selection, hosts, wanted: true) { associations, zoneID in
                 try await associations.add(zoneID: zoneID, hostnames: hosts, mtlsCertificateID: id)
             }
         }
@@ -107,26 +109,29 @@ struct HostnamesCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (id, hosts, allowEmpty) = (selection.mtlsCertificateID, hosts, allowEmpty)
-            try await HostnamesCommand.change(selection) { associations, zoneID in
+            try await HostnamesCommand.change(selection, hosts, wanted: false) { associations, zoneID in
                 try await associations.remove(zoneID: zoneID, hostnames: hosts, mtlsCertificateID: id,
                                               allowingEmpty: allowEmpty)
             }
         }
     }
 
-    /// An add or remove, then the list read back: another writer between the read and the write of `change`
-    /// (the API has no conditional write) shows as a difference, and fails the command.
-    static func change(_ selection: Selection,
+    /// An add or remove (the API has no conditional write: the list is read, then replaced whole), then the list read
+    /// back: the command fails unless `hosts` are all on it (`wanted`) or all off it, so a writer that replaced the
+    /// list after this write is noticed. A write by another between this command's read and its write is lost to
+    /// it, and cannot be seen from here.
+    static func change(_ selection: Selection, _ hosts: [String], wanted: Bool,
                        _ change: @escaping (HostnameAssociations, String) async throws -> [String]) async throws {
         let zoneID = try selection.connection.zoneID()
         let id = selection.mtlsCertificateID
-        let (answered, readBack) = try await selection.connection.makeClient().using { client in
-            let answered = try await change(client.hostnameAssociations, zoneID)
-            let readBack = try await client.hostnameAssociations.get(zoneID: zoneID, mtlsCertificateID: id)
-            return (answered, readBack)
+        let readBack = try await selection.connection.makeClient().using { client in
+            _ = try await change(client.hostnameAssociations, zoneID)
+            return try await client.hostnameAssociations.get(zoneID: zoneID, mtlsCertificateID: id)
         }
-        guard Swift.Set(answered.map { $0.lowercased() }) == Swift.Set(readBack.map { $0.lowercased() }) else {
-            throw CLIFailure("the list read back differs from the one just written (another writer changed it in between): now \(readBack.joined(separator: ", ").terminalSafe)",
+        let present = Swift.Set(readBack.map { $0.lowercased() })
+        let wrong = hosts.filter { present.contains($0.lowercased()) != wanted }
+        guard wrong.isEmpty else {
+            throw CLIFailure("the list read back \(wanted ? "lacks" : "still has") \(wrong.joined(separator: ", ").terminalSafe) (another writer replaced it after this command's write): now \(readBack.joined(separator: ", ").terminalSafe)",
                              status: .apiError)
         }
         try print(readBack, as: selection.output)
@@ -136,6 +141,7 @@ struct HostnamesCommand: AsyncParsableCommand {
         switch format {
         case .table:
             for hostname in hostnames { Swift.print(hostname.terminalSafe) }
+            if hostnames.isEmpty { StandardError.write("cfcerts: no hostname is associated with the CA (mTLS is asked nowhere)\n") }
         case .json:
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.withoutEscapingSlashes]

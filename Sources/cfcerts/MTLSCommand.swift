@@ -31,7 +31,7 @@ struct MTLSCommand: AsyncParsableCommand {
                                    valueName: "id"))
         var mtlsCertificateID: String?
 
-        @Option(help: ArgumentHelp("The issuing CA's key identifier, hex (default: read from a certificate of the zone).",
+        @Option(help: ArgumentHelp("The issuing CA's key identifier, hex (default: read from a certificate of the zone, the managed CA's; required with --mtls-certificate-id).",
                                    valueName: "hex"))
         var ski: String?
 
@@ -39,6 +39,10 @@ struct MTLSCommand: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
+            // The zone's certificates are the managed CA's: their issuer is no BYO CA's key.
+            if mtlsCertificateID != nil, ski == nil {
+                throw CLIFailure("--mtls-certificate-id needs --ski: the key identifier of that CA (openssl x509 -in ca.pem -noout -ext subjectKeyIdentifier); the zone's certificates are the managed CA's")
+            }
             let zoneID = try connection.zoneID()
             let (id, given) = (mtlsCertificateID, ski)
             let rule = try await connection.makeClient().using { client in

@@ -72,7 +72,8 @@ struct HostnameAssociationTests {
                 #expect(error?.kind == .invalidArgument)
             }
             for hostnames in [[""], ["a b.example.com"], ["x\u{0}.example.com"], ["\u{e9}.example.com"],
-                              [String(repeating: "a", count: 254)]] {
+                              [String(repeating: "a", count: 254)], ["a..example.com"], ["-a.example.com"],
+                              ["a.example.com."], ["a.*.example.com"], ["*"], [String(repeating: "a", count: 64) + ".com"]] {
                 let error = await #expect(throws: CFCertsError.self) {
                     _ = try await associations.replace(zoneID: harness.zone, hostnames: hostnames)
                 }
@@ -124,6 +125,13 @@ struct HostnameAssociationTests {
             #expect(rule.expression == """
                 (http.host in {"api.example.com" "b.example.com"} and (not cf.tls_client_auth.cert_verified \
                 or cf.tls_client_auth.cert_revoked or cf.tls_client_auth.cert_issuer_ski ne "\(identifier)"))
+                """)
+            let wildcard = try MTLSEnforcementRule(hostnames: ["api.example.com", "*.devices.example.com"],
+                                                   issuerKeyIdentifier: identifier)
+            #expect(wildcard.expression == """
+                ((http.host in {"api.example.com"} or ends_with(http.host, ".devices.example.com")) and (not \
+                cf.tls_client_auth.cert_verified or cf.tls_client_auth.cert_revoked or \
+                cf.tls_client_auth.cert_issuer_ski ne "\(identifier)"))
                 """)
             #expect(throws: CFCertsError.self) { _ = try MTLSEnforcementRule(hostnames: [], issuerKeyIdentifier: identifier) }
             #expect(throws: CFCertsError.self) { _ = try MTLSEnforcementRule(hostnames: ["a.example.com"], issuerKeyIdentifier: "xyz") }

@@ -78,6 +78,13 @@ def test_mtls_rule_pins_the_issuer_key_of_the_zone_ca(cli, emulator, tmp_path):
     given = cli("mtls", "rule", "--ski", "ab:cd:ef:01", check_status=0).stdout
     assert 'cert_issuer_ski ne "ABCDEF01"' in given
     cli("mtls", "rule", "--ski", "not-hex", check_status=2)
+    cli("mtls", "rule", "--ski", "\uff21\uff22:CD:EF:01", check_status=2)  # fullwidth letters are no hex digits
+    # A BYO CA's rule cannot take the managed CA's key id from the zone's certificates: --ski is required.
+    cli("hostnames", "add", "byo.example.com", "--mtls-certificate-id", BYO, check_status=0)
+    refused = cli("mtls", "rule", "--mtls-certificate-id", BYO, check_status=2)
+    assert "--ski" in refused.stderr
+    byo_rule = cli("mtls", "rule", "--mtls-certificate-id", BYO, "--ski", "0A0B0C0D", check_status=0).stdout
+    assert '{"byo.example.com"}' in byo_rule and 'cert_issuer_ski ne "0A0B0C0D"' in byo_rule
 
 
 def test_a_read_only_token_lists_and_is_refused_a_change(cli):
@@ -113,4 +120,5 @@ def test_add_fails_when_another_writer_changes_the_list_before_the_read_back(cli
     urllib.request.urlopen(intruder, timeout=30).read()
     out, err = process.communicate(timeout=60)
     assert process.returncode == 1, (out, err)
-    assert "another writer" in err and "theirs.example.com" in err
+    assert "another writer" in err and "lacks mine.example.com" in err and "theirs.example.com" in err
+

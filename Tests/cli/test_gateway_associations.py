@@ -44,7 +44,7 @@ def cfcerts(edge, *arguments):
     return result.stdout
 
 
-def curl(edge, sni, host=None, cert=None):
+def curl(edge, sni, host=None, cert=None, extra=()):
     """A request to https://SNI:PORT/ resolved to loopback (curl sends SNI as the SNI and, unless `host` says
     otherwise, as the Host header); the status and the gateway's JSON body."""
     command = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--cacert", str(edge["ca"]),
@@ -53,6 +53,7 @@ def curl(edge, sni, host=None, cert=None):
         command += ["-H", f"Host: {host}"]
     if cert:
         command += ["--cert", str(edge["work"] / f"{cert}.pem"), "--key", str(edge["work"] / f"{cert}.key")]
+    command += list(extra)
     result = subprocess.run(command + [f"https://{sni}:{edge['port']}/orders"], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 0, result.stderr  # the server certificate verified for that name
@@ -118,3 +119,26 @@ def test_every_name_gets_a_server_certificate_of_its_own(edge):
                              "anything.example.net", "-verify_return_error"],
                             input="", capture_output=True, text=True, timeout=60)
     assert "Verify return code: 0 (ok)" in result.stdout, result.stdout
+
+
+def test_a_host_cannot_dodge_the_rule_by_its_spelling(edge):
+    """The root's trailing dot, letter case, a request without Host, and a request line naming the host (absolute
+    form, which RFC 9112 puts before the Host header) all reach the rule of an associated host."""
+    cfcerts(edge, "hostnames", "add", "vault.example.com")
+    assert curl(edge, "vault.example.com.")[0] == 403
+    assert curl(edge, "www.example.com", host="VAULT.example.com.")[0] == 403
+    assert curl(edge, "www.example.com", extra=["-0", "-H", "Host:"])[0] == 403
+    assert curl(edge, "www.example.com", host="www.example.com",
+                extra=["--request-target", "https://vault.example.com/orders"])[0] == 403
+    assert curl(edge, "www.example.com")[0] == 200
+
+
+def test_a_wildcard_association_guards_every_name_under_it(edge):
+    cfcerts(edge, "hostnames", "add", "*.devices.example.com")
+    cfcerts(edge, "create", "--cn", "meter.example.com", "--key-out", "meter.key", "--cert-out", "meter.pem")
+    assert asked_for_a_certificate(edge, "m17.devices.example.com") is not None
+    assert curl(edge, "m17.devices.example.com")[0] == 403
+    assert curl(edge, "m17.devices.example.com", cert="meter")[0] == 200
+    assert asked_for_a_certificate(edge, "devices.example.com") is None  # the wildcard is for names under it
+    rule = cfcerts(edge, "mtls", "rule")
+    assert 'ends_with(http.host, ".devices.example.com")' in rule

@@ -35,6 +35,8 @@ def test_managed_and_byo_lists_stay_apart(client, zone):
     {"mtls_certificate_id": "short"},
     {"mtls_certificate_id": 36},
     {"hostnames": "a.example.com"},
+    {"hostnames": None},
+    {"hostnames": 7},
     {"hostnames": ["ok.example.com", None]},
     {"hostnames": ["has space.example.com"]},
     {"hostnames": ["nul\x00.example.com"]},

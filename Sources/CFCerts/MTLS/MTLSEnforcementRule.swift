@@ -22,20 +22,24 @@ public struct MTLSEnforcementRule: Sendable, Equatable {
         }
         try HostnameAssociations.checkHostnames(hostnames)
         let digits = issuerKeyIdentifier.filter { $0 != ":" }.uppercased()
-        guard !digits.isEmpty, digits.count <= 128, digits.count.isMultiple(of: 2),
-              digits.allSatisfy({ $0.isHexDigit })
+        guard (8...128).contains(digits.utf8.count), digits.utf8.count.isMultiple(of: 2),
+              digits.utf8.allSatisfy({ (48...57).contains($0) || (65...70).contains($0) })
         else {
-            throw .invalidArgument("the issuer's key identifier must be hex digits (with or without colons)")
+            throw .invalidArgument("the issuer's key identifier must be 4 to 64 bytes in hex digits (with or without colons)")
         }
         var seen = Set<String>()
         self.hostnames = hostnames.map { $0.lowercased() }.filter { seen.insert($0).inserted }
         self.issuerKeyIdentifier = digits
     }
 
-    /// The expression that blocks, in Cloudflare's rules language.
+    /// The expression that blocks, in Cloudflare's rules language. A wildcard hostname (`*.example.com`) guards
+    /// every name under it: `ends_with(http.host, ".example.com")`, since `in` compares whole names.
     public var expression: String {
-        let hosts = hostnames.map { "\"\($0)\"" }.joined(separator: " ")
-        return "(http.host in {\(hosts)} and (not cf.tls_client_auth.cert_verified"
+        let exact = hostnames.filter { !$0.hasPrefix("*.") }
+        var hosts = exact.isEmpty ? [] : ["http.host in {" + exact.map { "\"\($0)\"" }.joined(separator: " ") + "}"]
+        hosts += hostnames.filter { $0.hasPrefix("*.") }.map { "ends_with(http.host, \"\($0.dropFirst())\")" }
+        let guarded = hosts.count == 1 ? hosts[0] : "(" + hosts.joined(separator: " or ") + ")"
+        return "(\(guarded) and (not cf.tls_client_auth.cert_verified"
             + " or cf.tls_client_auth.cert_revoked"
             + " or cf.tls_client_auth.cert_issuer_ski ne \"\(issuerKeyIdentifier)\"))"
     }

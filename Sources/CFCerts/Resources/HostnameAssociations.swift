@@ -73,7 +73,7 @@ public struct HostnameAssociations: Sendable {
         let wanted = Self.removing(hostnames, from: current)
         if wanted == current { return current }
         guard !wanted.isEmpty || allowingEmpty else {
-            throw .invalidArgument("that would remove every hostname of the CA (mTLS would be asked nowhere); allow an empty list to do so")
+            throw .invalidArgument("that would remove every hostname of the CA (mTLS would be asked nowhere); allow an empty list to do so (cfcerts: --allow-empty)")
         }
         return try await replace(zoneID: zoneID, hostnames: wanted, mtlsCertificateID: mtlsCertificateID)
     }
@@ -109,20 +109,27 @@ public struct HostnameAssociations: Sendable {
         }
     }
 
-    /// Hostnames: 1 to 253 bytes of letters, digits, `-`, `.`, `_` and `*`, at most `maxHostnames` of them.
+    /// Hostnames: at most `maxHostnames` of them, each 1 to 253 bytes of dot-separated labels of 1 to 63 letters,
+    /// digits, `-` (not first or last) and `_`; the first label may be `*` alone (`*.example.com`: every name under
+    /// it).
     public static func checkHostnames(_ hostnames: [String]) throws(CFCertsError) {
         guard hostnames.count <= maxHostnames else {
             throw .invalidArgument("at most \(maxHostnames) hostnames may be associated with one CA")
         }
-        for hostname in hostnames {
-            let bytes = hostname.utf8
+        for hostname in hostnames where !isHostname(hostname) {
             let shown = String(hostname.unicodeScalars.prefix(64).map { $0.isASCII && $0.value >= 32 ? Character($0) : "?" })
-            guard !bytes.isEmpty, bytes.count <= maxHostnameLength else {
-                throw .invalidArgument("a hostname must be 1 to \(maxHostnameLength) bytes long: '\(shown)'")
-            }
-            guard bytes.allSatisfy(Self.isHostnameByte) else {
-                throw .invalidArgument("'\(shown)' is not a hostname (letters, digits, '-', '.', '_' and '*' only)")
-            }
+            throw .invalidArgument("'\(shown)' is not a hostname: 1 to \(maxHostnameLength) bytes of labels of letters, digits, '-' and '_' joined by dots, the first label may be '*'")
+        }
+    }
+
+    static func isHostname(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard (1...maxHostnameLength).contains(bytes.count) else { return false }
+        let labels = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        return labels.enumerated().allSatisfy { index, label in
+            if index == 0, labels.count > 1, label.elementsEqual([UInt8(ascii: "*")]) { return true }
+            return (1...63).contains(label.count) && label.first != UInt8(ascii: "-") && label.last != UInt8(ascii: "-")
+                && label.allSatisfy(isLabelByte)
         }
     }
 
@@ -130,11 +137,10 @@ public struct HostnameAssociations: Sendable {
         (48...57).contains(byte) || (97...102).contains(byte) || (65...70).contains(byte)
     }
 
-    private static func isHostnameByte(_ byte: UInt8) -> Bool {
+    private static func isLabelByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-             UInt8(ascii: "*"):
+             UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
             true
         default:
             false

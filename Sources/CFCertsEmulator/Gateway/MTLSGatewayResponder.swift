@@ -14,12 +14,15 @@ struct MTLSGatewayResponder: HTTPResponder {
 
     static let maxBodySize = 1 << 20
 
-    /// Whether the rule applies: with `mtlsEnforce` `.associated`, to requests whose Host (not the connection's
-    /// SNI: a client can send one name in its hello and another in its request) is associated with the managed CA.
+    /// Whether the rule applies: with `mtlsEnforce` `.associated`, to requests whose host is associated with the
+    /// managed CA. The host is the request line's when it carries one (absolute form, RFC 9112 3.2.2), else the Host
+    /// header's, not the connection's SNI: a client can send one name in its hello and another in its request. A
+    /// request without a host is guarded (it is refused at the edge anyway).
     private func isGuarded(_ request: Request) -> Bool {
         guard emulator.configuration.mtlsEnforce == .associated else { return true }
-        guard let host = request.head.authority else { return false }
-        return emulator.hostnameAssociations.isAssociatedWithManagedCA(Self.hostname(ofAuthority: host))
+        guard let authority = request.uri.host ?? request.head.authority else { return true }
+        let host = Self.hostname(ofAuthority: authority)
+        return host.isEmpty || emulator.hostnameAssociations.isAssociatedWithManagedCA(host)
     }
 
     /// `host[:port]` or `[v6]:port` without the port.

@@ -24,8 +24,9 @@ final class ServerCertificates: Sendable {
     /// The identity for `serverName` (an SNI hostname, lower-cased); the fallback for nil or a name that is not a
     /// hostname.
     func identity(for serverName: String?) -> Identity {
-        guard let name = serverName?.lowercased(), HostnameAssociationRoutes.isHostname(name), !name.contains("*")
-        else { return fallback }
+        guard var name = serverName?.lowercased() else { return fallback }
+        if name.hasSuffix(".") { name.removeLast() }  // the root's dot: the same name
+        guard HostnameAssociationRoutes.isHostname(name), !name.contains("*") else { return fallback }
         if let known = cache.withLockedValue({ $0[name] }) { return known }
         guard let made = try? Self.identity(authority: authority, hostnames: [name], addresses: []) else { return fallback }
         cache.withLockedValue { cache in

@@ -52,8 +52,9 @@ struct HostnameAssociationRoutes {
                 throw APIError.invalidField("hostnames", "may hold at most \(Self.maxHostnames) hostnames")
             }
             for item in items {
-                guard let hostname = item.string, Self.isHostname(hostname) else {
-                    throw APIError.invalidField("hostnames", "each must be a hostname of 1 to \(Self.maxHostnameLength) characters")
+                guard let hostname = item.string else { throw APIError.invalidField("hostnames", "each must be a string") }
+                guard Self.isHostname(hostname) else {
+                    throw APIError.invalidField("hostnames", "'\(hostname.prefix(64))' is not a hostname (1 to \(Self.maxHostnameLength) bytes of labels of letters, digits, '-' and '_' joined by dots; the first may be '*')")
                 }
                 hostnames.append(hostname)
             }
@@ -83,17 +84,24 @@ struct HostnameAssociationRoutes {
         (48...57).contains(byte) || (97...102).contains(byte) || (65...70).contains(byte)
     }
 
+    /// 1 to 253 bytes of dot-separated labels of 1 to 63 letters, digits, `-` (not first or last) and `_`; the first
+    /// label may be `*` alone (a wildcard for every name under the rest).
     static func isHostname(_ text: String) -> Bool {
-        let bytes = text.utf8
-        return !bytes.isEmpty && bytes.count <= maxHostnameLength && bytes.allSatisfy { byte in
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                 UInt8(ascii: "*"):
-                true
-            default:
-                false
-            }
+        let bytes = Array(text.utf8)
+        guard (1...maxHostnameLength).contains(bytes.count) else { return false }
+        let labels = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        return labels.enumerated().allSatisfy { index, label in
+            if index == 0, labels.count > 1, label.elementsEqual([UInt8(ascii: "*")]) { return true }
+            return (1...63).contains(label.count) && label.first != UInt8(ascii: "-") && label.last != UInt8(ascii: "-")
+                && label.allSatisfy { byte in
+                    switch byte {
+                    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                         UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+                        true
+                    default:
+                        false
+                    }
+                }
         }
     }
 }

@@ -60,8 +60,8 @@ class HostnameAssociations:
 
     def _change(self, function_name: str, zone_id: str, hostnames: Iterable[str],
                 mtls_certificate_id: Optional[str]) -> HostnameAssociation:
-        if isinstance(hostnames, (str, bytes)):
-            raise InvalidArgument("hostnames must be a list of hostnames, not one string")
+        if isinstance(hostnames, (str, bytes)) or not hasattr(hostnames, "__iter__"):
+            raise InvalidArgument("hostnames must be a list of hostnames ([] for none)")
         names = [arguments.text(name, "hostnames[]").decode("utf-8") for name in hostnames]
         params = arguments.json_object({"hostnames": names, "mtls_certificate_id": mtls_certificate_id},
                                        "hostname_associations")
