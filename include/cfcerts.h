@@ -62,10 +62,10 @@ extern "C" {
 /* Versions                                                                                                    */
 
 #define CFCERTS_VERSION_MAJOR 0
-#define CFCERTS_VERSION_MINOR 3
+#define CFCERTS_VERSION_MINOR 4
 #define CFCERTS_VERSION_PATCH 0
 /** "MAJOR.MINOR.PATCH" of this header. */
-#define CFCERTS_VERSION "0.3.0"
+#define CFCERTS_VERSION "0.4.0"
 /** MAJOR * 10000 + MINOR * 100 + PATCH of this header: compare with cfcerts_version_number() at run time. */
 #define CFCERTS_VERSION_NUMBER (CFCERTS_VERSION_MAJOR * 10000 + CFCERTS_VERSION_MINOR * 100 + CFCERTS_VERSION_PATCH)
 
@@ -77,7 +77,7 @@ extern "C" {
 /** The version number of the loaded library (CFCERTS_VERSION_NUMBER of the header it was built with). */
 int cfcerts_version_number(void);
 
-/** The version of the loaded library as a static string, e.g. "0.3.0". Never NULL; do not free. */
+/** The version of the loaded library as a static string, e.g. "0.4.0". Never NULL; do not free. */
 const char *cfcerts_version(void);
 
 /* ------------------------------------------------------------------------------------------------------------ */
@@ -411,9 +411,8 @@ int cfcerts_bulk_summary(char **out, cfcerts_bulk *bulk);
 /**
  * Starts no more items, and ends the items in flight at once, a zone listing that settles creates included
  * (their outcome: failed with CFCERTS_ECANCELLED; such a request may still have been carried out, which a journal
- * settles on the next run). Any
- * thread may call it, while another waits in cfcerts_bulk_next(); that call then goes on returning the outcomes
- * of what completed, then CFCERTS_ITEROVER. NULL is a no-op.
+ * settles on the next run). Any thread may call it, while another waits in cfcerts_bulk_next(); that call then goes
+ * on returning the outcomes of what completed, then CFCERTS_ITEROVER. NULL is a no-op.
  */
 void cfcerts_bulk_cancel(cfcerts_bulk *bulk);
 

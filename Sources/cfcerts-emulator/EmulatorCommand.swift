@@ -113,11 +113,19 @@ struct EmulatorCommand: AsyncParsableCommand {
 
         var logger = Logger(label: "cfcerts-emulator", factory: { StreamLogHandler.standardError(label: $0) })
         logger.logLevel = verbose ? .debug : .error
+        // A value out of range is a usage error (64); a --state file that cannot be used (damaged, another
+        // program's, in use by another emulator) is not: its message alone, exit 1.
+        do {
+            try configuration.validate()
+        } catch let invalid as EmulatorConfiguration.Invalid {
+            throw ValidationError(invalid.description)
+        }
         let emulator: Emulator
         do {
             emulator = try Emulator(configuration: configuration)
         } catch let invalid as EmulatorConfiguration.Invalid {
-            throw ValidationError(invalid.description)
+            FileHandle.standardError.write(Data("cfcerts-emulator: \(invalid.description)\n".utf8))
+            Foundation.exit(1)
         }
         defer { close(emulator) }
         let server = EmulatorServer(emulator: emulator, logger: logger)

@@ -90,6 +90,9 @@ enum ErrorReport {
         if !unmentioned.isEmpty { text += " [Cloudflare code \(unmentioned.map(String.init).joined(separator: ", "))]" }
         if let ray = error.rayID { text += " [ray \(ray)]" }
         if let wait = error.retryAfter { text += " [retry after \(wait.components.seconds) s]" }
+        if error.outcomeUnknown {
+            text += "; no answer came, so it may have been done: look (cfcerts get, list) before doing it again, or run a bulk command again with the same --journal"
+        }
         return text
     }
 }

@@ -27,7 +27,8 @@ struct RenewCommand: AsyncParsableCommand {
             every signal at its default action) with CFCERTS_CERT_FILE, CFCERTS_KEY_FILE, CFCERTS_NEW_ID, \
             CFCERTS_OLD_ID, CFCERTS_COMMON_NAME, CFCERTS_EXPIRES_ON, CFCERTS_ZONE_ID and CFCERTS_OUT_DIR set and \
             the CLOUDFLARE_* credential variables removed (a hook of the same user can still read cfcerts's own \
-            environment: prefer CLOUDFLARE_API_TOKEN_FILE); a hook that fails is run again by the next run. \
+            environment, and a token file: CLOUDFLARE_API_TOKEN_FILE keeps the token out of every environment, \
+            only a hook run as another user is kept from it); a hook that fails is run again by the next run. \
             SIGINT or SIGTERM while a hook runs is passed on to the hook, which is waited for (a second one \
             kills it); the renewal is left for the next run (exit 130). --revoke-old revokes an old certificate \
             only after its hook succeeded. The certificates are issued --concurrency at a time with a journal (--journal, default \

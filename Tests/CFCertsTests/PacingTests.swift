@@ -183,6 +183,28 @@ struct PacingTests {
         }
     }
 
+    @Test("a first client's ceiling is its own: a later client of the credential with none is not held to it")
+    func aCeilingIsOneClients() async throws {
+        try await CoreHarness.with(
+            emulator: { $0.rateLimit = nil },  // no Ratelimit headers (a proxy, say): the starting figures stay
+            client: {
+                $0.pacing = .budget(requests: 2, per: .seconds(300))
+                $0.totalTimeout = .seconds(30)
+            }
+        ) { harness in
+            for _ in 0..<2 { _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone) }
+            var configuration = harness.client.configuration
+            configuration.pacing = .cloudflare
+            let unbounded = try CFCertsClient(configuration: configuration)
+            defer { Task { try? await unbounded.shutdown() } }
+            for _ in 0..<5 { _ = try await unbounded.clientCertificates.listPage(zoneID: harness.zone) }
+            #expect(harness.requests.count == 7)
+            await #expect(throws: CFCertsError.self) {
+                _ = try await harness.client.clientCertificates.listPage(zoneID: harness.zone)
+            }
+        }
+    }
+
     @Test("the server's smaller figures lower a configured budget")
     func serverLowersAConfiguredBudget() async throws {
         try await CoreHarness.with(

@@ -10,6 +10,7 @@ import socket
 import pytest
 
 from conftest import TOKEN
+from conftest import api as conftest_api
 
 
 def create(cli, name="cli.example.com", *extra):
@@ -223,6 +224,17 @@ def test_help_version_and_completions(cli):
         assert "USAGE: cfcerts " + command in cli(command, "--help", check_status=0).stdout
     top = cli("--help", check_status=0).stdout
     assert "Exit codes: 0 success; 1 the API refused" in " ".join(top.split())
-    assert cli("--version", check_status=0).stdout.strip() == "0.3.0"
+    assert cli("--version", check_status=0).stdout.strip() == "0.4.0"
     assert "complete -o filenames -F _cfcerts cfcerts" in cli("--generate-completion-script", "bash", check_status=0).stdout
     assert "#compdef cfcerts" in cli("--generate-completion-script", "zsh", check_status=0).stdout
+
+
+def test_a_create_whose_answer_was_lost_says_it_may_have_been_done(cli, emulator, zone, tmp_path):
+    cli("csr", "--cn", "lost.example.com", "--key-out", "k.pem", "--csr-out", "r.csr", check_status=0)
+    emulator.fault(kind="lost_answer", method="POST", path=f"/client/v4/zones/{zone}/client_certificates")
+    result = cli("create", "--csr", "r.csr", "--call-timeout", "10s")
+    assert result.returncode != 0
+    assert "may have been done" in result.stderr, result.stderr
+    # It was: the certificate is there.
+    assert [c["common_name"] for c in conftest_api(emulator, f"/zones/{zone}/client_certificates")["result"]] == [
+        "lost.example.com"]

@@ -133,7 +133,8 @@ def refused(tmp_path, state):
     before = state.read_bytes()
     result = subprocess.run([os.environ["CFCERTS_EMULATOR"], "--port", "0", "--state", str(state)],
                             capture_output=True, text=True, timeout=30)
-    assert result.returncode != 0
+    # Not a usage error: the message alone, exit 1.
+    assert result.returncode == 1 and "Usage:" not in result.stderr, (result.returncode, result.stderr)
     assert state.read_bytes() == before, "the file was changed"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(state.name)) == [state.name]
     return result.stderr
@@ -186,7 +187,7 @@ def test_a_second_emulator_on_the_same_state_is_refused_at_once_naming_it(tmp_pa
                                     capture_output=True, text=True, timeout=60)
         except subprocess.TimeoutExpired as still_running:
             raise AssertionError("a second emulator started and served on the same --state file") from still_running
-        assert second.returncode != 0
+        assert second.returncode == 1 and "Usage:" not in second.stderr, (second.returncode, second.stderr)
         assert str(state) in second.stderr and "in use" in second.stderr, second.stderr
         assert second.stdout == ""  # it never listened
         create(base, pem, 2)  # the first one goes on serving, alone

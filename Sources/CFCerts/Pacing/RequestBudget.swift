@@ -162,12 +162,14 @@ enum RequestBudgets {
         baseURL + " " + SHA256Hex.of(credentials.secrets.joined(separator: "\u{0}"))
     }
 
-    /// This process's budget under `key`, its server window started from `pacing` when this is its first user.
+    /// This process's budget under `key`, its server window started from `pacing` when this is its first user and
+    /// it is no ceiling. A ceiling is its own client's (see `RequestBudget.take`): the server window then starts from
+    /// Cloudflare's documented budget, so a later client with no ceiling is not held to another's.
     static func budget(key: String, startingFrom pacing: Pacing) -> RequestBudget {
         ForkSafeLock.withLock {
             let registry = registry.value
             if let budget = registry.budgets[key] { return budget }
-            let budget = RequestBudget(startingFrom: pacing)
+            let budget = RequestBudget(startingFrom: pacing.isCeiling ? .cloudflare : pacing)
             registry.budgets[key] = budget
             return budget
         }

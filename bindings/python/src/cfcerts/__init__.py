@@ -18,11 +18,11 @@ from ._library import LibraryNotFound, library
 from ._models import (ACTIVE, PENDING_REACTIVATION, PENDING_REVOCATION, REVOKED, CertificateAuthority,
                       CertificatePage, ClientCertificate, CSRInfo, CSRSubject, GeneratedCSR, ResultInfo)
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 
 def library_version() -> str:
-    """The loaded libcfcerts's version, e.g. ``"0.3.0"``."""
+    """The loaded libcfcerts's version, e.g. ``"0.4.0"``."""
     return library().cfcerts_version().decode("ascii")
 
 
