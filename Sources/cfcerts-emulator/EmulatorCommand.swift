@@ -117,8 +117,8 @@ struct EmulatorCommand: AsyncParsableCommand {
         // program's, in use by another emulator) is not: its message alone, exit 1.
         do {
             try configuration.validate()
-        } catch let invalid as EmulatorConfiguration.Invalid {
-            throw ValidationError(invalid.description)
+        } catch {
+            throw ValidationError(error.description)
         }
         let emulator: Emulator
         do {

@@ -19,9 +19,9 @@ def help_text(command, columns):
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda command: " ".join(command) or "cfcerts")
 def test_help_breaks_lines_only_at_the_terminal_width(command):
-    lines = help_text(command, 1000).splitlines()
+    lines = help_text(command, 100000).splitlines()
     # Option help sits in a column; its continuation lines are indented. The overview's prose starts at column 0
-    # or 2, and on a terminal this wide every paragraph is one line.
+    # or 2, and on a terminal this wide (argument-parser wraps at its width) every paragraph is one line.
     prose = [line for line in lines if re.match(r"^ {0,2}\S", line) and not line.lstrip().startswith("-")]
     for line, following in zip(prose, prose[1:]):
         assert not (re.search(r"[a-z,(]$", line) and re.match(r"^ {0,2}[a-z(]", following)), (line, following)

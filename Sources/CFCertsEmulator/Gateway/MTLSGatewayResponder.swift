@@ -15,12 +15,12 @@ struct MTLSGatewayResponder: HTTPResponder {
     static let maxBodySize = 1 << 20
 
     /// Whether the rule applies: with `mtlsEnforce` `.associated`, to requests whose host is associated with the
-    /// managed CA. The host is the request line's when it carries one (absolute form, RFC 9112 3.2.2), else the Host
-    /// header's, not the connection's SNI: a client can send one name in its hello and another in its request. A
-    /// request without a host is guarded (it is refused at the edge anyway).
+    /// managed CA: the Host header's (not the connection's SNI: a client can send one name in its hello and another
+    /// in its request), in any case, with or without the root's trailing dot. A request without a host is guarded.
+    /// (An absolute-form request target's host is not seen: the HTTP layer keeps the Host header's.)
     private func isGuarded(_ request: Request) -> Bool {
         guard emulator.configuration.mtlsEnforce == .associated else { return true }
-        guard let authority = request.uri.host ?? request.head.authority else { return true }
+        guard let authority = request.head.authority else { return true }
         let host = Self.hostname(ofAuthority: authority)
         return host.isEmpty || emulator.hostnameAssociations.isAssociatedWithManagedCA(host)
     }
