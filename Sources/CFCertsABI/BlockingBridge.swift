@@ -18,11 +18,14 @@ enum BlockingBridge {
     static func run<T: Sendable>(_ operation: @escaping @Sendable () async -> T) -> T {
         let done = DispatchSemaphore(value: 0)
         let slot = ResultSlot<T>()
+        let cancellable = CurrentCancellables.top
         let task = Task(executorPreference: BlockingExecutor.shared) {
+            // A call made while its cancellable is already cancelled sends nothing: the task may start (and a fast
+            // answer come back) before the observation below cancels it.
+            if cancellable?.isCancelled == true { withUnsafeCurrentTask { $0?.cancel() } }
             slot.pointer.initialize(to: await operation())
             done.signal()
         }
-        let cancellable = CurrentCancellables.top
         let observation = cancellable?.observe { task.cancel() }
         done.wait()
         cancellable?.stopObserving(observation)
