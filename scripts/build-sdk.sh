@@ -9,6 +9,8 @@
 # ARCH is x86_64 or aarch64. Only x86_64 is buildable on these machines: the toolchain has no aarch64 runtime.
 # Usage: scripts/build-sdk.sh ARCH
 set -euo pipefail
+# When bullseye leaves deb.debian.org (as buster has), DEBIAN_MIRROR=http://archive.debian.org/debian.
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 arch=$1
 case $arch in
   x86_64) debarch=amd64 glibc_base=GLIBC_2.2.5 ;;
@@ -32,8 +34,8 @@ if [ ! -f "$sysroot/.complete" ]; then
   echo "build-sdk: debootstrap bullseye ($debarch) into $sysroot (once; about a minute)"
   if ! debootstrap --arch="$debarch" --variant=minbase \
        --include=libc6-dev,libstdc++-10-dev,libgcc-10-dev,zlib1g-dev,libsqlite3-dev \
-       bullseye "$sysroot.tmp" >"$cache/debootstrap-$arch.log" 2>&1; then
-    echo "build-sdk: debootstrap of Debian 11 (bullseye) failed; is deb.debian.org reachable? Its log:" >&2
+       bullseye "$sysroot.tmp" "$mirror" >"$cache/debootstrap-$arch.log" 2>&1; then
+    echo "build-sdk: debootstrap of Debian 11 (bullseye) failed; is $mirror reachable? Its log:" >&2
     tail -n 20 "$cache/debootstrap-$arch.log" >&2
     exit 1
   fi

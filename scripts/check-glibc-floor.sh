@@ -1,13 +1,12 @@
 #!/usr/bin/env bash
 # The gate of the shipped build: fails when a file needs a newer system library than the manylinux_2_28 policy
-# allows (GLIBC_2.28, GLIBCXX_3.4.24, CXXABI_1.3.11, GCC_7.0.0), or imports a symbol with no version at all (the
-# loader would take whichever definition it meets first: the sign of a symbol the build's libraries lack). Prints
-# the highest version each file needs.
+# allows (GLIBC_2.28, GLIBCXX_3.4.24, CXXABI_1.3.11, GCC_7.0.0), or needs a symbol with no version at all (the
+# loader would take whichever definition it meets first: the sign of a symbol the build's libraries lack). Weak
+# imports may be unversioned: the loader leaves them null when nothing defines them (the C runtime's __gmon_start__,
+# BoringSSL's OPENSSL_memory_* allocator hooks). Prints the highest version each file needs.
 # Usage: scripts/check-glibc-floor.sh FILE...
 set -euo pipefail
 declare -A ceiling=([GLIBC]=2.28 [GLIBCXX]=3.4.24 [CXXABI]=1.3.11 [GCC]=7.0.0)
-# Weak references the C runtime's start files make whatever the build; the loader leaves them null when unresolved.
-weak_unversioned='^(__gmon_start__|_ITM_deregisterTMCloneTable|_ITM_registerTMCloneTable)$'
 # Libraries that version none of their symbols (SQLite, for the emulator's --state database).
 unversioned_libraries='^sqlite3_'
 status=0
@@ -33,8 +32,7 @@ for file in "$@"; do
       status=1
     fi
   done
-  unversioned=$(awk -v ok="$weak_unversioned" -v lib="$unversioned_libraries" \
-    '$2 == "-" && !($1 == "weak" && $3 ~ ok) && $3 !~ lib { print "  " $3 }' <<<"$imports")
+  unversioned=$(awk -v lib="$unversioned_libraries" '$1 == "strong" && $2 == "-" && $3 !~ lib { print "  " $3 }' <<<"$imports")
   if [ -n "$unversioned" ]; then
     echo "check-glibc-floor: $file imports symbols with no version:" >&2
     echo "$unversioned" >&2
