@@ -7,7 +7,8 @@
 #   taken from the gem and called with FFI directly, the binding's own files are not run);
 #   the .debs install with dpkg (their Depends satisfied by Debian 11), `cfcerts list` runs, and a C program built
 #   against libcfcerts-dev with the root's gcc and pkg-config runs.
-# Nothing is mounted into the root. The packages are purged before each run, so every run installs them fresh.
+# Only /proc is mounted into the root (Swift reads a command's arguments from /proc/self/cmdline), unmounted on
+# exit; outputs go through files (/dev/stderr is a link into /proc/self). The packages are purged before each run, so every run installs them fresh.
 # Usage: scripts/run-portable-tests.sh DIST STAGE
 set -euo pipefail
 # When bullseye leaves deb.debian.org (as buster has), DEBIAN_MIRROR=http://archive.debian.org/debian.
@@ -45,7 +46,10 @@ rm -rf "$logs"
 mkdir -p "$logs"
 
 source scripts/emulator.sh
-trap stop_emulator EXIT
+unmount_proc() { if mountpoint -q "$root/proc"; then umount "$root/proc"; fi; }
+trap 'stop_emulator; unmount_proc' EXIT
+unmount_proc
+mount -t proc proc "$root/proc"
 start_emulator "$stage/bin" "$logs" --rate-limit 1000000000/300 --ca-key p256 --transition-delay 3600
 zone=0123456789abcdef0123456789abcdef
 curl -sf -X POST -H 'Content-Type: application/json' --data '{"count": 3, "common_name_prefix": "existing"}' \
@@ -61,7 +65,7 @@ check() {
 
 # The wheel: the root's pip accepts its tag (manylinux_2_28 on glibc 2.31) and its Python (3.9) runs the example.
 check wheel_installs in_root sh -c 'python3 -m venv /tmp/portable/venv && /tmp/portable/venv/bin/pip install -q --no-index --disable-pip-version-check /tmp/portable/cfcerts-*.whl'
-check wheel_example in_root "${api[@]}" sh -c "/tmp/portable/venv/bin/python /tmp/portable/lifecycle.py $zone | tee /dev/stderr | grep -q 'reactivated status=pending_reactivation'"
+check wheel_example in_root "${api[@]}" sh -c "/tmp/portable/venv/bin/python /tmp/portable/lifecycle.py $zone >/tmp/portable/lifecycle.out; cat /tmp/portable/lifecycle.out; grep -q 'reactivated status=pending_reactivation' /tmp/portable/lifecycle.out"
 
 # The gem's library, through the root's ruby-ffi: its version, then a page of the zone from the emulator.
 mkdir -p "$work/gem"
@@ -86,11 +90,12 @@ check gem_library_loads in_root "${api[@]}" ruby -rffi -e '
   puts "ruby #{RUBY_VERSION}, libcfcerts #{Lib.cfcerts_version}: #{page.scan(/"common_name"/).size} certificates"
   page.include?("existing") or abort "no seeded certificate in #{page}"' /tmp/portable/gem/lib/cfcerts/libcfcerts.so.0 $zone
 
-# The .debs: installed with dpkg (it refuses Depends Debian 11 cannot satisfy), then the command and a C program.
+# The .debs: Depends computed against Debian 11 (not this machine's libc6), installed with dpkg (it refuses Depends Debian 11 cannot satisfy), then the command and a C program.
+check debs_depend_on_glibc_2_28_or_older sh -c "for deb in '$dist'/libcfcerts[0-9]*_*.deb '$dist'/cfcerts_*.deb; do dpkg-deb -f \"\$deb\" Depends; done | tee '$logs/depends' | grep -c 'libc6 (>= 2\.\([0-9]\|1[0-9]\|2[0-8]\))' | grep -qx 2"
 check debs_install in_root sh -c 'dpkg -i /tmp/portable/*.deb && dpkg-query -W -f="\${Package} \${Status}\n" libcfcerts0 libcfcerts-dev cfcerts | grep -c "install ok installed" | grep -qx 3'
-check deb_cfcerts_list in_root "${api[@]}" sh -c 'cfcerts list | tee /dev/stderr | grep -q existing'
+check deb_cfcerts_list in_root "${api[@]}" sh -c 'cfcerts list >/tmp/portable/list.out; cat /tmp/portable/list.out; grep -q existing /tmp/portable/list.out'
 check deb_c_program_builds in_root sh -c 'cc -std=c99 -D_DEFAULT_SOURCE -O2 $(pkg-config --cflags cfcerts jansson) /tmp/portable/list_certs.c -o /tmp/portable/list_certs $(pkg-config --libs cfcerts jansson)'
-check deb_c_program_runs in_root "${api[@]}" sh -c "/tmp/portable/list_certs $zone | tee /dev/stderr | grep -q 'certificate(s)'"
+check deb_c_program_runs in_root "${api[@]}" sh -c "/tmp/portable/list_certs $zone >/tmp/portable/list_certs.out; cat /tmp/portable/list_certs.out; grep -q '4 certificate(s)' /tmp/portable/list_certs.out"
 
 echo "portable (Debian 11): $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
