@@ -84,9 +84,9 @@ install: lib
 wheel: deps lib
 	scripts/build-wheel.sh $(STAGE) $(DIST) $(VERSION) $(SOVERSION) $(ARCH)
 
-## gem: $(DIST)/cfcerts-*-x86_64-linux.gem, the Ruby binding with the library inside
+## gem: $(DIST)/cfcerts-*-$(ARCH)-linux.gem, the Ruby binding with the library inside
 gem: deps lib
-	scripts/build-gem.sh $(STAGE) $(DIST) $(VERSION) $(SOVERSION)
+	scripts/build-gem.sh $(STAGE) $(DIST) $(VERSION) $(SOVERSION) $(ARCH)
 
 ## deb: $(DIST)/libcfcerts$(SOVERSION)_*.deb, libcfcerts-dev_*.deb, cfcerts_*.deb (checked by lintian)
 deb: deps lib tools

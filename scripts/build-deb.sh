@@ -12,8 +12,9 @@ stage=$1 dist=$2 version=$3 soversion=$4 sysroot=$(realpath "$5")
 top=$(pwd)
 [ -f "$sysroot/var/lib/dpkg/status" ] || { echo "build-deb: no dpkg database in $sysroot (make sdk makes it)" >&2; exit 1; }
 debversion=$version-1
-arch=$(dpkg --print-architecture)
-multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+# The architecture the binaries were built for: the sysroot's (amd64 for x86_64, arm64 for aarch64).
+arch=$(dpkg-query --admindir="$sysroot/var/lib/dpkg" -W -f='${Architecture}' libc6)
+multiarch=$(dpkg-architecture -a"$arch" -qDEB_HOST_MULTIARCH 2>/dev/null)
 maintainer="cfcerts developers <cfcerts@users.noreply.github.com>"
 libpkg=libcfcerts$soversion
 work=$top/.build-deb

@@ -4,7 +4,7 @@
 # wrapped as a Swift SDK bundle around this toolchain's own runtime, plus glibc-compat.o (packaging/glibc-compat.cc:
 # hidden definitions for the few symbols bullseye would bind above 2.28). Made once, cached in .build-sysroot/;
 # scripts/check-glibc-floor.sh then proves the floor of what was built.
-#   .build-sysroot/sdks/cfcerts-debian11.artifactbundle/ARCH/{swift-sdk.json,toolset.json,sysroot/}
+#   .build-sysroot/sdks/cfcerts-debian11.artifactbundle/ARCH/{swift-sdk.json,toolset.json,sysroot/} (an SDK per ARCH)
 #   .build-sysroot/ARCH/glibc-compat.o
 # ARCH is x86_64 or aarch64. Only x86_64 is buildable on these machines: the toolchain has no aarch64 runtime.
 # Usage: scripts/build-sdk.sh ARCH
@@ -32,12 +32,19 @@ if [ ! -f "$sysroot/.complete" ]; then
   rm -rf "$sysroot" "$sysroot.tmp"
   mkdir -p "$variant"
   echo "build-sdk: debootstrap bullseye ($debarch) into $sysroot (once; about a minute)"
-  if ! debootstrap --arch="$debarch" --variant=minbase \
+  # For another architecture, only the first stage (unpacked, not configured: all a sysroot needs; no emulator).
+  foreign=()
+  [ "$arch" = "$(uname -m)" ] || foreign=(--foreign)
+  if ! debootstrap --arch="$debarch" "${foreign[@]}" --variant=minbase \
        --include=libc6-dev,libstdc++-10-dev,libgcc-10-dev,zlib1g-dev,libsqlite3-dev \
        bullseye "$sysroot.tmp" "$mirror" >"$cache/debootstrap-$arch.log" 2>&1; then
     echo "build-sdk: debootstrap of Debian 11 (bullseye) failed; is $mirror reachable? Its log:" >&2
     tail -n 20 "$cache/debootstrap-$arch.log" >&2
     exit 1
+  fi
+  # The first stage leaves the packages unpacked only in part: unpack each one it fetched.
+  if [ ${#foreign[@]} -gt 0 ]; then
+    for deb in "$sysroot.tmp/var/cache/apt/archives"/*.deb; do dpkg-deb -x "$deb" "$sysroot.tmp"; done
   fi
   # debootstrap's symlinks are absolute (lib64/ld-linux-x86-64.so.2 -> /lib/...): the linker, outside the chroot,
   # would follow them into this machine's files. Point each at the same file inside the sysroot, relatively.
@@ -74,18 +81,18 @@ cat >"$variant/toolset.json" <<EOF
   "linker": { "extraCLIOptions": ["-z", "defs"] }
 }
 EOF
-cat >"$bundle/info.json" <<EOF
+# The bundle's index names an SDK for every architecture made so far (cfcerts-debian11-x86_64, ...-aarch64).
 {
-  "schemaVersion": "1.0",
-  "artifacts": {
-    "cfcerts-debian11-$arch": {
-      "type": "swiftSDK",
-      "version": "1",
-      "variants": [{ "path": "$arch", "supportedTriples": ["$triple"] }]
-    }
-  }
-}
-EOF
+  printf '{\n  "schemaVersion": "1.0",\n  "artifacts": {'
+  separator=
+  for made in "$bundle"/*/swift-sdk.json; do
+    made=$(basename "$(dirname "$made")")
+    printf '%s\n    "cfcerts-debian11-%s": { "type": "swiftSDK", "version": "1", "variants": [{ "path": "%s", "supportedTriples": ["%s-unknown-linux-gnu"] }] }' \
+      "$separator" "$made" "$made" "$made"
+    separator=,
+  done
+  printf '\n  }\n}\n'
+} >"$bundle/info.json"
 
 # 3. The compatibility object, compiled against the sysroot (hidden: the library exports only cfcerts_*).
 mkdir -p "$cache/$arch"
