@@ -81,14 +81,15 @@ cat >"$variant/toolset.json" <<EOF
   "linker": { "extraCLIOptions": ["-z", "defs"] }
 }
 EOF
-# The bundle's index names an SDK for every architecture made so far (cfcerts-debian11-x86_64, ...-aarch64).
+# The bundle's index names an SDK for every architecture made so far (cfcerts-debian11-x86_64, ...-aarch64), each
+# usable from this machine (supportedTriples: where the toolchain runs, not what it builds for).
 {
   printf '{\n  "schemaVersion": "1.0",\n  "artifacts": {'
   separator=
   for made in "$bundle"/*/swift-sdk.json; do
     made=$(basename "$(dirname "$made")")
     printf '%s\n    "cfcerts-debian11-%s": { "type": "swiftSDK", "version": "1", "variants": [{ "path": "%s", "supportedTriples": ["%s-unknown-linux-gnu"] }] }' \
-      "$separator" "$made" "$made" "$made"
+      "$separator" "$made" "$made" "$(uname -m)"
     separator=,
   done
   printf '\n  }\n}\n'
