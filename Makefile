@@ -4,9 +4,14 @@
 SWIFT        ?= swift
 SCRATCH      ?= .build
 DEBUG_BIN    := $(SCRATCH)/debug
-# What ships: a release build of its own, Swift runtime linked in statically (the library, the two commands).
+# What ships: a release build of its own, Swift runtime linked in statically (the library, the two commands), built
+# against a Debian 11 sysroot (a Swift SDK made by scripts/build-sdk.sh in .build-sysroot) so it needs glibc 2.28,
+# for ARCH (x86_64; aarch64 takes an aarch64 Swift 6.3 runtime, which this machine's toolchain lacks: README).
+ARCH         ?= $(shell uname -m)
+SDK_CACHE    := .build-sysroot
+SYSROOT      := $(SDK_CACHE)/sdks/cfcerts-debian11.artifactbundle/$(ARCH)/sysroot
 LIB_SCRATCH  ?= .build-lib
-RELEASE_BIN  := $(LIB_SCRATCH)/release
+RELEASE_BIN  := $(LIB_SCRATCH)/$(ARCH)-unknown-linux-gnu/release
 VERSION      := $(shell sed -n 's/^\#define CFCERTS_VERSION "\(.*\)"/\1/p' include/cfcerts.h)
 # The ABI generation, the SONAME's number: the header's own CFCERTS_SOVERSION, not the release major.
 SOVERSION    := $(shell sed -n 's/^\#define CFCERTS_SOVERSION \([0-9]*\)$$/\1/p' include/cfcerts.h)
@@ -18,16 +23,18 @@ LIBDIR       ?= $(PREFIX)/lib
 # Debian packages the tests, demo and packages need; installed by `make deps` when missing and running as root.
 DEB_PACKAGES := openssl curl ca-certificates pkg-config patchelf binutils valgrind libjansson-dev gcc libc6-dev file \
                 ruby ruby-ffi dpkg-dev fakeroot lintian systemd man-db \
-                bash-completion zsh fish wrk
+                bash-completion zsh fish wrk debootstrap
 # Python packages from PyPI, installed by `make deps` when missing.
 PIP_PACKAGES := pytest build wheel auditwheel jsonschema uvloop prometheus_client schemathesis atheris
 
-RELEASE_FLAGS := -c release --scratch-path $(LIB_SCRATCH) -Xswiftc -static-stdlib \
+RELEASE_FLAGS := -c release --scratch-path $(LIB_SCRATCH) \
+  --swift-sdks-path $(CURDIR)/$(SDK_CACHE)/sdks --swift-sdk cfcerts-debian11-$(ARCH) \
+  -Xswiftc -static-stdlib -Xlinker $(CURDIR)/$(SDK_CACHE)/$(ARCH)/glibc-compat.o \
   -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xcc -fdata-sections \
   -Xlinker --gc-sections -Xlinker --icf=safe
 
-.PHONY: all build deps lib tools install wheel gem deb test test-swift test-c test-bindings test-cli test-secrets test-fuzz \
-        fuzz fuzz-build sanitize test-deb \
+.PHONY: all build deps sdk lib tools install wheel gem deb test test-swift test-c test-bindings test-cli test-secrets test-fuzz \
+        fuzz fuzz-build sanitize test-deb test-portable \
         test-demo bench load emulator demo clean
 
 all: build
@@ -41,19 +48,24 @@ deps:
 build:
 	$(SWIFT) build --scratch-path $(SCRATCH) --build-tests
 
-## lib: stage the shipped libcfcerts.so.$(VERSION) (+ .so.$(SOVERSION) and .so links) in $(STAGE)/lib
-## (a section per function, unreferenced ones dropped, identical ones whose address is never taken folded:
-## 32.3 MB -> 29.5 MB stripped)
-lib:
+## sdk: the Swift SDK the shipped build uses: a Debian 11 sysroot (debootstrap, once) and glibc-compat.o, in $(SDK_CACHE)
+sdk: deps
+	scripts/build-sdk.sh $(ARCH)
+
+## lib: stage the shipped libcfcerts.so.$(VERSION) (+ .so.$(SOVERSION) and .so links) in $(STAGE)/lib, needing at most
+## glibc 2.28 (checked: scripts/check-glibc-floor.sh) (a section per function, unreferenced ones dropped, identical
+## ones whose address is never taken folded: 32.3 MB -> 29.5 MB stripped)
+lib: sdk
 	$(SWIFT) build $(RELEASE_FLAGS) --product cfcerts-c \
 	  -Xlinker --version-script=$(CURDIR)/packaging/cfcerts.map \
 	  -Xlinker -soname=libcfcerts.so.$(SOVERSION) \
 	  -Xlinker -z -Xlinker nodelete
 	scripts/stage-lib.sh $(RELEASE_BIN)/libcfcerts-c.so $(STAGE) $(VERSION) $(SOVERSION)
+	scripts/check-glibc-floor.sh $(STAGE)/lib/libcfcerts.so.$(VERSION)
 
-## tools: release builds of `cfcerts`, `cfcerts-emulator` (self-contained, staged in $(STAGE)/bin, their man pages and
-## shell completions in $(STAGE)/share) and the Swift example (they export no symbol, so unused code goes: the CLI
-## 79 MB -> 30 MB, no embedded zlib from swift-nio-extras)
+## tools: release builds of `cfcerts`, `cfcerts-emulator` (self-contained, glibc 2.28+ like the library, staged in
+## $(STAGE)/bin, their man pages and shell completions in $(STAGE)/share) and the Swift example (they export no symbol,
+## so unused code goes: the CLI 79 MB -> 30 MB, no embedded zlib from swift-nio-extras)
 TOOL_FLAGS := $(RELEASE_FLAGS) -Xlinker --version-script=$(CURDIR)/packaging/executable.map
 tools: lib
 	$(SWIFT) build $(TOOL_FLAGS) --product cfcerts
@@ -61,26 +73,27 @@ tools: lib
 	$(SWIFT) build $(TOOL_FLAGS) --product cfcerts-swift-example
 	install -d $(STAGE)/bin
 	install -m 0755 -s $(RELEASE_BIN)/cfcerts $(RELEASE_BIN)/cfcerts-emulator $(STAGE)/bin/
+	scripts/check-glibc-floor.sh $(STAGE)/bin/cfcerts $(STAGE)/bin/cfcerts-emulator
 	scripts/stage-command-docs.sh $(STAGE) $(LIB_SCRATCH)/checkouts/swift-argument-parser
 
 ## install: the staged library, its links, the header and cfcerts.pc under $(DESTDIR)$(PREFIX)
 install: lib
 	scripts/install.sh $(STAGE) "$(DESTDIR)" $(PREFIX) $(LIBDIR) $(VERSION) $(SOVERSION)
 
-## wheel: $(DIST)/cfcerts-*.whl, the Python binding with the library inside (manylinux tag checked by auditwheel)
+## wheel: $(DIST)/cfcerts-*-manylinux_2_28_$(ARCH).whl, the Python binding with the library inside (tagged by auditwheel)
 wheel: deps lib
-	scripts/build-wheel.sh $(STAGE) $(DIST) $(VERSION) $(SOVERSION)
+	scripts/build-wheel.sh $(STAGE) $(DIST) $(VERSION) $(SOVERSION) $(ARCH)
 
-## gem: $(DIST)/cfcerts-*-x86_64-linux.gem, the Ruby binding with the library inside
+## gem: $(DIST)/cfcerts-*-$(ARCH)-linux.gem, the Ruby binding with the library inside
 gem: deps lib
-	scripts/build-gem.sh $(STAGE) $(DIST) $(VERSION) $(SOVERSION)
+	scripts/build-gem.sh $(STAGE) $(DIST) $(VERSION) $(SOVERSION) $(ARCH)
 
 ## deb: $(DIST)/libcfcerts$(SOVERSION)_*.deb, libcfcerts-dev_*.deb, cfcerts_*.deb (checked by lintian)
 deb: deps lib tools
-	scripts/build-deb.sh $(STAGE) $(DIST) $(VERSION) $(SOVERSION)
+	scripts/build-deb.sh $(STAGE) $(DIST) $(VERSION) $(SOVERSION) $(SYSROOT)
 
 ## test: every suite against emulators on free loopback ports
-test: test-swift test-c test-bindings test-cli test-secrets test-fuzz test-deb test-demo
+test: test-swift test-c test-bindings test-cli test-secrets test-fuzz test-deb test-portable test-demo
 
 ## test-swift: the Swift suites; the C ABI's bridge tests in a process of their own (they fill the cooperative pool)
 test-swift: deps build
@@ -126,6 +139,11 @@ fuzz: deps fuzz-build lib
 test-deb: deps deb
 	scripts/run-deb-tests.sh $(DIST) $(STAGE)
 
+## test-portable: the wheel, the gem's library and the .debs installed and run in a Debian 11 root (glibc 2.31,
+## Python 3.9, Ruby 2.7; debootstrap once, cached in .build-debian11) against an emulator on this machine
+test-portable: deps wheel gem deb
+	scripts/run-portable-tests.sh $(DIST) $(STAGE)
+
 ## test-demo: `make demo`'s script, as it runs for a user
 test-demo: deps lib tools
 	scripts/demo.sh $(RELEASE_BIN) $(STAGE)
@@ -148,4 +166,4 @@ demo: deps lib tools
 	scripts/demo.sh $(RELEASE_BIN) $(STAGE)
 
 clean:
-	rm -rf $(SCRATCH) $(LIB_SCRATCH) $(STAGE) $(DIST) .build-c .build-bench .build-bindings .build-cli .build-deb .build-manual .build-load .build-fuzz .build-address .build-thread
+	rm -rf $(SCRATCH) $(LIB_SCRATCH) $(SDK_CACHE) .build-debian11 $(STAGE) $(DIST) .build-c .build-bench .build-bindings .build-cli .build-deb .build-manual .build-load .build-fuzz .build-address .build-thread

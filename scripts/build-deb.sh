@@ -3,14 +3,18 @@
 #   libcfcerts$SOVERSION  the library and its SONAME link (shlibs file, ldconfig trigger)
 #   libcfcerts-dev        the header, the .so link and cfcerts.pc
 #   cfcerts               the `cfcerts` command and `cfcerts-emulator`
-# Depends come from dpkg-shlibdeps; each package carries copyright and changelog; lintian must report no error.
-# Usage: scripts/build-deb.sh STAGE DIST VERSION SOVERSION
+# Depends come from dpkg-shlibdeps, read against SYSROOT's dpkg database (the Debian 11 sysroot the binaries were
+# linked against: its symbols files, not this machine's, which would ask for this machine's libc6); each package
+# carries copyright and changelog; lintian must report no error.
+# Usage: scripts/build-deb.sh STAGE DIST VERSION SOVERSION SYSROOT
 set -euo pipefail
-stage=$1 dist=$2 version=$3 soversion=$4
+stage=$1 dist=$2 version=$3 soversion=$4 sysroot=$(realpath "$5")
 top=$(pwd)
+[ -f "$sysroot/var/lib/dpkg/status" ] || { echo "build-deb: no dpkg database in $sysroot (make sdk makes it)" >&2; exit 1; }
 debversion=$version-1
-arch=$(dpkg --print-architecture)
-multiarch=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
+# The architecture the binaries were built for: the sysroot's (amd64 for x86_64, arm64 for aarch64).
+arch=$(dpkg-query --admindir="$sysroot/var/lib/dpkg" -W -f='${Architecture}' libc6)
+multiarch=$(dpkg-architecture -a"$arch" -qDEB_HOST_MULTIARCH 2>/dev/null)
 maintainer="cfcerts developers <cfcerts@users.noreply.github.com>"
 libpkg=libcfcerts$soversion
 work=$top/.build-deb
@@ -22,7 +26,13 @@ rm -f "$dist"/*.deb
 mkdir -p "$work/src/debian"
 printf 'Source: cfcerts\nMaintainer: %s\n\nPackage: %s\nArchitecture: %s\n\nPackage: cfcerts\nArchitecture: %s\n' \
   "$maintainer" "$libpkg" "$arch" "$arch" >"$work/src/debian/control"
-depends_of() { (cd "$work/src" && dpkg-shlibdeps -O -e"$@" 2>/dev/null) | sed -n 's/^shlibs:Depends=//p'; }
+depends_of() {
+  local depends
+  depends=$(cd "$work/src" && dpkg-shlibdeps --admindir="$sysroot/var/lib/dpkg" -O -e"$@" 2>"$work/shlibdeps.log" \
+    | sed -n 's/^shlibs:Depends=//p')
+  [ -n "$depends" ] || { echo "build-deb: dpkg-shlibdeps found no Depends for $*:" >&2; cat "$work/shlibdeps.log" >&2; return 1; }
+  echo "$depends"
+}
 
 # Files common to every package: copyright, a compressed changelog, root-owned, 0644/0755.
 package_root() {
@@ -57,7 +67,8 @@ install -m 0644 "$stage/lib/libcfcerts.so.$version" "$work/$libpkg/usr/lib/$mult
 ln -s "libcfcerts.so.$version" "$work/$libpkg/usr/lib/$multiarch/libcfcerts.so.$soversion"
 echo "libcfcerts $soversion $libpkg (>= $version)" >"$work/$libpkg/DEBIAN/shlibs"
 echo "activate-noawait ldconfig" >"$work/$libpkg/DEBIAN/triggers"
-control "$libpkg" libs "$(depends_of "$work/$libpkg/usr/lib/$multiarch/libcfcerts.so.$version")" \
+lib_depends=$(depends_of "$work/$libpkg/usr/lib/$multiarch/libcfcerts.so.$version")
+control "$libpkg" libs "$lib_depends" \
   "Cloudflare API Shield mTLS client certificates (C library)" \
 " libcfcerts manages the client certificates of Cloudflare API Shield mTLS
  (/zones/{zone_id}/client_certificates): list, get, create from a CSR,
@@ -94,7 +105,8 @@ install -m 0644 packaging/systemd/cfcerts-renew.service packaging/systemd/cfcert
 install -m 0644 packaging/renew.env "$tools/usr/share/cfcerts/renew.env"
 install -m 0755 packaging/deb/cfcerts.postinst "$tools/DEBIAN/postinst"
 install -m 0755 packaging/deb/cfcerts.postrm "$tools/DEBIAN/postrm"
-control cfcerts utils "$(depends_of "$work/cfcerts/usr/bin/cfcerts" "$work/cfcerts/usr/bin/cfcerts-emulator")" \
+tools_depends=$(depends_of "$work/cfcerts/usr/bin/cfcerts" "$work/cfcerts/usr/bin/cfcerts-emulator")
+control cfcerts utils "$tools_depends" \
   "Cloudflare API Shield mTLS client certificates (command-line tool)" \
 " cfcerts lists, creates, renews, revokes and reactivates the mTLS client
  certificates of a Cloudflare zone, and watches for expiring ones.
