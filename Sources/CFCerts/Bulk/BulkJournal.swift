@@ -82,7 +82,7 @@ final class BulkJournal: Sendable {
     private static let largestFile = 512 << 20
     /// `F_OFD_SETLK` (Linux): a lock owned by this open file, so two runs in one process exclude each other too
     /// and closing another descriptor of the file does not drop it (as it would a classic `F_SETLK` lock).
-    private static let setOpenFileLock: Int32 = 37
+    static let setOpenFileLock: Int32 = 37
 
     /// Opens (or creates) the journal of a run of `keys`, locks it, and reads what earlier runs recorded.
     ///

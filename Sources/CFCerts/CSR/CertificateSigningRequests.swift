@@ -58,6 +58,34 @@ public enum CertificateSigningRequests {
         }
     }
 
+    /// A new CSR for `subject` signed with an existing key (PEM: PKCS#8, SEC 1 or PKCS#1; a P-256 or RSA-2048 key),
+    /// for a certificate that keeps its key. The key is handed back as given.
+    public static func generate(subject: CSRSubject, privateKeyPEM: String) throws(CFCertsError) -> Generated {
+        try validate(subject)
+        let key: Certificate.PrivateKey
+        let keyType: KeyType
+        let algorithm: Certificate.SignatureAlgorithm
+        if let p256 = try? P256.Signing.PrivateKey(pemRepresentation: privateKeyPEM) {
+            key = Certificate.PrivateKey(p256)
+            keyType = .p256
+            algorithm = .ecdsaWithSHA256
+        } else if let rsa = try? _RSA.Signing.PrivateKey(pemRepresentation: privateKeyPEM), rsa.keySizeInBits == 2048 {
+            key = Certificate.PrivateKey(rsa)
+            keyType = .rsa2048
+            algorithm = .sha256WithRSAEncryption
+        } else {
+            throw .invalidArgument("the key is not a PEM P-256 or RSA-2048 private key")
+        }
+        do {
+            let csr = try CertificateSigningRequest(
+                version: .v1, subject: try distinguishedName(subject), privateKey: key, attributes: .init(),
+                signatureAlgorithm: algorithm)
+            return Generated(privateKeyPEM: privateKeyPEM, csrPEM: try csr.serializeAsPEM().pemString + "\n", keyType: keyType)
+        } catch {
+            throw CFCertsError(kind: .invalidArgument, message: "could not make the CSR: \(type(of: error))")
+        }
+    }
+
     /// Reads a PEM CSR (`\n` or `\r\n` line endings): its subject, key type and whether its signature verifies.
     public static func inspect(pem: String) throws(CFCertsError) -> Inspection {
         let normalized = LineEndings.normalized(pem).trimmingWhitespace()

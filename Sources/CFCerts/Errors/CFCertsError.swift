@@ -97,6 +97,13 @@ public struct CFCertsError: Error, Sendable, Equatable, CustomStringConvertible 
     static func cancelled() -> CFCertsError {
         CFCertsError(kind: .cancelled, message: "the task was cancelled")
     }
+
+    /// The server answered and refused the request (a 4XX other than 408, 409 and 429): it was not carried out,
+    /// and sending it again unchanged would be refused again.
+    var isRefusal: Bool {
+        guard !outcomeUnknown, let status = httpStatus else { return false }
+        return (400..<500).contains(status) && ![408, 409, 429].contains(status)
+    }
 }
 
 /// One entry of Cloudflare's `errors[]` or `messages[]`.

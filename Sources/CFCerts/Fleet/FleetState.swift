@@ -1,0 +1,225 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The state folder of a manifest (0700, this user's): which certificate each entry has, the entry's key, and
+/// what an apply left unfinished. The zone stays the truth for status and expiry; the state only says which of
+/// the zone's certificates are the manifest's.
+///
+///     state.json           entries (name -> certificate id, what it was made from), replaced certificates still
+///                          to revoke, the unfinished apply's id
+///     keys/NAME.key        the entry's private key (0600), keys/NAME.csr its CSR
+///     pending/NAME.*       a new certificate under way: its key and CSR, written before the request, and why
+///     journal-RUN.jsonl    the bulk journal of the unfinished apply RUN
+///     .lock                held by the run that uses the folder
+///
+/// Every file is written whole or not at all, so a run killed at any moment leaves the state an earlier or a later
+/// one. An apply killed after a request was sent finds the request's certificate through the journal, because a
+/// pending CSR is sent again as it was.
+public struct FleetState: Sendable {
+    public let folder: String
+
+    /// What the state records of one entry.
+    public struct Entry: Codable, Sendable, Hashable {
+        public var zone: String
+        public var certificateID: String
+        /// What the certificate was made from: a change of it replaces the certificate.
+        public var spec: Spec
+        /// The entry's hook has yet to run for this certificate.
+        public var hookPending: Bool
+        /// cfcerts revoked it because the manifest asked (so it may reactivate it when asked again).
+        public var revokedByManifest: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case zone, spec
+            case certificateID = "certificate_id"
+            case hookPending = "hook_pending"
+            case revokedByManifest = "revoked_by_manifest"
+        }
+    }
+
+    /// What a certificate is made from, compared with the manifest to tell a replacement.
+    public struct Spec: Codable, Sendable, Hashable {
+        public var subject: CSRSubject?
+        public var keyType: CertificateSigningRequests.KeyType?
+        /// The digest of an owner's CSR (whitespace ignored).
+        public var csrDigest: String?
+        public var validityDays: Int
+
+        enum CodingKeys: String, CodingKey {
+            case subject
+            case keyType = "key_type"
+            case csrDigest = "csr_digest"
+            case validityDays = "validity_days"
+        }
+    }
+
+    /// A certificate replaced by a new one, to revoke once the new one's hook has succeeded.
+    public struct Replaced: Codable, Sendable, Hashable {
+        public var name: String
+        public var zone: String
+        public var certificateID: String
+
+        enum CodingKeys: String, CodingKey {
+            case name, zone
+            case certificateID = "certificate_id"
+        }
+    }
+
+    /// A new certificate under way for an entry, recorded before its request.
+    public struct Pending: Codable, Sendable, Hashable {
+        public var action: FleetPlan.Action
+        public var spec: Spec
+        /// The certificate it replaces, revoked once the new one is saved and its hook has succeeded.
+        public var replaces: String?
+    }
+
+    struct Contents: Codable {
+        var format = "cfcerts-fleet-state"
+        var version = 1
+        var entries: [String: Entry] = [:]
+        var replaced: [Replaced] = []
+        /// The unfinished apply: its journal is `journal-RUN.jsonl`.
+        var run: String?
+    }
+
+    private(set) var contents: Contents
+
+    public var entries: [String: Entry] { contents.entries }
+    public var replaced: [Replaced] { contents.replaced }
+
+    /// Reads the state in `folder`; an empty state when there is none yet (nothing is created by reading).
+    public init(folder: String) throws(CFCertsError) {
+        self.folder = folder
+        guard let bytes = try FleetFiles.read(folder + "/state.json") else {
+            contents = Contents()
+            return
+        }
+        guard let contents = try? JSONDecoder().decode(Contents.self, from: Data(bytes)),
+              contents.format == "cfcerts-fleet-state"
+        else {
+            throw .invalidArgument("\(folder)/state.json is not a cfcerts fleet state: move it away, or pass the right --state")
+        }
+        guard contents.version == 1 else {
+            throw .invalidArgument("\(folder)/state.json is of version \(contents.version); this cfcerts reads version 1")
+        }
+        guard contents.entries.keys.allSatisfy(FleetEntry.isValidName) else {
+            throw .invalidArgument("\(folder)/state.json names an entry that cannot name a file")
+        }
+        self.contents = contents
+    }
+
+    /// Makes the folder (0700) and its subfolders, checks they are this user's alone, and locks it for a run:
+    /// `inUse` at once when another run holds it.
+    static func openForRun(_ folder: String) throws(CFCertsError) -> FleetFiles.Lock {
+        try FleetFiles.preparePrivateFolder(folder, what: "the state folder")
+        let lock = try FleetFiles.Lock(path: folder + "/.lock", holder: "the state folder \(folder)")
+        try FleetFiles.preparePrivateFolder(folder + "/keys", what: "the state's keys folder")
+        try FleetFiles.preparePrivateFolder(folder + "/pending", what: "the state's pending folder")
+        return lock
+    }
+
+    func save() throws(CFCertsError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        guard let bytes = try? encoder.encode(contents) else { throw .invalidArgument("the fleet state could not be encoded") }
+        try FleetFiles.writeWhole(Array(bytes) + [10], to: folder + "/state.json", secret: false)
+    }
+
+    mutating func set(_ entry: Entry, for name: String) throws(CFCertsError) {
+        contents.entries[name] = entry
+        try save()
+    }
+
+    mutating func removeEntry(_ name: String) throws(CFCertsError) {
+        contents.entries[name] = nil
+        try save()
+    }
+
+    mutating func addReplaced(_ replaced: Replaced) throws(CFCertsError) {
+        guard !contents.replaced.contains(replaced) else { return }
+        contents.replaced.append(replaced)
+        try save()
+    }
+
+    mutating func removeReplaced(_ replaced: Replaced) throws(CFCertsError) {
+        contents.replaced.removeAll { $0 == replaced }
+        try save()
+    }
+
+    /// The unfinished apply's id, made (and saved) when there is none.
+    mutating func runID() throws(CFCertsError) -> String {
+        if let run = contents.run { return run }
+        let run = String(UInt64.random(in: 0...UInt64.max), radix: 16)
+        contents.run = run
+        try save()
+        return run
+    }
+
+    /// The bulk journal of run `run`'s creates in `zone` (a journal records one zone's run).
+    func journalPath(run: String, zone: String) -> String { folder + "/journal-\(run)-\(zone).jsonl" }
+
+    /// Ends the unfinished apply: nothing is pending any more, so its journals are no longer needed.
+    mutating func endRun() throws(CFCertsError) {
+        guard let run = contents.run else { return }
+        contents.run = nil
+        try save()
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        for name in names where name.hasPrefix("journal-\(run)-") && name.hasSuffix(".jsonl") {
+            try FleetFiles.remove(folder + "/" + name)
+        }
+    }
+
+    // MARK: Keys and pending requests
+
+    func keyPath(_ name: String) -> String { folder + "/keys/\(name).key" }
+    func csrPath(_ name: String) -> String { folder + "/keys/\(name).csr" }
+    func pendingKeyPath(_ name: String) -> String { folder + "/pending/\(name).key" }
+    func pendingCSRPath(_ name: String) -> String { folder + "/pending/\(name).csr" }
+    func pendingRecordPath(_ name: String) -> String { folder + "/pending/\(name).json" }
+
+    /// What is under way for `name`, if an apply recorded it and has not finished it.
+    public func pending(_ name: String) throws(CFCertsError) -> Pending? {
+        guard let bytes = try FleetFiles.read(pendingRecordPath(name)) else { return nil }
+        guard let pending = try? JSONDecoder().decode(Pending.self, from: Data(bytes)) else {
+            throw .invalidArgument("\(pendingRecordPath(name)) is not a cfcerts pending record: move it away to start \(name) afresh")
+        }
+        return pending
+    }
+
+    /// The names with something under way.
+    func pendingNames() -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/pending")) ?? []
+        return names.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.filter(FleetEntry.isValidName).sorted()
+    }
+
+    /// Records a new certificate under way for `name`: its key (when cfcerts makes it) and CSR, then why. Nothing
+    /// is sent before all three are on disk.
+    func recordPending(_ pending: Pending, name: String, keyPEM: String?, csrPEM: String) throws(CFCertsError) {
+        if let keyPEM { try FleetFiles.writeWhole(keyPEM, to: pendingKeyPath(name), secret: true) }
+        try FleetFiles.writeWhole(csrPEM, to: pendingCSRPath(name), secret: false)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let bytes = try? encoder.encode(pending) else { throw .invalidArgument("a pending record could not be encoded") }
+        try FleetFiles.writeWhole(Array(bytes) + [10], to: pendingRecordPath(name), secret: false)
+    }
+
+    /// The pending CSR of `name`.
+    func pendingCSR(_ name: String) throws(CFCertsError) -> String? { try FleetFiles.readText(pendingCSRPath(name)) }
+
+    /// Makes the pending key, then the pending CSR, the entry's own; the pending record stays until the state
+    /// records the certificate (so a record whose CSR is gone has it in keys/). Safe to repeat.
+    func adoptPendingKey(_ name: String) throws(CFCertsError) {
+        if FleetFiles.exists(pendingKeyPath(name)) { try FleetFiles.move(pendingKeyPath(name), to: keyPath(name)) }
+        if FleetFiles.exists(pendingCSRPath(name)) { try FleetFiles.move(pendingCSRPath(name), to: csrPath(name)) }
+    }
+
+    /// Drops what is under way for `name` (its request was refused: nothing was issued).
+    func dropPending(_ name: String) throws(CFCertsError) {
+        try FleetFiles.remove(pendingRecordPath(name))
+        try FleetFiles.remove(pendingKeyPath(name))
+        try FleetFiles.remove(pendingCSRPath(name))
+    }
+}
