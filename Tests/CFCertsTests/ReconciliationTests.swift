@@ -133,4 +133,26 @@ struct ReconciliationTests {
             #expect(harness.requests.map { "\($0.method) \($0.status)" } == ["DELETE 0", "GET 200"])
         }
     }
+
+    @Test("a bulk revoke whose call timed out before its answer came is settled by a read, not reported failed")
+    func bulkRevokeSettledAfterTimeout() async throws {
+        try await CoreHarness.with(emulator: { $0.rateLimit = nil }, client: { $0.pacing = .off }) { harness in
+            let created = try await harness.createCertificate()
+            // The DELETE is carried out after 0.8 s, its call gives up at its total timeout of 0.5 s; the read
+            // that settles it waits for the budget (1 request per 2 s), by when the revoke is done.
+            var configuration = harness.client.configuration
+            configuration.totalTimeout = .milliseconds(500)
+            configuration.pacing = .budget(requests: 1, per: .seconds(2))
+            let client = try CFCertsClient(configuration: configuration)
+            harness.emulator.clearReceivedRequests()
+            try harness.emulator.arm(.init(kind: .delay, method: "DELETE", path: Self.itemPath, delayMs: 800))
+            let run = try client.clientCertificates.bulk(.revoke, zoneID: harness.zone, items: [.certificate(created.id)])
+            var outcomes: [BulkOutcome] = []
+            for await outcome in run { outcomes.append(outcome) }
+            try await client.shutdown()
+            #expect(outcomes.map(\.disposition) == [.done], "\(outcomes.map { $0.error?.description ?? "" })")
+            #expect(outcomes.first?.certificate?.status == .pendingRevocation)
+            #expect(harness.requests.map(\.method) == ["DELETE", "GET"])
+        }
+    }
 }

@@ -157,6 +157,13 @@ struct BulkRunner: Sendable {
                     }
                 }
                 try beforeSendingAgain(Date())
+            } catch where error.outcomeUnknown && error.kind != .cancelled && operation != .create {
+                // The call ended without an answer (its timeout, a broken connection): a read tells whether the
+                // revoke or reactivate was carried out. A create is left unsettled (a late answer could still
+                // issue it): the journal's next run settles it once no answer can arrive.
+                let sending = BulkJournal.Sending(firstSentAt: sentAt, answerBy: Date())
+                if let found = try? await settle(item, sending: sending) { return found }
+                throw error
             }
         }
     }
