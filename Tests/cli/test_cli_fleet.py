@@ -1,0 +1,159 @@
+"""Fleet as code: `cfcerts plan` and `cfcerts apply` against the emulator, with YAML manifests, kills at random
+moments, and keys checked against their certificates with openssl."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import time
+
+from conftest import certificates, environment, requests_to
+
+
+def manifest(path, zone, count, validity=365, extra=""):
+    lines = [f"zone: {zone}", "defaults:", f"  validity_days: {validity}", "  subject: {organization: Acme, country: NO}",
+             "  outputs: {dir: certs}", extra, "certificates:"]
+    for index in range(count):
+        lines += [f"  - name: dev-{index:03d}", f"    subject: {{common_name: dev-{index:03d}.example.com}}"]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def public_key(*command):
+    return subprocess.run(["openssl", *command, "-pubout" if command[0] == "pkey" else "-pubkey"],
+                          capture_output=True, check=True, text=True).stdout
+
+
+def assert_converged(emulator, zone, tmp_path, count):
+    """Exactly one active certificate per entry, the state's; each output is it, and its key matches it."""
+    state = json.loads((tmp_path / "fleet.state" / "state.json").read_text())
+    assert sorted(state["entries"]) == [f"dev-{index:03d}" for index in range(count)]
+    zone_certificates = {certificate["id"]: certificate for certificate in certificates(emulator, zone)}
+    active = [certificate for certificate in zone_certificates.values()
+              if certificate["status"] in ("active", "pending_reactivation")]
+    assert len(active) == count, f"{len(active)} active certificates for {count} entries"
+    assert {entry["certificate_id"] for entry in state["entries"].values()} == {c["id"] for c in active}
+    for name, entry in state["entries"].items():
+        pem = (tmp_path / "certs" / f"{name}.pem").read_text()
+        assert pem.strip() == zone_certificates[entry["certificate_id"]]["certificate"].strip(), name
+        key_file = tmp_path / "certs" / f"{name}.key"
+        assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+        assert public_key("x509", "-noout", "-in", str(tmp_path / "certs" / f"{name}.pem")) == \
+            public_key("pkey", "-in", str(key_file)), f"{name}: the key does not match its certificate"
+
+
+def test_plan_apply_plan_again(cli, emulator, zone, tmp_path):
+    manifest(tmp_path / "fleet.yaml", zone, 5)
+    plan = cli("plan", "-f", "fleet.yaml", "--detailed-exitcode", check_status=2)
+    assert plan.stdout.count(" create ") == 5 and "Plan: 5 create; 0 up to date. 6 request(s)" in plan.stdout
+    assert not (tmp_path / "fleet.state").exists() and not (tmp_path / "certs").exists()
+    refused = cli("apply", "-f", "fleet.yaml", stdin=subprocess.DEVNULL, check_status=2)
+    assert "pass --yes" in refused.stderr and certificates(emulator, zone) == []
+
+    applied = cli("apply", "-f", "fleet.yaml", "--yes", check_status=0)
+    assert applied.stdout.count("done   create") == 5
+    assert "Apply: 5 done, 0 failed, 0 answers 429." in applied.stderr
+    assert_converged(emulator, zone, tmp_path, 5)
+    subject = subprocess.run(["openssl", "x509", "-noout", "-subject", "-in", str(tmp_path / "certs" / "dev-000.pem")],
+                             capture_output=True, text=True, check=True).stdout
+    assert "C = NO" in subject, "YAML 1.2: NO is a string, not false"
+    assert oct((tmp_path / "fleet.state").stat().st_mode & 0o777) == "0o700"
+
+    again = cli("plan", "-f", "fleet.yaml", "--detailed-exitcode", check_status=0)
+    assert "Plan: nothing to do; 5 up to date." in again.stdout
+    assert cli("apply", "-f", "fleet.yaml", check_status=0).stdout.startswith("Nothing to do")
+
+    as_json = json.loads(cli("plan", "-f", "fleet.yaml", "--output", "json", check_status=0).stdout)
+    assert as_json["counts"]["none"] == 5 and as_json["requests"] == 1 and len(as_json["basis"]) == 64
+
+
+def test_saved_plan_refused_once_the_zone_changed(cli, emulator, zone, tmp_path):
+    manifest(tmp_path / "fleet.yaml", zone, 2)
+    cli("plan", "-f", "fleet.yaml", "--out", "plan.json", check_status=0)
+    emulator.seed(zone, 1)
+    refused = cli("apply", "-f", "fleet.yaml", "--plan", "plan.json", check_status=2)
+    assert "no longer matches" in refused.stderr
+    assert len(certificates(emulator, zone)) == 1
+    cli("plan", "-f", "fleet.yaml", "--out", "plan.json", check_status=0)
+    cli("apply", "-f", "fleet.yaml", "--plan", "plan.json", check_status=0)
+    assert len(certificates(emulator, zone)) == 3
+
+
+def test_a_malformed_manifest_names_the_field(cli, tmp_path):
+    (tmp_path / "fleet.yaml").write_text("zone: 023e105f4ecef8ad9ca31a8372d0c353\ncertificates:\n"
+                                         "  - name: a\n    subject: {common_name: a}\n    validty_days: 5\n")
+    refused = cli("plan", "-f", "fleet.yaml", check_status=2)
+    assert "certificates[0].validty_days is not a manifest field" in refused.stderr
+    bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    for level in "bcdefghi":
+        previous = chr(ord(level) - 1)
+        bomb.append(f"{level}: &{level} [" + ", ".join([f"*{previous}"] * 10) + "]")
+    (tmp_path / "fleet.yaml").write_text("\n".join(bomb) + "\n")
+    started = time.monotonic()
+    assert "once its aliases are expanded" in cli("plan", "-f", "fleet.yaml", check_status=2).stderr
+    assert time.monotonic() - started < 60
+    (tmp_path / "fleet.yaml").write_text("zone: a\nzone: b\ncertificates: []\n")
+    duplicated = cli("plan", "-f", "fleet.yaml", check_status=2).stderr
+    assert "duplicated key(s): 'zone'" in duplicated and len(duplicated.splitlines()) == 1
+    assert cli("plan", "-f", "fleet.yaml", "--detailed-exitcode").returncode == 1
+
+
+def test_hook_gates_the_old_certificates_revocation(cli, emulator, zone, tmp_path):
+    marker = tmp_path / "hook-ok"
+    hook = f"test -e {marker} && echo \"$CFCERTS_NAME $CFCERTS_OLD_ID\" >> {tmp_path / 'hook.log'}"
+    manifest(tmp_path / "fleet.yaml", zone, 1, extra=f"  hook: '{hook}'")
+    marker.touch()
+    cli("apply", "-f", "fleet.yaml", "--yes", check_status=0)
+    old_id = json.loads((tmp_path / "fleet.state" / "state.json").read_text())["entries"]["dev-000"]["certificate_id"]
+    marker.unlink()
+    manifest(tmp_path / "fleet.yaml", zone, 1, validity=30, extra=f"  hook: '{hook}'")
+    failed = cli("apply", "-f", "fleet.yaml", "--yes", check_status=12)
+    assert "FAILED run_hook" in failed.stdout
+    assert {c["id"]: c["status"] for c in certificates(emulator, zone)}[old_id] == "active"
+    marker.touch()
+    cli("apply", "-f", "fleet.yaml", "--yes", check_status=0)
+    assert {c["id"]: c["status"] for c in certificates(emulator, zone)}[old_id] in ("pending_revocation", "revoked")
+    assert (tmp_path / "hook.log").read_text().splitlines()[-1] == f"dev-000 {old_id}"
+
+
+def kill_at_random(arguments, emulator, zone, cwd, rng):
+    """Starts `cfcerts ARGS` and SIGKILLs it after a random 0.1 to 1.5 s (or lets it end)."""
+    process = subprocess.Popen([os.environ["CFCERTS_CLI"], *arguments], cwd=cwd, env=environment(emulator, zone),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        process.wait(timeout=rng.uniform(0.1, 1.5))
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    # Requests in flight at the kill reach the server all the same; let them land before the next run looks.
+    time.sleep(0.3)
+
+
+def test_applies_killed_at_random_moments_converge_issuing_nothing_twice(cli, emulator, zone, tmp_path):
+    rng = random.Random(os.environ.get("CFCERTS_FLEET_KILL_SEED", str(time.time_ns())))
+    count = 200
+    manifest(tmp_path / "fleet.yaml", zone, count)
+    arguments = ["apply", "-f", "fleet.yaml", "--yes", "--call-timeout", "10s"]
+    for _ in range(5):
+        kill_at_random(arguments, emulator, zone, tmp_path, rng)
+    cli(*arguments, check_status=0)
+    posts = [r for r in requests_to(emulator, zone) if r["method"] == "POST"]
+    assert len(posts) == count, f"{len(posts)} creates sent for {count} entries"
+    assert_converged(emulator, zone, tmp_path, count)
+    assert cli("plan", "-f", "fleet.yaml", "--detailed-exitcode").returncode == 0
+
+    # Replacing 50 (create, save, then revoke the old), killed three times.
+    manifest(tmp_path / "fleet.yaml", zone, count, extra="")
+    text = (tmp_path / "fleet.yaml").read_text().splitlines()
+    for index in range(50):
+        position = text.index(f"  - name: dev-{index:03d}")
+        text.insert(position + 2, "    validity_days: 30")
+    (tmp_path / "fleet.yaml").write_text("\n".join(text) + "\n")
+    for _ in range(3):
+        kill_at_random(arguments, emulator, zone, tmp_path, rng)
+    cli(*arguments, check_status=0)
+    posts = [r for r in requests_to(emulator, zone) if r["method"] == "POST"]
+    assert len(posts) == count + 50, f"{len(posts)} creates sent for {count} entries and 50 replacements"
+    assert_converged(emulator, zone, tmp_path, count)
+    assert cli("plan", "-f", "fleet.yaml", "--detailed-exitcode").returncode == 0
