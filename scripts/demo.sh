@@ -58,6 +58,19 @@ printf '$ %s\n' "$cli create --zone $fleet --csr-dir csrs --cert-dir certs --val
 status=0
 "$cli" create --zone "$fleet" --csr-dir csrs --cert-dir certs --validity-days 90 --journal issue.journal 2>&1 || status=$?
 [ "$status" -eq 2 ]
+step "cfcerts: fleet as code: plan, apply, plan again (a manifest of 12 devices in a zone of its own)"
+devices=$(openssl rand -hex 16)
+{
+  printf 'zone: %s\ndefaults:\n  validity_days: 90\n  subject: {organization: Acme Devices}\n  outputs: {dir: devices}\ncertificates:\n' "$devices"
+  for n in $(seq -w 1 12); do printf '  - name: device-%s\n    subject: {common_name: device-%s.example.com}\n' "$n" "$n"; done
+} > fleet.yaml
+show "$cli" plan -f fleet.yaml 2>&1 | sed -n '1,3p;$p'
+show "$cli" apply -f fleet.yaml --yes 2>&1 | sed -n '1,3p;$p'
+show "$cli" plan -f fleet.yaml --detailed-exitcode
+echo "device-03's validity changes: it is replaced, and its old certificate revoked once the new one is saved"
+sed -i 's/^  - name: device-03$/  - name: device-03\n    validity_days: 30/' fleet.yaml
+show "$cli" plan -f fleet.yaml 2>&1
+show "$cli" apply -f fleet.yaml --yes 2>&1
 step "cfcerts: keeping certificates valid: renew what expires within 30 days (3 of 5 here), a hook per renewal"
 renewals=$(openssl rand -hex 16)
 curl -sf -X POST -H 'Content-Type: application/json' --data '{"count": 3, "common_name_prefix": "edge", "validity_days": 365, "issued_days_ago": 350}' \

@@ -157,3 +157,27 @@ def test_applies_killed_at_random_moments_converge_issuing_nothing_twice(cli, em
     assert len(posts) == count + 50, f"{len(posts)} creates sent for {count} entries and 50 replacements"
     assert_converged(emulator, zone, tmp_path, count)
     assert cli("plan", "-f", "fleet.yaml", "--detailed-exitcode").returncode == 0
+
+
+def test_the_editor_schema_agrees_with_the_manifest_reader(cli, tmp_path):
+    import jsonschema
+    import yaml  # PyYAML, which schemathesis (make deps) needs too
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    schema = json.loads(open(os.path.join(root, "docs", "fleet-manifest.schema.json")).read())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    example = yaml.safe_load(open(os.path.join(root, "examples", "fleet", "fleet.yaml")))
+    validator.validate(example)
+    # The example reads as the CLI reads it (its partner CSR must exist for plan; here only the reading matters).
+    (tmp_path / "fleet.yaml").write_text(open(os.path.join(root, "examples", "fleet", "fleet.yaml")).read())
+    reading = cli("plan", "-f", "fleet.yaml", "--base-url", "http://127.0.0.1:9/client/v4", "--max-retries", "0")
+    assert "manifest" not in reading.stderr, reading.stderr
+    for wrong in ({"certificates": [{"name": "a", "validty_days": 5}]},
+                  {"certificates": [{"name": "../a"}]},
+                  {"certificates": [], "prune": "delete"},
+                  {"certificates": [{"name": "a", "renew_before": "100%"}]},
+                  {"certificates": [{"name": "a", "key": {"type": "dsa"}}]}):
+        assert not validator.is_valid(wrong), wrong
+        (tmp_path / "wrong.json").write_text(json.dumps({"zone": "a" * 32, **wrong}))
+        assert cli("plan", "-f", "wrong.json").returncode == 2, wrong
