@@ -488,6 +488,60 @@ int cfcerts_csr_inspect(char **out, const char *csr_pem);
  */
 int cfcerts_pacing_parse(int *out_requests, int *out_window_seconds, const char *text);
 
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Fleet as code: a manifest of the certificates that should exist, planned and applied                        */
+
+/**
+ * What an apply of the manifest would do now (the `cfcerts plan` of README's "Fleet as code"). manifest_json: the
+ * manifest in its JSON shape (docs/fleet-manifest.schema.json; at most 16 MiB). params_json: {"base_dir": the
+ * folder the manifest's relative paths are read from, "state_dir": the manifest's state folder} (both required;
+ * the state folder is read, never created). Reads each zone once. *out: {"steps": [{"name", "zone", "action":
+ * "create" | "renew" | "replace" | "reactivate" | "revoke" | "revoke_replaced" | "run_hook" | "write_outputs" |
+ * "keep" | "none", "reason", "certificate_id"}], "counts": {action: N, ...}, "requests", "estimated_seconds",
+ * "budget", "basis"}. A malformed manifest is CFCERTS_EINVAL, its message naming the field.
+ */
+int cfcerts_fleet_plan(char **out, cfcerts_client *client, const char *manifest_json, const char *params_json);
+
+/** An apply in progress: its steps' results pulled one by one. */
+typedef struct cfcerts_fleet_apply cfcerts_fleet_apply;
+
+/**
+ * Starts applying the manifest in the background (manifest_json and params_json as for cfcerts_fleet_plan(), and
+ * in params_json "concurrency": requests in flight, 1..64 (default 8); "plan_basis": the "basis" of a plan, to
+ * apply only while the manifest, the state and the zone still give that plan). The state folder is made (0700)
+ * and locked for the apply. New certificates are issued with their keys recorded first, saved with their outputs,
+ * and only then are the certificates they replace revoked; an apply killed at any moment and started again
+ * finishes what was under way and issues nothing twice. Hooks run only from the `cfcerts` command: a manifest
+ * with a hook is refused here (CFCERTS_EINVAL): run your deploy step from the results. The apply keeps the client
+ * alive.
+ */
+int cfcerts_fleet_apply_new(cfcerts_fleet_apply **out, cfcerts_client *client, const char *manifest_json,
+                            const char *params_json);
+
+/**
+ * The next step's result as it ends, or CFCERTS_ITEROVER after the last: {"name", "action", "outcome": "done" |
+ * "failed", "certificate_id", "detail"}. When the apply stopped with an error (its state folder in use by another
+ * apply: CFCERTS_EBUSY; a zone that could not be read; a saved plan that no longer matches: CFCERTS_EINVAL), that
+ * error is returned in place of CFCERTS_ITEROVER, and again by later calls. Blocks until a step ends. Use from
+ * one thread at a time; in a child of fork(), an apply started in the parent returns CFCERTS_EINVAL.
+ */
+int cfcerts_fleet_apply_next(char **out, cfcerts_fleet_apply *apply);
+
+/**
+ * The apply's report, once cfcerts_fleet_apply_next() has returned CFCERTS_ITEROVER (CFCERTS_EINVAL before, and
+ * the apply's own error when it stopped with one): {"done", "failed", "interrupted", "rate_limited_answers",
+ * "results": [...]}.
+ */
+int cfcerts_fleet_apply_report(char **out, cfcerts_fleet_apply *apply);
+
+/** Stops the apply between steps and ends its requests in flight; the next apply finishes what it left. Any
+ *  thread. NULL is a no-op. */
+void cfcerts_fleet_apply_cancel(cfcerts_fleet_apply *apply);
+
+/** Cancels the apply if it is not over and frees it without waiting (its state folder stays locked until the
+ *  cancelled apply has wound down). NULL is a no-op. */
+void cfcerts_fleet_apply_free(cfcerts_fleet_apply *apply);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The C suites, against an emulator on a free port: the exported ABI, every function and code (plain, under
-# valgrind, and built with ASan/UBSan), bad input in every position (the same three ways), bulk runs (the same three ways), cancelling calls, 16 threads sharing a client, dlopen/dlclose cycles, the C examples, and
+# valgrind, and built with ASan/UBSan), bad input in every position (the same three ways), bulk runs and fleet applies (the same three ways), cancelling calls, 16 threads sharing a client, dlopen/dlclose cycles, the C examples, and
 # the library against a hostile server (Tests/hostile).
 # Everything links the staged library through an installed copy (scripts/install.sh, as `make install` runs it)
 # and pkg-config.
@@ -27,6 +27,8 @@ build test_dlopen -O1 Tests/c/test_dlopen.c
 build test_fork -O1 Tests/c/test_fork.c
 build test_bulk -O1 Tests/c/test_bulk.c
 build test_cancel -O1 Tests/c/test_cancel.c
+build test_fleet -O1 Tests/c/test_fleet.c
+build test_fleet_asan -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all Tests/c/test_fleet.c
 build test_bad_input -O1 Tests/c/test_bad_input.c
 build test_bad_input_asan -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all Tests/c/test_bad_input.c
 build test_bulk_asan -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all Tests/c/test_bulk.c
@@ -77,6 +79,9 @@ run test_cancel "$work/test_cancel"
 run test_cancel_valgrind env CFCERTS_TEST_NO_TIME_BOUNDS=1 "${valgrind[@]}" "$work/test_cancel"
 run test_bulk_valgrind "${valgrind[@]}" "$work/test_bulk"
 run test_bulk_asan env ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 "$work/test_bulk_asan"
+run test_fleet "$work/test_fleet"
+run test_fleet_valgrind "${valgrind[@]}" "$work/test_fleet"
+run test_fleet_asan env ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 "$work/test_fleet_asan"
 run test_dlopen_valgrind "${valgrind[@]}" "$work/test_dlopen" "$dest/usr/lib/libcfcerts.so.0"
 run valgrind_catches_a_leak sh -c '"$@" >/dev/null 2>&1; [ $? -eq 99 ]' sh "${valgrind[@]}" "$work/leak_canary"
 # The library against a server that misbehaves on purpose (Python ctypes + a raw-socket server of its own).

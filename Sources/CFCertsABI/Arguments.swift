@@ -19,10 +19,11 @@ enum Arguments {
     static let maxStringBytes = 1 << 20
 
     /// A required C string as Swift text: refused when NULL, longer than 1 MiB, or not UTF-8.
-    static func string(_ pointer: UnsafePointer<CChar>?, name: String) throws(CFCertsError) -> String {
+    static func string(_ pointer: UnsafePointer<CChar>?, name: String,
+                       maxBytes: Int = maxStringBytes) throws(CFCertsError) -> String {
         guard let pointer else { throw invalid("\(name) is NULL") }
-        guard strnlen(pointer, maxStringBytes + 1) <= maxStringBytes else {
-            throw invalid("\(name) is longer than \(maxStringBytes) bytes")
+        guard strnlen(pointer, maxBytes + 1) <= maxBytes else {
+            throw invalid("\(name) is longer than \(maxBytes) bytes")
         }
         guard let text = String(validatingCString: pointer) else { throw invalid("\(name) is not valid UTF-8") }
         return text

@@ -181,10 +181,12 @@ struct FleetApplier {
                                                 options: BulkOptions(concurrency: options.concurrency,
                                                                      journalPath: state.journalPath(run: runID, zone: zone),
                                                                      journalPolicy: .continuing))
-                for await outcome in run {
-                    guard let name = outcome.item.name, let (entry, pending) = prepared[name] else { continue }
-                    await save(outcome, entry: entry, pending: pending, certificates: certificates)
-                }
+                await withTaskCancellationHandler {
+                    for await outcome in run {
+                        guard let name = outcome.item.name, let (entry, pending) = prepared[name] else { continue }
+                        await save(outcome, entry: entry, pending: pending, certificates: certificates)
+                    }
+                } onCancel: { run.cancel() }
                 if run.summary?.notStarted ?? 0 > 0 || Task.isCancelled { report.interrupted = true }
             }
         }
@@ -235,7 +237,8 @@ struct FleetApplier {
                     let items = inZone.map { BulkItem.certificate($0.current?.id ?? "", name: $0.step.name) }
                     let run = try certificates.bulk(operation, zoneID: zone, items: items,
                                                     options: BulkOptions(concurrency: options.concurrency))
-                    for await outcome in run {
+                    let outcomes = await Self.collect(run)
+                    for outcome in outcomes {
                         guard let name = outcome.item.name else { continue }
                         if let error = outcome.error {
                             add(name, action, failed: error.message, certificateID: outcome.certificateID)
@@ -316,7 +319,7 @@ struct FleetApplier {
                 let items = inZone.map { BulkItem.certificate($0.certificateID, name: $0.name, seenStatus: .active) }
                 let run = try certificates.bulk(.revoke, zoneID: zone, items: items,
                                                 options: BulkOptions(concurrency: options.concurrency))
-                for await outcome in run {
+                for outcome in await Self.collect(run) {
                     guard let replaced = inZone.first(where: { $0.certificateID == outcome.item.certificateID }) else { continue }
                     var settled = outcome.error == nil
                     if let error = outcome.error {
@@ -362,6 +365,16 @@ struct FleetApplier {
                     add(entry.name, .writeOutputs, failed: error.message, certificateID: certificate.id)
                 }
             }
+        }
+
+        /// Every outcome of a run of revokes or reactivates (each is recorded once the run is over: a state change
+        /// lost to a kill is found again from the zone). Cancelling the caller cancels the run.
+        private static func collect(_ run: BulkRun) async -> [BulkOutcome] {
+            await withTaskCancellationHandler {
+                var outcomes: [BulkOutcome] = []
+                for await outcome in run { outcomes.append(outcome) }
+                return outcomes
+            } onCancel: { run.cancel() }
         }
 
         private static func zones(of decisions: [FleetPlanner.Decision]) -> [String] {

@@ -56,6 +56,7 @@ public struct FleetManifest: Sendable, Hashable {
             throw ManifestReader.error("version", "is \(version); this cfcerts reads version 1")
         }
         let zone = try top.string("zone", maxLength: 64)
+        try zone.map { zone throws(CFCertsError) in try FleetEntry.checkZone(zone, at: top.child("zone")) }
         prune = try top.choice("prune", Prune.self) ?? .keep
         var defaults = FleetEntry.Settings()
         defaults.zoneID = zone
@@ -136,6 +137,14 @@ public struct FleetEntry: Sendable, Hashable {
         self.hook = hook
     }
 
+    static func checkZone(_ zone: String, at path: String) throws(CFCertsError) {
+        do throws(CFCertsError) {
+            try PathSegment.validate(zone, name: "zone id")
+        } catch {
+            throw ManifestReader.error(path, "is not a zone id: \(error.message)")
+        }
+    }
+
     /// Whether `name` may name an entry (and so its files).
     public static func isValidName(_ name: String) -> Bool {
         guard (1...64).contains(name.utf8.count), let first = name.utf8.first,
@@ -164,7 +173,10 @@ public struct FleetEntry: Sendable, Hashable {
 
         mutating func read(_ fields: inout ManifestReader, inheritedOutputs: FleetOutputs?,
                            baseDirectory: String) throws(CFCertsError) {
-            zoneID = try fields.string("zone", maxLength: 64) ?? zoneID
+            if let zone = try fields.string("zone", maxLength: 64) {
+                try FleetEntry.checkZone(zone, at: fields.child("zone"))
+                zoneID = zone
+            }
             validityDays = try fields.integer("validity_days", in: FleetEntry.validityRange)
             if let text = try fields.string("renew_before", maxLength: 16) {
                 do throws(CFCertsError) {
@@ -246,11 +258,6 @@ public struct FleetEntry: Sendable, Hashable {
         let merged = own.merged(over: defaults)
         guard let zone = merged.zoneID else {
             throw ManifestReader.error(fields.child("zone"), "is missing (give it here or at the top level)")
-        }
-        do throws(CFCertsError) {
-            try PathSegment.validate(zone, name: "zone id")
-        } catch {
-            throw ManifestReader.error(fields.child("zone"), "is not a zone id: \(error.message)")
         }
         self.name = name
         zoneID = zone
