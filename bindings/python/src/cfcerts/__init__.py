@@ -12,6 +12,7 @@ from ._async import (AsyncBulkRun, AsyncCertificateAuthorities, AsyncCertificate
 from ._bulk import BulkOutcome, BulkRun, BulkSummary
 from ._client import CertificateIterator, Client, ClientCertificates
 from ._csr import generate_csr, inspect_csr
+from ._fleet import Fleet, FleetApply, FleetPlan, FleetReport, FleetStep, FleetStepResult
 from ._errors import (APIError, Authentication, Cancelled, Connection, Decode, Error, InUse, InvalidArgument,
                       NotFound, OutOfMemory, PermissionDenied, RateLimited, Timeout)
 from ._library import LibraryNotFound, library
@@ -27,7 +28,7 @@ def library_version() -> str:
 
 
 __all__ = [
-    "Client", "ClientCertificates", "CertificateIterator", "AsyncClient", "AsyncClientCertificates",
+    "Client", "ClientCertificates", "Fleet", "FleetApply", "FleetPlan", "FleetReport", "FleetStep", "FleetStepResult", "CertificateIterator", "AsyncClient", "AsyncClientCertificates",
     "AsyncCertificateIterator", "AsyncBulkRun", "CertificateAuthorities", "HostnameAssociations",
     "HostnameAssociation", "AsyncCertificateAuthorities", "AsyncHostnameAssociations", "Cancelled", "BulkRun", "BulkOutcome", "BulkSummary", "generate_csr", "inspect_csr", "library_version",
     "Error", "APIError", "InvalidArgument", "NotFound", "Authentication", "PermissionDenied", "RateLimited",

@@ -99,6 +99,8 @@ class Client:
         self._state = threading.Condition()
         self.client_certificates = ClientCertificates(self)
         self.certificate_authorities = CertificateAuthorities(self)
+        from ._fleet import Fleet
+        self.fleet = Fleet(self)
         _live.add(self)
 
     def _reset_after_fork(self) -> None:

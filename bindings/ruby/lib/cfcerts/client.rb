@@ -17,7 +17,7 @@ module Cfcerts
   # 1000000000 requests per 1 to 86400 seconds). A call that cannot get budget before total_timeout (or within
   # 60 s) raises RateLimited at once, with retry_after set.
   class Client
-    attr_reader :client_certificates, :certificate_authorities
+    attr_reader :client_certificates, :certificate_authorities, :fleet
 
     # A client for the block's duration, closed afterwards whatever happens.
     def self.open(**options)
@@ -62,6 +62,7 @@ module Cfcerts
       @idle = ConditionVariable.new
       @client_certificates = ClientCertificates.new(self)
       @certificate_authorities = CertificateAuthorities.new(self)
+      @fleet = Fleet.new(self)
       Cfcerts.track_for_fork(self)
     end
 

@@ -1,0 +1,106 @@
+"""Fleet as code from Python: a manifest as a YAML file (YAML 1.2 booleans: NO stays "NO") or a mapping, plan,
+apply pulled step by step to its report, plan again, a held state folder (InUse), a saved plan that no longer
+matches, a hook refused, and an apply cancelled and finished by the next one."""
+
+import subprocess
+
+import pytest
+
+import cfcerts
+from conftest import TOKEN
+
+
+def manifest(zone, count, **defaults):
+    return {"zone": zone, "defaults": {"outputs": {"dir": "out"}, **defaults},
+            "certificates": [{"name": f"dev-{i}", "subject": {"common_name": f"dev-{i}.example.com"}}
+                             for i in range(count)]}
+
+
+def public_key(kind, path):
+    command = ["openssl", "x509", "-noout", "-pubkey", "-in", path] if kind == "cert" else \
+        ["openssl", "pkey", "-pubout", "-in", path]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+def test_yaml_file_plan_apply_plan_again(client, zone, tmp_path):
+    (tmp_path / "fleet.yaml").write_text(
+        f"zone: {zone}\ndefaults:\n  subject: {{country: NO}}\n  outputs: {{dir: certs}}\ncertificates:\n"
+        "  - name: edge\n    subject: {common_name: edge.example.com}\n")
+    plan = client.fleet.plan(str(tmp_path / "fleet.yaml"))
+    assert [(s.name, s.action) for s in plan.steps] == [("edge", "create")] and plan.has_changes
+    assert plan.requests == 2 and len(plan.basis) == 64
+    with client.fleet.apply(tmp_path / "fleet.yaml") as run:
+        results = list(run)
+    assert [(r.name, r.action, r.outcome) for r in results] == [("edge", "create", "done")]
+    assert run.report.done == 1 and run.report.failed == 0 and not run.report.interrupted
+    assert public_key("cert", str(tmp_path / "certs" / "edge.pem")) == public_key("key", str(tmp_path / "certs" / "edge.key"))
+    subject = subprocess.run(["openssl", "x509", "-noout", "-subject", "-in", str(tmp_path / "certs" / "edge.pem")],
+                             capture_output=True, text=True, check=True).stdout
+    assert "C = NO" in subject
+    assert (tmp_path / "fleet.state" / "state.json").exists()
+    assert not client.fleet.plan(str(tmp_path / "fleet.yaml")).has_changes
+
+
+def test_mapping_needs_a_state_dir_and_errors_name_the_field(client, zone, tmp_path):
+    with pytest.raises(cfcerts.InvalidArgument, match="state_dir is required"):
+        client.fleet.plan(manifest(zone, 1))
+    bad = manifest(zone, 1)
+    bad["certificates"][0]["validty_days"] = 5
+    with pytest.raises(cfcerts.InvalidArgument, match=r"certificates\[0\]\.validty_days is not a manifest field"):
+        client.fleet.plan(bad, state_dir=str(tmp_path / "s"))
+    with pytest.raises(cfcerts.InvalidArgument, match="hook"):
+        client.fleet.apply(manifest(zone, 1, hook="true"), state_dir=str(tmp_path / "s"))
+    with pytest.raises(cfcerts.InvalidArgument, match="cannot be written as JSON"):
+        client.fleet.plan({"zone": zone, "certificates": [], "x": float("nan")}, state_dir=str(tmp_path / "s"))
+    with pytest.raises(cfcerts.InvalidArgument):
+        client.fleet.plan(42)
+
+
+def test_held_state_and_saved_plan(client, emulator, zone, tmp_path):
+    state = tmp_path / "state"
+    document = manifest(zone, 3)
+    plan = client.fleet.plan(document, state_dir=str(state), base_dir=str(tmp_path))
+    emulator.seed(zone, 1)
+    with pytest.raises(cfcerts.InvalidArgument, match="no longer matches"):
+        list(client.fleet.apply(document, state_dir=str(state), base_dir=str(tmp_path), plan=plan))
+    state.mkdir(mode=0o700, exist_ok=True)
+    (state / ".lock").touch(mode=0o600)
+    # Another process holds the state's lock (a POSIX lock: the library's open-file lock conflicts with it).
+    child = subprocess.Popen(["python3", "-c", "import fcntl,sys,time; f=open(sys.argv[1],'w'); "
+                              "fcntl.lockf(f, fcntl.LOCK_EX); print('held', flush=True); time.sleep(30)",
+                              str(state / ".lock")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "held"
+        with pytest.raises(cfcerts.InUse):
+            list(client.fleet.apply(document, state_dir=str(state), base_dir=str(tmp_path)))
+    finally:
+        child.kill()
+        child.wait()
+    with client.fleet.apply(document, state_dir=str(state), base_dir=str(tmp_path), concurrency=2) as run:
+        assert sum(1 for r in run if r.outcome == "done") == 3
+
+
+def test_a_cancelled_apply_is_finished_by_the_next(emulator, zone, tmp_path):
+    # A create cut off by the cancel is settled by the next apply once no answer to it can still arrive: one
+    # request timeout (3 s here) after it was sent.
+    client = cfcerts.Client(api_token=TOKEN, base_url=emulator.base_url, timeout=3)
+    document = manifest(zone, 30)
+    state = str(tmp_path / "state")
+    emulator.fault(kind="delay", method="POST", path=f"/client/v4/zones/{zone}/client_certificates", count=30,
+                   delay_ms=100)
+    run = client.fleet.apply(document, state_dir=state, base_dir=str(tmp_path), concurrency=2)
+    first = next(run)
+    run.cancel()
+    rest = list(run)
+    assert run.report is not None and run.report.interrupted
+    done_before = 1 + sum(1 for r in rest if r.outcome == "done")
+    assert done_before < 30
+    emulator.control("DELETE", "/faults")
+    with client.fleet.apply(document, state_dir=state, base_dir=str(tmp_path)) as again:
+        list(again)
+    assert again.report.failed == 0
+    certificates = list(client.client_certificates.list(zone))
+    assert len(certificates) == 30, "nothing issued twice"
+    assert not client.fleet.plan(document, state_dir=state, base_dir=str(tmp_path)).has_changes
+    assert first.outcome in ("done", "failed")
+    client.close()

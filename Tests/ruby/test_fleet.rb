@@ -1,0 +1,80 @@
+# frozen_string_literal: true
+
+require_relative "helper"
+require "tmpdir"
+require "open3"
+
+# Fleet as code from Ruby: a YAML file (NO stays "NO", where Psych alone would read false), a Hash manifest, plan,
+# apply enumerated (twice: the results are kept) to its report, plan again, errors that name the field, a hook
+# refused, a saved plan that no longer matches.
+class FleetTest < Minitest::Test
+  include EmulatorHelper
+
+  def setup
+    @client = Cfcerts::Client.new(api_token: EmulatorHelper::TOKEN, base_url: base_url)
+    @zone = SecureRandom.hex(16)
+    @dir = Dir.mktmpdir("cfcerts-fleet")
+  end
+
+  def teardown
+    @client.close
+    FileUtils.rm_rf(@dir)
+    super
+  end
+
+  def manifest(count, **defaults)
+    { "zone" => @zone, "defaults" => { "outputs" => { "dir" => "out" } }.merge(defaults),
+      "certificates" => (0...count).map { |i| { "name" => "dev-#{i}", "subject" => { "common_name" => "dev-#{i}.example.com" } } } }
+  end
+
+  def public_key(*command)
+    out, status = Open3.capture2(*command)
+    assert status.success?
+    out
+  end
+
+  def test_yaml_plan_apply_plan_again
+    path = File.join(@dir, "fleet.yaml")
+    File.write(path, "zone: #{@zone}\ndefaults:\n  subject: {country: NO}\n  outputs: {dir: certs}\ncertificates:\n" \
+                     "  - name: edge\n    subject: {common_name: edge.example.com}\n")
+    plan = @client.fleet.plan(path)
+    assert_equal [%w[edge create]], plan.steps.map { |s| [s.name, s.action] }
+    assert plan.changes?
+    run = @client.fleet.apply(path)
+    results = run.to_a
+    assert_equal [%w[edge create done]], results.map { |r| [r.name, r.action, r.outcome] }
+    assert_equal results, run.to_a, "a second pass replays the results"
+    assert_equal 1, run.report.done
+    certificate, key = File.join(@dir, "certs", "edge.pem"), File.join(@dir, "certs", "edge.key")
+    assert_equal public_key("openssl", "x509", "-noout", "-pubkey", "-in", certificate),
+                 public_key("openssl", "pkey", "-pubout", "-in", key)
+    assert_includes public_key("openssl", "x509", "-noout", "-subject", "-in", certificate), "C = NO"
+    assert File.directory?(File.join(@dir, "fleet.state"))
+    refute @client.fleet.plan(path).changes?
+  end
+
+  def test_hash_manifest_errors_and_saved_plan
+    state = File.join(@dir, "state")
+    error = assert_raises(Cfcerts::InvalidArgument) { @client.fleet.plan(manifest(1)) }
+    assert_match(/state_dir is required/, error.message)
+    bad = manifest(1)
+    bad["certificates"][0]["validty_days"] = 5
+    error = assert_raises(Cfcerts::InvalidArgument) { @client.fleet.plan(bad, state_dir: state) }
+    assert_match(/certificates\[0\]\.validty_days is not a manifest field/, error.message)
+    assert_raises(Cfcerts::InvalidArgument) { @client.fleet.apply(manifest(1, "hook" => "true"), state_dir: state) }
+    assert_raises(Cfcerts::InvalidArgument) { @client.fleet.plan(42) }
+
+    plan = @client.fleet.plan(manifest(3), state_dir: state, base_dir: @dir)
+    assert_equal 3, plan.counts["create"]
+    control("POST", "/zones/#{@zone}/seed", { "count" => 1 })
+    error = assert_raises(Cfcerts::InvalidArgument) do
+      @client.fleet.apply(manifest(3), state_dir: state, base_dir: @dir, plan: plan).to_a
+    end
+    assert_match(/no longer matches/, error.message)
+    run = @client.fleet.apply(manifest(3), state_dir: state, base_dir: @dir, concurrency: 2)
+    first_two = run.first(2)
+    assert_equal 2, first_two.size
+    assert_equal 3, run.count { |r| r.outcome == "done" }
+    refute @client.fleet.plan(manifest(3), state_dir: state, base_dir: @dir).changes?
+  end
+end

@@ -1,0 +1,210 @@
+"""``client.fleet``: fleet as code. A manifest of the certificates that should exist (a path to a YAML or JSON
+file, or a mapping in the manifest's JSON shape), planned and applied as ``cfcerts plan`` and ``cfcerts apply``
+do (README: "Fleet as code")."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Tuple, Union
+
+from . import _arguments as arguments
+from ._client import _NativeHandle
+from ._errors import InvalidArgument
+from ._library import call_for_string
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+Manifest = Union[str, "os.PathLike[str]", Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class FleetStep:
+    """What apply would do to one entry: ``action`` is ``create``, ``renew``, ``replace``, ``reactivate``,
+    ``revoke``, ``revoke_replaced``, ``run_hook``, ``write_outputs``, ``keep`` or ``none``; ``reason`` says why."""
+
+    name: str
+    zone: str
+    action: str
+    reason: str
+    certificate_id: Optional[str]
+
+
+@dataclass(frozen=True)
+class FleetPlan:
+    steps: Tuple[FleetStep, ...]
+    counts: Dict[str, int]
+    #: API requests apply would make, and how long they take at the client's request budget.
+    requests: int
+    estimated_seconds: int
+    budget: str
+    #: Pass it to ``apply(plan=...)`` to apply only while the manifest, the state and the zone still give this plan.
+    basis: str
+
+    @property
+    def has_changes(self) -> bool:
+        return any(step.action not in ("none", "keep") for step in self.steps)
+
+
+@dataclass(frozen=True)
+class FleetStepResult:
+    """One step of an apply, as it ended: ``outcome`` is ``"done"`` or ``"failed"`` (``detail`` says why)."""
+
+    name: str
+    action: str
+    outcome: str
+    certificate_id: Optional[str]
+    detail: Optional[str]
+
+
+@dataclass(frozen=True)
+class FleetReport:
+    done: int
+    failed: int
+    #: The apply was cancelled: apply again to finish what it left under way.
+    interrupted: bool
+    rate_limited_answers: int
+    results: Tuple[FleetStepResult, ...]
+
+
+class Fleet:
+    """``client.fleet``. A manifest given as a path reads its relative paths from the file's folder, and keeps its
+    state beside it (``fleet.yaml`` -> ``fleet.state``), as the CLI does; one given as a mapping needs
+    ``state_dir`` and reads relative paths from ``base_dir`` (default: the current folder)."""
+
+    def __init__(self, client: "Client") -> None:
+        self._client = client
+
+    def plan(self, manifest: Manifest, *, state_dir: Optional[str] = None,
+             base_dir: Optional[str] = None) -> FleetPlan:
+        """What ``apply`` would do now: reads each zone once; writes nothing."""
+        text, params = _arguments(manifest, state_dir, base_dir, {})
+        fields = json.loads(self._client._call("cfcerts_fleet_plan", text, params))
+        return FleetPlan(steps=tuple(FleetStep(name=s["name"], zone=s["zone"], action=s["action"], reason=s["reason"],
+                                               certificate_id=s.get("certificate_id")) for s in fields["steps"]),
+                         counts=dict(fields["counts"]), requests=fields["requests"],
+                         estimated_seconds=fields["estimated_seconds"], budget=fields["budget"], basis=fields["basis"])
+
+    def apply(self, manifest: Manifest, *, state_dir: Optional[str] = None, base_dir: Optional[str] = None,
+              concurrency: Optional[int] = None, plan: Optional[FleetPlan] = None) -> "FleetApply":
+        """Makes the zone and the output files match the manifest, in the background: iterate for each step's
+        result as it ends; ``report`` is set at the end. Killed at any moment and run again, it finishes what was
+        under way and issues nothing twice. A state folder another apply holds raises ``InUse``; ``plan`` one that
+        no longer matches raises ``InvalidArgument`` (while iterating). Hooks run only from the ``cfcerts`` command:
+        a manifest with one raises ``InvalidArgument``."""
+        extra = {"concurrency": None if concurrency is None else arguments.integer(concurrency, "concurrency"),
+                 "plan_basis": plan.basis if plan is not None else None}
+        text, params = _arguments(manifest, state_dir, base_dir, extra)
+        return FleetApply(self._client, text, params)
+
+
+class FleetApply(_NativeHandle, Iterator[FleetStepResult]):
+    """An apply in progress. One pass; ``cancel()`` (any thread) stops it between steps, ``close()`` (or the end of
+    a ``with`` block) cancels and frees it."""
+
+    def __init__(self, client: "Client", manifest: bytes, params: bytes) -> None:
+        super().__init__(client, "fleet_apply", manifest, params)
+        self.report: Optional[FleetReport] = None
+
+    def __iter__(self) -> "FleetApply":
+        return self
+
+    def __next__(self) -> FleetStepResult:
+        text = self._pull(at_end=self._read_report, on_interrupt=lambda _: self.cancel())
+        if text is None:
+            raise StopIteration
+        return _result(json.loads(text))
+
+    def _read_report(self) -> None:
+        code, text = call_for_string(self._lib.cfcerts_fleet_apply_report, self._handle)
+        if code == 0:
+            fields = json.loads(text)
+            self.report = FleetReport(done=fields["done"], failed=fields["failed"], interrupted=fields["interrupted"],
+                                      rate_limited_answers=fields["rate_limited_answers"],
+                                      results=tuple(_result(result) for result in fields["results"]))
+
+    def cancel(self) -> None:
+        """Stops the apply between steps; its requests in flight end at once. Safe from any thread."""
+        with self._handle_lock:
+            if self._handle:
+                self._lib.cfcerts_fleet_apply_cancel(self._handle)
+
+    def close(self) -> None:
+        self.cancel()
+        super().close()
+
+    def __enter__(self) -> "FleetApply":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _result(fields: Dict[str, Any]) -> FleetStepResult:
+    return FleetStepResult(name=fields["name"], action=fields["action"], outcome=fields["outcome"],
+                           certificate_id=fields.get("certificate_id"), detail=fields.get("detail"))
+
+
+def _arguments(manifest: Manifest, state_dir: Optional[str], base_dir: Optional[str],
+               extra: Dict[str, Any]) -> Tuple[bytes, bytes]:
+    """The manifest's JSON text and the C call's params."""
+    if isinstance(manifest, Mapping):
+        document: Any = manifest
+        if state_dir is None:
+            raise InvalidArgument("state_dir is required with a manifest given as a mapping")
+        base = base_dir if base_dir is not None else os.getcwd()
+    elif isinstance(manifest, (str, os.PathLike)):
+        path = os.path.abspath(os.fspath(manifest))
+        document = _read(path)
+        base = base_dir if base_dir is not None else os.path.dirname(path)
+        if state_dir is None:
+            stem, extension = os.path.splitext(path)
+            state_dir = (stem if extension in (".yaml", ".yml", ".json") else path) + ".state"
+    else:
+        raise InvalidArgument(f"manifest must be a path or a mapping, not {type(manifest).__name__}")
+    try:
+        text = json.dumps(document, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise InvalidArgument(f"the manifest cannot be written as JSON: {error}") from None
+    params = arguments.json_object({"base_dir": arguments.text(base, "base_dir").decode(),
+                                    "state_dir": arguments.text(os.fspath(state_dir), "state_dir").decode(), **extra},
+                                   "fleet")
+    return arguments.text(text, "manifest"), params
+
+
+def _read(path: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidArgument(f"cannot read the manifest {path}: {error}") from None
+    if path.endswith(".json"):
+        try:
+            return json.loads(text)
+        except ValueError as error:
+            raise InvalidArgument(f"{path} is not valid JSON: {error}") from None
+    return _load_yaml(text, path)
+
+
+def _load_yaml(text: str, path: str) -> Any:
+    """YAML with PyYAML, read with YAML 1.2's booleans (only true and false: ``country: NO`` stays "NO")."""
+    try:
+        import yaml
+    except ImportError:
+        raise InvalidArgument(f"{path}: reading YAML needs PyYAML (pip install pyyaml); or pass a JSON file or a mapping") from None
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    boolean = "tag:yaml.org,2002:bool"
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, pattern) for tag, pattern in resolvers if tag != boolean]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    Loader.add_implicit_resolver(boolean, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    try:
+        return yaml.load(text, Loader=Loader)  # noqa: S506 (a SafeLoader)
+    except yaml.YAMLError as error:
+        raise InvalidArgument(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None

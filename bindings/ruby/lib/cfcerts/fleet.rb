@@ -1,0 +1,212 @@
+# frozen_string_literal: true
+
+require "json"
+require "pathname"
+
+module Cfcerts
+  # What apply would do to one entry: action is "create", "renew", "replace", "reactivate", "revoke",
+  # "revoke_replaced", "run_hook", "write_outputs", "keep" or "none"; reason says why.
+  FleetStep = Struct.new(:name, :zone, :action, :reason, :certificate_id, keyword_init: true)
+
+  # A plan: its steps, the counts of each action, the requests apply would make and their time at the budget, and
+  # basis (pass the plan to apply(plan:) to apply only while the manifest, the state and the zone still give it).
+  FleetPlan = Struct.new(:steps, :counts, :requests, :estimated_seconds, :budget, :basis, keyword_init: true) do
+    def changes? = steps.any? { |step| !%w[none keep].include?(step.action) }
+  end
+
+  # One step of an apply, as it ended: outcome "done" or "failed" (detail says why).
+  FleetStepResult = Struct.new(:name, :action, :outcome, :certificate_id, :detail, keyword_init: true)
+
+  # What an apply did; interrupted: it was cancelled (apply again to finish what it left under way).
+  FleetReport = Struct.new(:done, :failed, :interrupted, :rate_limited_answers, :results, keyword_init: true)
+
+  # client.fleet: fleet as code (README, "Fleet as code"). A manifest given as a path (YAML or JSON) reads its
+  # relative paths from the file's folder and keeps its state beside it (fleet.yaml -> fleet.state), as the CLI
+  # does; one given as a Hash (the manifest's JSON shape) needs state_dir, and reads relative paths from base_dir
+  # (default: the current folder). YAML is read by Psych with YAML 1.2's booleans: only true and false
+  # (country: NO stays "NO").
+  class Fleet
+    def initialize(client)
+      @client = client
+    end
+
+    # What apply would do now: reads each zone once; writes nothing.
+    def plan(manifest, state_dir: nil, base_dir: nil)
+      text, params = Fleet.arguments(manifest, state_dir, base_dir, {})
+      fields = @client.call_json(:cfcerts_fleet_plan, text, params)
+      FleetPlan.new(steps: fields["steps"].map { |s| FleetStep.new(**Fleet.symbols(s, FleetStep)).freeze }.freeze,
+                    counts: fields["counts"].freeze, requests: fields["requests"],
+                    estimated_seconds: fields["estimated_seconds"], budget: fields["budget"],
+                    basis: fields["basis"]).freeze
+    end
+
+    # Makes the zone and the output files match the manifest, in the background: an Enumerable of each step's
+    # result as it ends; report is set at the end. Killed at any moment and run again, it finishes what was under
+    # way and issues nothing twice. A state folder another apply holds raises InUse (while enumerating); a plan
+    # that no longer matches, InvalidArgument. Hooks run only from the cfcerts command: a manifest with one
+    # raises InvalidArgument.
+    def apply(manifest, state_dir: nil, base_dir: nil, concurrency: nil, plan: nil)
+      extra = { concurrency: concurrency.nil? ? nil : Arguments.integer(concurrency, "concurrency"),
+                plan_basis: plan&.basis }
+      text, params = Fleet.arguments(manifest, state_dir, base_dir, extra)
+      FleetApply.new(@client, text, params)
+    end
+
+    # @api private: the manifest's JSON text and the C call's params.
+    def self.arguments(manifest, state_dir, base_dir, extra)
+      case manifest
+      when Hash
+        raise InvalidArgument, "state_dir is required with a manifest given as a Hash" if state_dir.nil?
+
+        document = manifest
+        base = base_dir || Dir.pwd
+      when String, Pathname
+        path = File.expand_path(manifest.to_s)
+        document = read(path)
+        base = base_dir || File.dirname(path)
+        state_dir ||= path.sub(/\.(ya?ml|json)\z/, "") + ".state"
+      else
+        raise InvalidArgument, "manifest must be a path or a Hash, not #{manifest.class}"
+      end
+      text = begin
+        JSON.generate(document)
+      rescue JSON::GeneratorError => e
+        raise InvalidArgument, "the manifest cannot be written as JSON: #{e.message}"
+      end
+      params = Arguments.json_object({ base_dir: Arguments.text(base.to_s, "base_dir"),
+                                       state_dir: Arguments.text(state_dir.to_s, "state_dir"), **extra }, "fleet")
+      [Arguments.text(text, "manifest"), params]
+    end
+
+    def self.read(path)
+      text = File.read(path, encoding: "UTF-8")
+      raise InvalidArgument, "#{path} is not UTF-8 text" unless text.valid_encoding?
+
+      if path.end_with?(".json")
+        JSON.parse(text)
+      else
+        load_yaml(text, path)
+      end
+    rescue SystemCallError => e
+      raise InvalidArgument, "cannot read the manifest #{path}: #{e.message}"
+    rescue JSON::ParserError => e
+      raise InvalidArgument, "#{path} is not valid JSON: #{e.message.lines.first&.strip}"
+    end
+
+    # YAML 1.2's booleans: Psych (YAML 1.1) reads yes/no/on/off/y/n as booleans; here they stay the strings
+    # written.
+    def self.load_yaml(text, path)
+      require "psych"
+      tree = Psych.parse(text)
+      return nil unless tree
+
+      tree.each do |node|
+        next unless node.is_a?(Psych::Nodes::Scalar) && node.plain && node.tag.nil?
+        next if %w[true True TRUE false False FALSE].include?(node.value)
+        next unless %w[y Y yes Yes YES n N no No NO on On ON off Off OFF].include?(node.value)
+
+        node.plain = false
+        node.quoted = true
+      end
+      tree.to_ruby(symbolize_names: false)
+    rescue Psych::SyntaxError => e
+      raise InvalidArgument, "#{path} is not valid YAML: #{e.message.lines.first&.strip}"
+    rescue Psych::Exception => e
+      raise InvalidArgument, "#{path}: #{e.message.lines.first&.strip}"
+    end
+
+    # @api private
+    def self.symbols(fields, type)
+      type.members.to_h { |member| [member, fields[member.to_s]] }
+    end
+  end
+
+  # An apply in progress: Enumerable over each step's result as it ends (the results are kept: enumerating
+  # again replays them, then reads on). cancel (any thread) stops it between steps; close cancels and frees it.
+  class FleetApply
+    include Enumerable
+
+    attr_reader :report
+
+    def initialize(client, manifest, params)
+      @lock = Mutex.new
+      @handle_lock = Mutex.new
+      @results = []
+      @report = nil
+      @run = Cfcerts.native_handle(client, :fleet_apply, manifest, params)
+    end
+
+    def each
+      return enum_for(:each) unless block_given?
+
+      index = 0
+      while (result = result_at(index))
+        index += 1
+        yield result
+      end
+      self
+    end
+
+    def cancel
+      @handle_lock.synchronize do
+        Library.cfcerts_fleet_apply_cancel(@run) if @run
+      end
+      nil
+    end
+
+    def close
+      cancel
+      @lock.synchronize { free_run }
+      nil
+    end
+
+    private
+
+    def result_at(index)
+      @lock.synchronize do
+        return @results[index] if index < @results.size
+
+        read_next
+      end
+    end
+
+    def read_next
+      return nil unless @run
+
+      run = @run
+      code, text, error = Cfcerts.interruptible(-> { cancel }) do
+        code, text = Library.call_for_string(:cfcerts_fleet_apply_next, run)
+        [code, text, code.zero? || code == Library::ITEROVER ? nil : Cfcerts.last_error(code)]
+      end
+      if code == Library::ITEROVER
+        read_report
+        free_run
+        return nil
+      end
+      if error
+        free_run
+        raise error
+      end
+      result = FleetStepResult.new(**Fleet.symbols(Cfcerts.parse_json(text), FleetStepResult)).freeze
+      @results << result
+      result
+    end
+
+    def read_report
+      code, text = Library.call_for_string(:cfcerts_fleet_apply_report, @run)
+      return unless code.zero?
+
+      fields = Cfcerts.parse_json(text)
+      results = fields["results"].map { |r| FleetStepResult.new(**Fleet.symbols(r, FleetStepResult)).freeze }
+      @report = FleetReport.new(done: fields["done"], failed: fields["failed"], interrupted: fields["interrupted"],
+                                rate_limited_answers: fields["rate_limited_answers"], results: results.freeze).freeze
+    end
+
+    def free_run
+      @handle_lock.synchronize do
+        run, @run = @run, nil
+        run&.free
+      end
+    end
+  end
+end
