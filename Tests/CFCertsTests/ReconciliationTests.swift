@@ -28,7 +28,8 @@ struct ReconciliationTests {
             try harness.emulator.arm(.init(kind: .lostAnswer, method: "DELETE", path: Self.itemPath))
             let revoked = try await harness.client.clientCertificates.revoke(zoneID: harness.zone, id: created.id)
             #expect(revoked.status == .pendingRevocation)
-            #expect(harness.requests.map(\.method) == ["DELETE", "GET"])
+            let methods = harness.requests.map(\.method)
+            #expect(methods.filter { $0 == "DELETE" }.count == 1 && methods.last == "GET", "\(methods)")
         }
     }
 
@@ -130,7 +131,11 @@ struct ReconciliationTests {
             try await client.shutdown()
             #expect(outcomes.map(\.disposition) == [.done], "\(outcomes.map { $0.error?.description ?? "" })")
             #expect(outcomes.first?.certificate?.status == .pendingRevocation)
-            #expect(harness.requests.map { "\($0.method) \($0.status)" } == ["DELETE 0", "GET 200"])
+            // One DELETE, never sent again; the read that settled it last (on a loaded machine a read may time
+            // out and be made again).
+            let requests = harness.requests.map { "\($0.method) \($0.status)" }
+            #expect(requests.filter { $0.hasPrefix("DELETE") } == ["DELETE 0"], "\(requests)")
+            #expect(requests.last == "GET 200", "\(requests)")
         }
     }
 
@@ -139,10 +144,10 @@ struct ReconciliationTests {
         try await CoreHarness.with(emulator: { $0.rateLimit = nil }, client: { $0.pacing = .off }) { harness in
             let created = try await harness.createCertificate()
             // The DELETE is carried out after 0.8 s, its call gives up at its total timeout of 0.5 s; the read
-            // that settles it waits for the budget (1 request per 2 s), by when the revoke is done.
+            // that settles it waits for the budget (1 request per 4 s), by when the revoke is done.
             var configuration = harness.client.configuration
             configuration.totalTimeout = .milliseconds(500)
-            configuration.pacing = .budget(requests: 1, per: .seconds(2))
+            configuration.pacing = .budget(requests: 1, per: .seconds(4))
             let client = try CFCertsClient(configuration: configuration)
             harness.emulator.clearReceivedRequests()
             try harness.emulator.arm(.init(kind: .delay, method: "DELETE", path: Self.itemPath, delayMs: 800))
@@ -152,7 +157,8 @@ struct ReconciliationTests {
             try await client.shutdown()
             #expect(outcomes.map(\.disposition) == [.done], "\(outcomes.map { $0.error?.description ?? "" })")
             #expect(outcomes.first?.certificate?.status == .pendingRevocation)
-            #expect(harness.requests.map(\.method) == ["DELETE", "GET"])
+            let methods = harness.requests.map(\.method)
+            #expect(methods.filter { $0 == "DELETE" }.count == 1 && methods.last == "GET", "\(methods)")
         }
     }
 }

@@ -183,6 +183,7 @@ struct BulkRunner: Sendable {
     /// the one certificate of the zone that fits it (`CreateSettlement`); when none fits yet and an answer could
     /// still be in flight, it is looked for again once the request's own timeout has passed.
     private func settle(_ item: BulkItem, sending: BulkJournal.Sending) async throws(CFCertsError) -> ClientCertificate? {
+        var failedReads = 0
         while true {
             do throws(CFCertsError) {
                 switch operation {
@@ -196,9 +197,16 @@ struct BulkRunner: Sendable {
                 }
             } catch where error.kind == .rateLimited && error.httpStatus == nil {
                 try await Self.sleep(for: error.retryAfter ?? .seconds(1))
+            } catch where (error.kind == .timeout || error.kind == .connection) && failedReads < Self.settlingReadRetries {
+                // The reads are safe to repeat: a slow or broken answer is no reason to leave the item unsettled.
+                failedReads += 1
+                try await Self.sleep(for: .seconds(1))
             }
         }
     }
+
+    /// Reads that settle an item are tried again this many times after a timeout or a broken connection.
+    static let settlingReadRetries = 3
 
     private func settleCreate(_ item: BulkItem, sending: BulkJournal.Sending) async throws(CFCertsError) -> ClientCertificate? {
         let settlement = CreateSettlement(csr: item.csr ?? "", sending: sending)
