@@ -27,7 +27,7 @@ struct CFCertsCommand: AsyncParsableCommand {
         version: CFCertsVersion.string,
         subcommands: [ListCommand.self, GetCommand.self, CreateCommand.self, RevokeCommand.self,
                       ReactivateCommand.self, RenewCommand.self, CSRCommand.self, HostnamesCommand.self,
-                      MTLSCommand.self, PlanCommand.self, ApplyCommand.self])
+                      MTLSCommand.self, PlanCommand.self, ApplyCommand.self, ImportCommand.self])
 
     /// Runs the command, turning every failure into one line on standard error and its documented exit status.
     static func main() async {

@@ -181,3 +181,44 @@ def test_the_editor_schema_agrees_with_the_manifest_reader(cli, tmp_path):
         assert not validator.is_valid(wrong), wrong
         (tmp_path / "wrong.json").write_text(json.dumps({"zone": "a" * 32, **wrong}))
         assert cli("plan", "-f", "wrong.json").returncode == 2, wrong
+
+
+def test_import_adopts_by_id_or_a_unique_common_name_and_refuses_the_rest(cli, emulator, zone, tmp_path):
+    manifest(tmp_path / "fleet.yaml", zone, 3)
+    # dev-000 exists already, made by hand with its key; two certificates share dev-001's common name.
+    cli("create", "--cn", "dev-000.example.com", "--org", "Acme", "--country", "NO", "--validity-days", "365",
+        "--key-out", "dev0.key", "--cert-out", "dev0.pem", check_status=0)
+    for copy in range(2):
+        cli("create", "--cn", "dev-001.example.com", "--validity-days", "365", "--key-out", f"dev1-{copy}.key",
+            check_status=0)
+    by_cn = {}
+    for certificate in certificates(emulator, zone):
+        by_cn.setdefault(certificate["common_name"], []).append(certificate["id"])
+
+    refused = cli("import", "-f", "fleet.yaml", "dev-001", "--cn", "dev-001.example.com", check_status=2)
+    assert "2 active certificates have the common name" in refused.stderr
+    assert all(i in refused.stderr for i in by_cn["dev-001.example.com"])
+    assert "no active certificate" in cli("import", "-f", "fleet.yaml", "dev-002", "--cn", "nobody", check_status=2).stderr
+    assert "no entry" in cli("import", "-f", "fleet.yaml", "ghost", "--cn", "x", check_status=2).stderr
+    other_key = tmp_path / "other.key"
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", str(other_key)],
+                   check=True, capture_output=True)
+    wrong = cli("import", "-f", "fleet.yaml", "dev-000", "--cn", "dev-000.example.com", "--key", "other.key", check_status=2)
+    assert "is not certificate" in wrong.stderr
+
+    adopted = cli("import", "-f", "fleet.yaml", "dev-000", "--cn", "dev-000.example.com", "--key", "dev0.key", check_status=0)
+    assert by_cn["dev-000.example.com"][0] in adopted.stdout
+    again = cli("import", "-f", "fleet.yaml", "dev-002", "--id", by_cn["dev-000.example.com"][0], check_status=2)
+    assert "already the certificate of dev-000" in again.stderr
+    cli("import", "-f", "fleet.yaml", "dev-001", "--id", by_cn["dev-001.example.com"][0], check_status=0)
+
+    plan = json.loads(cli("plan", "-f", "fleet.yaml", "--output", "json", check_status=0).stdout)
+    actions = {step["name"]: (step["action"], step["reason"]) for step in plan["steps"]}
+    assert actions["dev-000"][0] == "write_outputs", actions  # adopted with its key: only its files are missing
+    assert actions["dev-001"][0] == "replace"
+    # No key, and made without the manifest's organization and country.
+    assert actions["dev-001"][1] == "cfcerts has no key for it (adopted without --key, or the owner's CSR before), subject changed"
+    assert actions["dev-002"][0] == "create"
+    cli("apply", "-f", "fleet.yaml", "--yes", check_status=0)
+    assert (tmp_path / "certs" / "dev-000.key").read_text() == (tmp_path / "dev0.key").read_text()
+    assert cli("plan", "-f", "fleet.yaml", "--detailed-exitcode").returncode == 0

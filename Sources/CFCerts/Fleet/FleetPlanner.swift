@@ -169,7 +169,8 @@ struct FleetPlanner {
         var changes: [String] = []
         if old.validityDays != new.validityDays { changes.append("validity_days \(old.validityDays) -> \(new.validityDays)") }
         if old.keyType != new.keyType, let newType = new.keyType {
-            changes.append("key type \(old.keyType?.rawValue ?? "the owner's") -> \(newType.rawValue)")
+            changes.append(old.keyType.map { "key type \($0.rawValue) -> \(newType.rawValue)" }
+                ?? "cfcerts has no key for it (adopted without --key, or the owner's CSR before)")
         }
         if old.subject != new.subject, let subject = new.subject {
             changes.append(old.subject.map { $0.commonName == subject.commonName ? "subject changed" : "common name \($0.commonName) -> \(subject.commonName)" }
