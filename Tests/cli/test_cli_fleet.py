@@ -25,9 +25,15 @@ def public_key(*command):
                           capture_output=True, check=True, text=True).stdout
 
 
+def state_entries(tmp_path):
+    """The state's entries: fleet.state/entries/NAME.json."""
+    folder = tmp_path / "fleet.state" / "entries"
+    return {path.stem: json.loads(path.read_text()) for path in folder.glob("*.json")}
+
+
 def assert_converged(emulator, zone, tmp_path, count):
     """Exactly one active certificate per entry, the state's; each output is it, and its key matches it."""
-    state = json.loads((tmp_path / "fleet.state" / "state.json").read_text())
+    state = {"entries": state_entries(tmp_path)}
     assert sorted(state["entries"]) == [f"dev-{index:03d}" for index in range(count)]
     zone_certificates = {certificate["id"]: certificate for certificate in certificates(emulator, zone)}
     active = [certificate for certificate in zone_certificates.values()
@@ -105,7 +111,7 @@ def test_hook_gates_the_old_certificates_revocation(cli, emulator, zone, tmp_pat
     manifest(tmp_path / "fleet.yaml", zone, 1, extra=f"  hook: '{hook}'")
     marker.touch()
     cli("apply", "-f", "fleet.yaml", "--yes", check_status=0)
-    old_id = json.loads((tmp_path / "fleet.state" / "state.json").read_text())["entries"]["dev-000"]["certificate_id"]
+    old_id = state_entries(tmp_path)["dev-000"]["certificate_id"]
     marker.unlink()
     manifest(tmp_path / "fleet.yaml", zone, 1, validity=30, extra=f"  hook: '{hook}'")
     failed = cli("apply", "-f", "fleet.yaml", "--yes", check_status=12)

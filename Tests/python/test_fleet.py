@@ -37,7 +37,7 @@ def test_yaml_file_plan_apply_plan_again(client, zone, tmp_path):
     subject = subprocess.run(["openssl", "x509", "-noout", "-subject", "-in", str(tmp_path / "certs" / "edge.pem")],
                              capture_output=True, text=True, check=True).stdout
     assert "C = NO" in subject
-    assert (tmp_path / "fleet.state" / "state.json").exists()
+    assert (tmp_path / "fleet.state" / "entries" / "edge.json").exists()
     assert not client.fleet.plan(str(tmp_path / "fleet.yaml")).has_changes
 
 

@@ -175,6 +175,8 @@ struct FleetApplier {
                 }
             }
             guard !zones.isEmpty else { return }
+            // Every pending key, CSR and record is on disk before any request is sent.
+            try FleetFiles.syncFileSystem(of: state.folder)
             let runID = try state.runID()
             for zone in zones where !report.interrupted {
                 let run = try certificates.bulk(.create, zoneID: zone, items: itemsByZone[zone] ?? [],

@@ -8,8 +8,9 @@ import Foundation
 /// what an apply left unfinished. The zone stays the truth for status and expiry; the state only says which of
 /// the zone's certificates are the manifest's.
 ///
-///     state.json           entries (name -> certificate id, what it was made from), replaced certificates still
-///                          to revoke, the unfinished apply's id
+///     entries/NAME.json    the entry's certificate id and what it was made from (a file per entry: saving one
+///                          entry costs the same in a fleet of 10 or of 100,000)
+///     state.json           replaced certificates still to revoke, the unfinished apply's id
 ///     keys/NAME.key        the entry's private key (0600), keys/NAME.csr its CSR
 ///     pending/NAME.*       a new certificate under way: its key and CSR, written before the request, and why
 ///     journal-RUN.jsonl    the bulk journal of the unfinished apply RUN
@@ -79,20 +80,19 @@ public struct FleetState: Sendable {
     struct Contents: Codable {
         var format = "cfcerts-fleet-state"
         var version = 1
-        var entries: [String: Entry] = [:]
         var replaced: [Replaced] = []
-        /// The unfinished apply: its journal is `journal-RUN.jsonl`.
+        /// The unfinished apply: its journals are `journal-RUN-ZONE.jsonl`.
         var run: String?
     }
 
-    private(set) var contents: Contents
-
-    public var entries: [String: Entry] { contents.entries }
+    private var contents: Contents
+    public private(set) var entries: [String: Entry]
     public var replaced: [Replaced] { contents.replaced }
 
     /// Reads the state in `folder`; an empty state when there is none yet (nothing is created by reading).
     public init(folder: String) throws(CFCertsError) {
         self.folder = folder
+        entries = [:]
         guard let bytes = try FleetFiles.read(folder + "/state.json") else {
             contents = Contents()
             return
@@ -105,11 +105,21 @@ public struct FleetState: Sendable {
         guard contents.version == 1 else {
             throw .invalidArgument("\(folder)/state.json is of version \(contents.version); this cfcerts reads version 1")
         }
-        guard contents.entries.keys.allSatisfy(FleetEntry.isValidName) else {
-            throw .invalidArgument("\(folder)/state.json names an entry that cannot name a file")
-        }
         self.contents = contents
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/entries")) ?? []
+        for file in files where file.hasSuffix(".json") && !file.contains(".partial-") {
+            let name = String(file.dropLast(5))
+            guard FleetEntry.isValidName(name) else { continue }
+            guard let bytes = try FleetFiles.read(entryPath(name)),
+                  let entry = try? JSONDecoder().decode(Entry.self, from: Data(bytes))
+            else {
+                throw .invalidArgument("\(entryPath(name)) is not a cfcerts fleet entry: move it away to forget \(name)")
+            }
+            entries[name] = entry
+        }
     }
+
+    func entryPath(_ name: String) -> String { folder + "/entries/\(name).json" }
 
     /// Makes the folder (0700) and its subfolders, checks they are this user's alone, and locks it for a run:
     /// `inUse` at once when another run holds it.
@@ -118,6 +128,8 @@ public struct FleetState: Sendable {
         let lock = try FleetFiles.Lock(path: folder + "/.lock", holder: "the state folder \(folder)")
         try FleetFiles.preparePrivateFolder(folder + "/keys", what: "the state's keys folder")
         try FleetFiles.preparePrivateFolder(folder + "/pending", what: "the state's pending folder")
+        try FleetFiles.preparePrivateFolder(folder + "/entries", what: "the state's entries folder")
+        if !FleetFiles.exists(folder + "/state.json") { try FleetState(folder: folder).save() }
         return lock
     }
 
@@ -129,13 +141,16 @@ public struct FleetState: Sendable {
     }
 
     mutating func set(_ entry: Entry, for name: String) throws(CFCertsError) {
-        contents.entries[name] = entry
-        try save()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let bytes = try? encoder.encode(entry) else { throw .invalidArgument("the entry \(name) could not be encoded") }
+        try FleetFiles.writeWhole(Array(bytes) + [10], to: entryPath(name), secret: false)
+        entries[name] = entry
     }
 
     mutating func removeEntry(_ name: String) throws(CFCertsError) {
-        contents.entries[name] = nil
-        try save()
+        try FleetFiles.remove(entryPath(name))
+        entries[name] = nil
     }
 
     mutating func addReplaced(_ replaced: Replaced) throws(CFCertsError) {
@@ -195,15 +210,16 @@ public struct FleetState: Sendable {
         return names.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) }.filter(FleetEntry.isValidName).sorted()
     }
 
-    /// Records a new certificate under way for `name`: its key (when cfcerts makes it) and CSR, then why. Nothing
-    /// is sent before all three are on disk.
+    /// Records a new certificate under way for `name`: its key (when cfcerts makes it) and CSR, then why. The files
+    /// are written whole but not flushed: the caller makes a batch of them durable with `FleetFiles.syncFileSystem`
+    /// before it sends any of their requests.
     func recordPending(_ pending: Pending, name: String, keyPEM: String?, csrPEM: String) throws(CFCertsError) {
-        if let keyPEM { try FleetFiles.writeWhole(keyPEM, to: pendingKeyPath(name), secret: true) }
-        try FleetFiles.writeWhole(csrPEM, to: pendingCSRPath(name), secret: false)
+        if let keyPEM { try FleetFiles.writeWhole(keyPEM, to: pendingKeyPath(name), secret: true, durable: false) }
+        try FleetFiles.writeWhole(csrPEM, to: pendingCSRPath(name), secret: false, durable: false)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard let bytes = try? encoder.encode(pending) else { throw .invalidArgument("a pending record could not be encoded") }
-        try FleetFiles.writeWhole(Array(bytes) + [10], to: pendingRecordPath(name), secret: false)
+        try FleetFiles.writeWhole(Array(bytes) + [10], to: pendingRecordPath(name), secret: false, durable: false)
     }
 
     /// The pending CSR of `name`.
