@@ -77,13 +77,18 @@ def test_plan_apply_plan_again(cli, emulator, zone, tmp_path):
 def test_saved_plan_refused_once_the_zone_changed(cli, emulator, zone, tmp_path):
     manifest(tmp_path / "fleet.yaml", zone, 2)
     cli("plan", "-f", "fleet.yaml", "--out", "plan.json", check_status=0)
-    emulator.seed(zone, 1)
-    refused = cli("apply", "-f", "fleet.yaml", "--plan", "plan.json", check_status=2)
-    assert "no longer matches" in refused.stderr
-    assert len(certificates(emulator, zone)) == 1
-    cli("plan", "-f", "fleet.yaml", "--out", "plan.json", check_status=0)
+    emulator.seed(zone, 1)  # a certificate of no entry's: the plan still holds
     cli("apply", "-f", "fleet.yaml", "--plan", "plan.json", check_status=0)
     assert len(certificates(emulator, zone)) == 3
+    manifest(tmp_path / "fleet.yaml", zone, 2, validity=30)
+    cli("plan", "-f", "fleet.yaml", "--out", "plan.json", check_status=0)
+    cli("revoke", state_entries(tmp_path)["dev-000"]["certificate_id"], check_status=0)  # outside cfcerts
+    refused = cli("apply", "-f", "fleet.yaml", "--plan", "plan.json", check_status=2)
+    assert "no longer matches" in refused.stderr
+    assert len(certificates(emulator, zone)) == 3, "nothing sent"
+    cli("plan", "-f", "fleet.yaml", "--out", "plan.json", check_status=0)
+    cli("apply", "-f", "fleet.yaml", "--plan", "plan.json", check_status=0)
+    assert cli("plan", "-f", "fleet.yaml", "--detailed-exitcode").returncode == 0
 
 
 def test_a_malformed_manifest_names_the_field(cli, tmp_path):
@@ -149,14 +154,14 @@ def test_applies_killed_at_random_moments_converge_issuing_nothing_twice(cli, em
     assert_converged(emulator, zone, tmp_path, count)
     assert cli("plan", "-f", "fleet.yaml", "--detailed-exitcode").returncode == 0
 
-    # Replacing 50 (create, save, then revoke the old), killed three times.
+    # Replacing 50 (create, save, then revoke the old), killed twice.
     manifest(tmp_path / "fleet.yaml", zone, count, extra="")
     text = (tmp_path / "fleet.yaml").read_text().splitlines()
     for index in range(50):
         position = text.index(f"  - name: dev-{index:03d}")
         text.insert(position + 2, "    validity_days: 30")
     (tmp_path / "fleet.yaml").write_text("\n".join(text) + "\n")
-    for _ in range(3):
+    for _ in range(2):
         kill_at_random(arguments, emulator, zone, tmp_path, rng)
     cli(*arguments, check_status=0)
     posts = [r for r in requests_to(emulator, zone) if r["method"] == "POST"]
@@ -228,3 +233,67 @@ def test_import_adopts_by_id_or_a_unique_common_name_and_refuses_the_rest(cli, e
     cli("apply", "-f", "fleet.yaml", "--yes", check_status=0)
     assert (tmp_path / "certs" / "dev-000.key").read_text() == (tmp_path / "dev0.key").read_text()
     assert cli("plan", "-f", "fleet.yaml", "--detailed-exitcode").returncode == 0
+
+
+def test_the_issue_walkthrough_of_500_entries(cli, emulator, zone, tmp_path):
+    """Plan on an empty zone, apply, plan again; 10 validities changed; entries made due; 5 removed with prune:
+    revoke; one revoked outside cfcerts."""
+    count = 500
+    path = manifest(tmp_path / "fleet.yaml", zone, count)
+    plan = json.loads(cli("plan", "-f", "fleet.yaml", "--output", "json", check_status=0).stdout)
+    assert plan["counts"]["create"] == count and plan["requests"] == count + 1
+    assert "estimated_seconds" in plan and plan["budget"]
+    cli("apply", "-f", "fleet.yaml", "--yes", check_status=0)
+    assert sum(1 for r in requests_to(emulator, zone) if r["status"] == 429) == 0
+    assert cli("plan", "-f", "fleet.yaml", "--detailed-exitcode").returncode == 0
+    assert len(list((tmp_path / "certs").glob("*.pem"))) == count
+
+    def edit(transform):
+        lines = path.read_text().splitlines()
+        path.write_text("\n".join(transform(lines)) + "\n")
+
+    def with_line_after(names, line):
+        def transform(lines):
+            out = []
+            for text in lines:
+                out.append(text)
+                if any(text == f"    subject: {{common_name: {name}.example.com}}" for name in names):
+                    out.append(line)
+            return out
+        return transform
+
+    before = state_entries(tmp_path)
+    edit(with_line_after([f"dev-{i:03d}" for i in range(10)], "    validity_days: 30"))
+    plan = json.loads(cli("plan", "-f", "fleet.yaml", "--output", "json", check_status=0).stdout)
+    assert plan["counts"]["replace"] == 10 and plan["counts"]["none"] == count - 10
+    cli("apply", "-f", "fleet.yaml", "--yes", check_status=0)
+    statuses = {c["id"]: c["status"] for c in certificates(emulator, zone)}
+    after = state_entries(tmp_path)
+    for index in range(10):
+        name = f"dev-{index:03d}"
+        assert statuses[before[name]["certificate_id"]] in ("pending_revocation", "revoked")
+        assert statuses[after[name]["certificate_id"]] == "active"
+
+    edit(with_line_after([f"dev-{i:03d}" for i in range(10, 15)], "    renew_before: 3650d"))
+    plan = json.loads(cli("plan", "-f", "fleet.yaml", "--output", "json", check_status=0).stdout)
+    assert plan["counts"]["renew"] == 5
+    cli("apply", "-f", "fleet.yaml", "--yes", check_status=0)
+    edit(lambda lines: [line for line in lines if "renew_before: 3650d" not in line])
+
+    edit(lambda lines: ["prune: revoke"] + lines[: -10])  # the last 5 entries (two lines each) removed
+    plan = json.loads(cli("plan", "-f", "fleet.yaml", "--output", "json", check_status=0).stdout)
+    assert plan["counts"]["revoke"] == 5
+    cli("apply", "-f", "fleet.yaml", "--yes", check_status=0)
+    assert len(state_entries(tmp_path)) == count - 5
+
+    victim = state_entries(tmp_path)["dev-100"]["certificate_id"]
+    api_revoked = subprocess.run([os.environ["CFCERTS_CLI"], "revoke", victim], env=environment(emulator, zone),
+                                 capture_output=True, text=True)
+    assert api_revoked.returncode == 0, api_revoked.stderr
+    plan = json.loads(cli("plan", "-f", "fleet.yaml", "--output", "json", check_status=0).stdout)
+    step = next(s for s in plan["steps"] if s["name"] == "dev-100")
+    assert step["action"] == "replace" and "revoked outside cfcerts" in step["reason"]
+    cli("apply", "-f", "fleet.yaml", "--yes", check_status=0)
+    assert cli("plan", "-f", "fleet.yaml", "--detailed-exitcode").returncode == 0
+    posts = sum(1 for r in requests_to(emulator, zone) if r["method"] == "POST")
+    assert posts == count + 10 + 5 + 1, posts

@@ -60,9 +60,10 @@ def test_held_state_and_saved_plan(client, emulator, zone, tmp_path):
     state = tmp_path / "state"
     document = manifest(zone, 3)
     plan = client.fleet.plan(document, state_dir=str(state), base_dir=str(tmp_path))
-    emulator.seed(zone, 1)
+    client.fleet.plan(manifest(zone, 2), state_dir=str(state), base_dir=str(tmp_path))
     with pytest.raises(cfcerts.InvalidArgument, match="no longer matches"):
-        list(client.fleet.apply(document, state_dir=str(state), base_dir=str(tmp_path), plan=plan))
+        # Two entries now, not three: not the plan that was made.
+        list(client.fleet.apply(manifest(zone, 2), state_dir=str(state), base_dir=str(tmp_path), plan=plan))
     state.mkdir(mode=0o700, exist_ok=True)
     (state / ".lock").touch(mode=0o600)
     # Another process holds the state's lock (a POSIX lock: the library's open-file lock conflicts with it).

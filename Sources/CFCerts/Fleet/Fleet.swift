@@ -66,11 +66,10 @@ public struct Fleet: Sendable {
             let windows = (requests - 1) / pacing.requests
             estimate = windows * Int(pacing.window.components.seconds)
         }
-        var basis = decisions.map { "\($0.step.name)|\($0.step.action.rawValue)|\($0.step.certificateID ?? "")" }
-        for (zone, certificates) in zones.sorted(by: { $0.key < $1.key }) {
-            basis.append(zone)
-            basis += certificates.values.map { "\($0.id)|\($0.status.rawValue)|\($0.expiresOn)" }.sorted()
-        }
+        // What apply would do and why: a change of the zone, the state or the manifest that would make apply do
+        // anything else changes it; one that would not (a certificate of no entry's, a revocation that completes)
+        // does not.
+        let basis = decisions.map { "\($0.step.name)|\($0.step.zone)|\($0.step.action.rawValue)|\($0.step.certificateID ?? "")|\($0.step.reason)" }
         return FleetPlan(steps: decisions.map(\.step), counts: counts, requests: requests, estimatedSeconds: estimate,
                          budget: pacing.description, basis: SHA256Hex.of(basis.joined(separator: "\n")))
     }

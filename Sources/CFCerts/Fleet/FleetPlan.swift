@@ -55,8 +55,8 @@ public struct FleetPlan: Codable, Sendable, Hashable {
     public var estimatedSeconds: Int
     /// The budget the estimate assumes, in words (`1200 requests per 300 s`).
     public var budget: String
-    /// A digest of what the plan was made from (manifest, state and the zone's certificates): a saved plan is
-    /// applied only while it still matches.
+    /// A digest of what the plan would do and why, entry by entry: a saved plan is applied only while the manifest,
+    /// the state and the zone still give the same steps.
     public var basis: String
 
     enum CodingKeys: String, CodingKey {

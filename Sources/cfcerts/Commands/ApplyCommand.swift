@@ -75,8 +75,8 @@ struct ApplyCommand: AsyncParsableCommand {
                     guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
                         throw CLIFailure("nothing done", status: .cancelled)
                     }
+                    basis = plan.basis  // what was agreed to, and nothing else
                 }
-                basis = plan.basis
             }
             let hookTimeout = hookTimeout
             let format = output

@@ -271,16 +271,23 @@ struct FleetTests {
             let base = try Self.workspace()
             let manifest = try Self.manifest(zone: harness.zone, base: base, Self.devices(2))
             let plan = try await harness.client.fleet.plan(manifest, stateFolder: base + "/state")
+            // A certificate of no entry's changes nothing apply would do: the saved plan still holds.
             _ = try await harness.createCertificate(commonName: "someone-else")
-            await #expect(throws: CFCertsError.self) {
-                _ = try await harness.client.fleet.apply(manifest, stateFolder: base + "/state",
-                                                         options: FleetApplyOptions(expectedBasis: plan.basis))
-            }
-            #expect(harness.requests.allSatisfy { $0.method == "GET" || $0.method == "POST" && $0.path.hasSuffix("client_certificates") })
-            let fresh = try await harness.client.fleet.plan(manifest, stateFolder: base + "/state")
             let report = try await harness.client.fleet.apply(manifest, stateFolder: base + "/state",
-                                                              options: FleetApplyOptions(expectedBasis: fresh.basis))
+                                                              options: FleetApplyOptions(expectedBasis: plan.basis))
             #expect(report.done == 2)
+            // A saved replacement plan, then one of its certificates revoked outside cfcerts: refused, nothing sent.
+            let changed = try Self.manifest(zone: harness.zone, base: base, defaults: #""validity_days": 30"#, Self.devices(2))
+            let replacing = try await harness.client.fleet.plan(changed, stateFolder: base + "/state")
+            #expect(replacing.counts["replace"] == 2)
+            let dev0 = try #require(try Self.state(base).entries["dev-0"]?.certificateID)
+            _ = try await harness.client.clientCertificates.revoke(zoneID: harness.zone, id: dev0)
+            harness.emulator.clearReceivedRequests()
+            await #expect(throws: CFCertsError.self) {
+                _ = try await harness.client.fleet.apply(changed, stateFolder: base + "/state",
+                                                         options: FleetApplyOptions(expectedBasis: replacing.basis))
+            }
+            #expect(harness.requests.allSatisfy { $0.method == "GET" })
 
             let hooked = try Self.manifest(zone: harness.zone, base: base, defaults: #""hook": "x""#, Self.devices(2))
             await #expect(throws: CFCertsError.self) { _ = try await harness.client.fleet.apply(hooked, stateFolder: base + "/state") }
