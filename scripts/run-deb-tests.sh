@@ -51,7 +51,7 @@ check c_example_uses_packaged_library sh -c "LD_LIBRARY_PATH='$root/usr/lib/$mul
 
 # Man pages: one per command and subcommand, each rendering without a warning.
 pages=$root/usr/share/man/man1
-check man_pages_listed sh -c "for page in cfcerts cfcerts-list cfcerts-get cfcerts-create cfcerts-revoke cfcerts-reactivate cfcerts-renew cfcerts-csr cfcerts-emulator; do test -f '$pages/'\$page.1.gz || { echo missing \$page; exit 1; }; done"
+check man_pages_listed sh -c "for page in cfcerts cfcerts-list cfcerts-get cfcerts-create cfcerts-revoke cfcerts-reactivate cfcerts-renew cfcerts-csr cfcerts-hostnames cfcerts-mtls cfcerts-plan cfcerts-apply cfcerts-import cfcerts-emulator; do test -f '$pages/'\$page.1.gz || { echo missing \$page; exit 1; }; done"
 check man_pages_render sh -c "for page in '$pages'/*.1.gz; do out=\$(MANWIDTH=80 man -l \"\$page\" 2>&1 >/dev/null); [ -z \"\$out\" ] || { echo \"\$page: \$out\"; exit 1; }; MANWIDTH=80 man -l \"\$page\" | grep -q 'SYNOPSIS' || exit 1; done"
 check man_page_found_by_name sh -c "MANPATH='$root/usr/share/man' man -w cfcerts-renew | grep -q 'cfcerts-renew.1.gz' && MANPATH='$root/usr/share/man' man cfcerts-renew 2>/dev/null | grep -q -- '--deploy-hook'"
 
