@@ -213,8 +213,9 @@ struct BulkJournalTests {
             let cancelled = ContinuousClock.now
             run.cancel()
             let outcomes = await BulkTests.collect(run)
-            // Generous: the listing alone would take 40 s more.
-            #expect(ContinuousClock.now - cancelled < .seconds(10))
+            // Generous (10.3 s seen with `swift test` on a machine loaded three times over): the listing alone
+            // would take 40 s more.
+            #expect(ContinuousClock.now - cancelled < .seconds(20))
             #expect(outcomes.map(\.error?.kind) == [.cancelled])
             #expect(!harness.requests.contains { $0.method == "POST" })
         }
