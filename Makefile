@@ -37,7 +37,7 @@ RELEASE_FLAGS = -c release --scratch-path $(LIB_SCRATCH) $(file <$(SDK_DIR)/swif
   -Xlinker --gc-sections
 
 .PHONY: all build deps sdk lib tools install wheel gem deb test test-swift test-c test-bindings test-cli test-secrets test-fuzz \
-        fuzz fuzz-build sanitize test-deb test-portable \
+        fuzz fuzz-build sanitize test-deb test-portable test-zig-route \
         test-demo bench load emulator demo clean
 
 all: build
@@ -97,7 +97,7 @@ deb: deps lib tools
 	scripts/build-deb.sh $(STAGE) $(DIST) $(VERSION) $(SOVERSION) $(SDK_DIR)
 
 ## test: every suite against emulators on free loopback ports
-test: test-swift test-c test-bindings test-cli test-secrets test-fuzz test-deb test-portable test-demo
+test: test-swift test-c test-bindings test-cli test-secrets test-fuzz test-deb test-portable test-zig-route test-demo
 
 ## test-swift: the Swift suites; the C ABI's bridge tests in a process of their own (they fill the cooperative pool)
 test-swift: deps build
@@ -144,9 +144,16 @@ test-deb: deps deb
 	scripts/run-deb-tests.sh $(DIST) $(STAGE)
 
 ## test-portable: the wheel, the gem's library and the .debs installed and run in a Debian 11 root (glibc 2.31,
-## Python 3.9, Ruby 2.7; debootstrap once, cached in .build-debian11) against an emulator on this machine
+## Python 3.9, Ruby 2.7; debootstrap once, cached in .build-debian11) against an emulator on this machine; built by
+## the route asked for (SDK_ROUTE=zig: zig, otherwise debian11)
 test-portable: deps wheel gem deb
-	scripts/run-portable-tests.sh $(DIST) $(STAGE)
+	scripts/run-portable-tests.sh $(DIST) $(STAGE) $(SDK_DIR) $(SDK_ROUTE)
+
+## test-zig-route: the build's fallback when Debian 11 cannot be fetched: build-sdk.sh falls back to the zig route,
+## and a small library linked by it (Tests/zig-route: Swift runtime, C++) stays within glibc 2.28 and loads
+## (.build-zig-route)
+test-zig-route: deps
+	scripts/run-zig-route-test.sh $(ARCH)
 
 ## test-demo: `make demo`'s script, as it runs for a user
 test-demo: deps lib tools
@@ -170,4 +177,4 @@ demo: deps lib tools
 	scripts/demo.sh $(RELEASE_BIN) $(STAGE)
 
 clean:
-	rm -rf $(SCRATCH) $(LIB_SCRATCH) $(SDK_CACHE) .build-debian11 $(STAGE) $(DIST) .build-c .build-bench .build-bindings .build-cli .build-deb .build-manual .build-load .build-fuzz .build-address .build-thread
+	rm -rf $(SCRATCH) $(LIB_SCRATCH) $(SDK_CACHE) .build-debian11 $(STAGE) $(DIST) .build-c .build-bench .build-bindings .build-cli .build-deb .build-manual .build-load .build-fuzz .build-address .build-thread .build-zig-route

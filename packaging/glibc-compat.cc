@@ -47,8 +47,8 @@ extern "C" HIDDEN char __libc_single_threaded = 0;
 #endif
 
 #if defined(_GLIBCXX_RELEASE) && _GLIBCXX_RELEASE >= 12
-// std::condition_variable::wait(std::unique_lock<std::mutex>&), which any C++ that waits calls (no C++ of this
-// package's dependencies does today): GCC 12 gave it GLIBCXX_3.4.30, the same wait allowed to throw
+// std::condition_variable::wait(std::unique_lock<std::mutex>&), which any C++ that waits calls (Tests/zig-route's;
+// no C++ of this package's dependencies does today): GCC 12 gave it GLIBCXX_3.4.30, the same wait allowed to throw
 // (for pthread_cancel's unwinding, which nothing here uses); the GLIBCXX_3.4.11 one every libstdc++ has is that
 // wait, noexcept. Declared by its mangled name, not through <condition_variable>, whose declaration would clash with
 // this definition.

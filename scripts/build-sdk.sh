@@ -7,7 +7,7 @@
 # ROUTE (the Makefile's SDK_ROUTE) chooses: auto, the default, takes debian11, and zig only when bullseye cannot be
 # fetched (debootstrap failed on every mirror: DEBIAN_MIRROR, or deb.debian.org then archive.debian.org); debian11
 # and zig take that route and no other. The route taken records in CACHE/ARCH what the build reads:
-#   route            debian11 or zig
+#   route            debian11 or zig (make test-portable checks it is the route asked for)
 #   swiftpm-flags    that route's arguments to `swift build` (one line, read by the Makefile)
 #   libraries-root   the root whose dpkg database lists the libraries the build linked against (make deb's Depends)
 #   shlibs.local     make deb's Depends for the libraries that root does not stand for
