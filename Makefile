@@ -4,12 +4,15 @@
 SWIFT        ?= swift
 SCRATCH      ?= .build
 DEBUG_BIN    := $(SCRATCH)/debug
-# What ships: a release build of its own, Swift runtime linked in statically (the library, the two commands), built
-# against a Debian 11 sysroot (a Swift SDK made by scripts/build-sdk.sh in .build-sysroot) so it needs glibc 2.28,
-# for ARCH (x86_64; aarch64 takes an aarch64 Swift 6.3 runtime, which this machine's toolchain lacks: README).
+# What ships: a release build of its own, Swift runtime linked in statically (the library, the two commands), for
+# ARCH (x86_64; aarch64 takes an aarch64 Swift 6.3 runtime, which this machine's toolchain lacks: README), with a
+# toolchain made by scripts/build-sdk.sh in SDK_CACHE so that it needs glibc 2.28. SDK_ROUTE chooses how: auto (a
+# Swift SDK around a Debian 11 sysroot, or, when Debian 11 cannot be fetched, zig linking against glibc 2.28 stubs),
+# debian11, or zig. The route taken writes its `swift build` arguments to SDK_DIR/swiftpm-flags, read below.
 ARCH         ?= $(shell uname -m)
-SDK_CACHE    := .build-sysroot
-SYSROOT      := $(SDK_CACHE)/sdks/cfcerts-debian11.artifactbundle/$(ARCH)/sysroot
+SDK_ROUTE    ?= auto
+SDK_CACHE    ?= .build-sysroot
+SDK_DIR      := $(SDK_CACHE)/$(ARCH)
 LIB_SCRATCH  ?= .build-lib
 RELEASE_BIN  := $(LIB_SCRATCH)/$(ARCH)-unknown-linux-gnu/release
 VERSION      := $(shell sed -n 's/^\#define CFCERTS_VERSION "\(.*\)"/\1/p' include/cfcerts.h)
@@ -27,14 +30,14 @@ DEB_PACKAGES := openssl curl ca-certificates pkg-config patchelf binutils valgri
 # Python packages from PyPI, installed by `make deps` when missing.
 PIP_PACKAGES := pytest build wheel auditwheel jsonschema uvloop prometheus_client schemathesis atheris
 
-RELEASE_FLAGS := -c release --scratch-path $(LIB_SCRATCH) \
-  --swift-sdks-path $(CURDIR)/$(SDK_CACHE)/sdks --swift-sdk cfcerts-debian11-$(ARCH) \
-  -Xswiftc -static-stdlib -Xlinker $(CURDIR)/$(SDK_CACHE)/$(ARCH)/glibc-compat.o \
+# Read when a recipe runs, after `sdk` has written the route's flags (they also make an undefined symbol fail a link).
+RELEASE_FLAGS = -c release --scratch-path $(LIB_SCRATCH) $(file <$(SDK_DIR)/swiftpm-flags) \
+  -Xswiftc -static-stdlib \
   -Xswiftc -Xfrontend -Xswiftc -function-sections -Xcc -ffunction-sections -Xcc -fdata-sections \
-  -Xlinker --gc-sections -Xlinker --icf=safe
+  -Xlinker --gc-sections
 
 .PHONY: all build deps sdk lib tools install wheel gem deb test test-swift test-c test-bindings test-cli test-secrets test-fuzz \
-        fuzz fuzz-build sanitize test-deb test-portable \
+        fuzz fuzz-build sanitize test-deb test-portable test-zig-route \
         test-demo bench load emulator demo clean
 
 all: build
@@ -48,13 +51,14 @@ deps:
 build:
 	$(SWIFT) build --scratch-path $(SCRATCH) --build-tests
 
-## sdk: the Swift SDK the shipped build uses: a Debian 11 sysroot (debootstrap, once) and glibc-compat.o, in $(SDK_CACHE)
+## sdk: the toolchain the shipped build uses, in $(SDK_CACHE): a Swift SDK around a Debian 11 sysroot (debootstrap,
+## once), or zig when Debian 11 cannot be fetched or SDK_ROUTE=zig; and glibc-compat.o
 sdk: deps
-	scripts/build-sdk.sh $(ARCH)
+	scripts/build-sdk.sh $(ARCH) $(SDK_CACHE) $(SDK_ROUTE)
 
 ## lib: stage the shipped libcfcerts.so.$(VERSION) (+ .so.$(SOVERSION) and .so links) in $(STAGE)/lib, needing at most
-## glibc 2.28 (checked: scripts/check-glibc-floor.sh) (a section per function, unreferenced ones dropped, identical
-## ones whose address is never taken folded: 32.3 MB -> 29.5 MB stripped)
+## glibc 2.28 (checked: scripts/check-glibc-floor.sh) (a section per function, unreferenced ones dropped, and on the
+## debian11 route identical ones whose address is never taken folded: 32.3 MB -> 29.5 MB stripped)
 lib: sdk
 	$(SWIFT) build $(RELEASE_FLAGS) --product cfcerts-c \
 	  -Xlinker --version-script=$(CURDIR)/packaging/cfcerts.map \
@@ -66,7 +70,7 @@ lib: sdk
 ## tools: release builds of `cfcerts`, `cfcerts-emulator` (self-contained, glibc 2.28+ like the library, staged in
 ## $(STAGE)/bin, their man pages and shell completions in $(STAGE)/share) and the Swift example (they export no symbol,
 ## so unused code goes: the CLI 79 MB -> 30 MB, no embedded zlib from swift-nio-extras)
-TOOL_FLAGS := $(RELEASE_FLAGS) -Xlinker --version-script=$(CURDIR)/packaging/executable.map
+TOOL_FLAGS = $(RELEASE_FLAGS) -Xlinker --version-script=$(CURDIR)/packaging/executable.map
 tools: lib
 	$(SWIFT) build $(TOOL_FLAGS) --product cfcerts
 	$(SWIFT) build $(TOOL_FLAGS) --product cfcerts-emulator
@@ -90,10 +94,10 @@ gem: deps lib
 
 ## deb: $(DIST)/libcfcerts$(SOVERSION)_*.deb, libcfcerts-dev_*.deb, cfcerts_*.deb (checked by lintian)
 deb: deps lib tools
-	scripts/build-deb.sh $(STAGE) $(DIST) $(VERSION) $(SOVERSION) $(SYSROOT)
+	scripts/build-deb.sh $(STAGE) $(DIST) $(VERSION) $(SOVERSION) $(SDK_DIR)
 
 ## test: every suite against emulators on free loopback ports
-test: test-swift test-c test-bindings test-cli test-secrets test-fuzz test-deb test-portable test-demo
+test: test-swift test-c test-bindings test-cli test-secrets test-fuzz test-deb test-portable test-zig-route test-demo
 
 ## test-swift: the Swift suites; the C ABI's bridge tests in a process of their own (they fill the cooperative pool)
 test-swift: deps build
@@ -140,9 +144,16 @@ test-deb: deps deb
 	scripts/run-deb-tests.sh $(DIST) $(STAGE)
 
 ## test-portable: the wheel, the gem's library and the .debs installed and run in a Debian 11 root (glibc 2.31,
-## Python 3.9, Ruby 2.7; debootstrap once, cached in .build-debian11) against an emulator on this machine
+## Python 3.9, Ruby 2.7; debootstrap once, cached in .build-debian11) against an emulator on this machine; built by
+## the route asked for (SDK_ROUTE=zig: zig, otherwise debian11)
 test-portable: deps wheel gem deb
-	scripts/run-portable-tests.sh $(DIST) $(STAGE)
+	scripts/run-portable-tests.sh $(DIST) $(STAGE) $(SDK_DIR) $(SDK_ROUTE)
+
+## test-zig-route: the build's fallback when Debian 11 cannot be fetched: build-sdk.sh falls back to the zig route,
+## and a small library linked by it (Tests/zig-route: Swift runtime, C++) stays within glibc 2.28 and loads
+## (.build-zig-route)
+test-zig-route: deps
+	scripts/run-zig-route-test.sh $(ARCH)
 
 ## test-demo: `make demo`'s script, as it runs for a user
 test-demo: deps lib tools
@@ -166,4 +177,4 @@ demo: deps lib tools
 	scripts/demo.sh $(RELEASE_BIN) $(STAGE)
 
 clean:
-	rm -rf $(SCRATCH) $(LIB_SCRATCH) $(SDK_CACHE) .build-debian11 $(STAGE) $(DIST) .build-c .build-bench .build-bindings .build-cli .build-deb .build-manual .build-load .build-fuzz .build-address .build-thread
+	rm -rf $(SCRATCH) $(LIB_SCRATCH) $(SDK_CACHE) .build-debian11 $(STAGE) $(DIST) .build-c .build-bench .build-bindings .build-cli .build-deb .build-manual .build-load .build-fuzz .build-address .build-thread .build-zig-route

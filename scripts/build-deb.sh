@@ -3,17 +3,21 @@
 #   libcfcerts$SOVERSION  the library and its SONAME link (shlibs file, ldconfig trigger)
 #   libcfcerts-dev        the header, the .so link and cfcerts.pc
 #   cfcerts               the `cfcerts` command and `cfcerts-emulator`
-# Depends come from dpkg-shlibdeps, read against SYSROOT's dpkg database (the Debian 11 sysroot the binaries were
-# linked against: its symbols files, not this machine's, which would ask for this machine's libc6); each package
-# carries copyright and changelog; lintian must report no error.
-# Usage: scripts/build-deb.sh STAGE DIST VERSION SOVERSION SYSROOT
+# Depends come from dpkg-shlibdeps, as scripts/build-sdk.sh's route recorded in SDK_DIR: the dpkg database of
+# SDK_DIR/libraries-root, the root whose libraries the binaries were linked against (the Debian 11 sysroot on the
+# debian11 route, whose symbols files keep Depends within Debian 11; / on the zig route), overridden by
+# SDK_DIR/shlibs.local for the libraries that root does not stand for (on the zig route glibc's, linked as zig's
+# 2.28 stubs: this machine's symbols files would ask for its libc6). Each package carries copyright and changelog;
+# lintian must report no error.
+# Usage: scripts/build-deb.sh STAGE DIST VERSION SOVERSION SDK_DIR
 set -euo pipefail
-stage=$1 dist=$2 version=$3 soversion=$4 sysroot=$(realpath "$5")
+stage=$1 dist=$2 version=$3 soversion=$4 sdk_dir=$5
+libraries_root=$(cat "$sdk_dir/libraries-root")
 top=$(pwd)
-[ -f "$sysroot/var/lib/dpkg/status" ] || { echo "build-deb: no dpkg database in $sysroot (make sdk makes it)" >&2; exit 1; }
+[ -f "$libraries_root/var/lib/dpkg/status" ] || { echo "build-deb: no dpkg database in $libraries_root (make sdk makes it)" >&2; exit 1; }
 debversion=$version-1
-# The architecture the binaries were built for: the sysroot's (amd64 for x86_64, arm64 for aarch64).
-arch=$(dpkg-query --admindir="$sysroot/var/lib/dpkg" -W -f='${Architecture}' libc6)
+# The architecture the binaries were built for: that root's (amd64 for x86_64, arm64 for aarch64).
+arch=$(dpkg-query --admindir="$libraries_root/var/lib/dpkg" -W -f='${Architecture}' libc6)
 multiarch=$(dpkg-architecture -a"$arch" -qDEB_HOST_MULTIARCH 2>/dev/null)
 maintainer="cfcerts developers <cfcerts@users.noreply.github.com>"
 libpkg=libcfcerts$soversion
@@ -22,13 +26,15 @@ rm -rf "$work"
 mkdir -p "$work" "$dist"
 rm -f "$dist"/*.deb
 
-# dpkg-shlibdeps works inside a source tree: debian/control naming the packages, and our own library's shlibs.
+# dpkg-shlibdeps works inside a source tree: debian/control naming the packages, debian/shlibs.local the route's
+# overrides, and our own library's shlibs.
 mkdir -p "$work/src/debian"
+cp "$sdk_dir/shlibs.local" "$work/src/debian/shlibs.local"
 printf 'Source: cfcerts\nMaintainer: %s\n\nPackage: %s\nArchitecture: %s\n\nPackage: cfcerts\nArchitecture: %s\n' \
   "$maintainer" "$libpkg" "$arch" "$arch" >"$work/src/debian/control"
 depends_of() {
   local depends
-  depends=$(cd "$work/src" && dpkg-shlibdeps --admindir="$sysroot/var/lib/dpkg" -O -e"$@" 2>"$work/shlibdeps.log" \
+  depends=$(cd "$work/src" && dpkg-shlibdeps --admindir="$libraries_root/var/lib/dpkg" -O -e"$@" 2>"$work/shlibdeps.log" \
     | sed -n 's/^shlibs:Depends=//p')
   [ -n "$depends" ] || { echo "build-deb: dpkg-shlibdeps found no Depends for $*:" >&2; cat "$work/shlibdeps.log" >&2; return 1; }
   echo "$depends"

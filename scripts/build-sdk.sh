@@ -1,102 +1,31 @@
 #!/usr/bin/env bash
-# The Swift SDK the shipped build (`make lib`, `make tools`) compiles and links against, so that what ships needs
-# glibc 2.28, not this machine's glibc: a Debian 11 (bullseye: glibc 2.31, GCC 10) sysroot made with debootstrap,
-# wrapped as a Swift SDK bundle around this toolchain's own runtime, plus glibc-compat.o (packaging/glibc-compat.cc:
-# hidden definitions for the few symbols bullseye would bind above 2.28). Made once, cached in .build-sysroot/;
-# scripts/check-glibc-floor.sh then proves the floor of what was built.
-#   .build-sysroot/sdks/cfcerts-debian11.artifactbundle/ARCH/{swift-sdk.json,toolset.json,sysroot/} (an SDK per ARCH)
-#   .build-sysroot/ARCH/glibc-compat.o
-# ARCH is x86_64 or aarch64. Only x86_64 is buildable on these machines: the toolchain has no aarch64 runtime.
-# Usage: scripts/build-sdk.sh ARCH
+# The toolchain the shipped build (`make lib`, `make tools`) compiles and links with, so that what ships needs glibc
+# 2.28, not this machine's glibc. Two routes make it:
+#   debian11 (route A, scripts/sdk-debian11.sh): a Swift SDK around a Debian 11 sysroot fetched with debootstrap.
+#   zig      (route B, scripts/sdk-zig.sh): this machine's headers and libraries, linked by zig against glibc 2.28
+#            stubs; needs no Debian 11 file.
+# ROUTE (the Makefile's SDK_ROUTE) chooses: auto, the default, takes debian11, and zig only when bullseye cannot be
+# fetched (debootstrap failed on every mirror: DEBIAN_MIRROR, or deb.debian.org then archive.debian.org); debian11
+# and zig take that route and no other. The route taken records in CACHE/ARCH what the build reads:
+#   route            debian11 or zig (make test-portable checks it is the route asked for)
+#   swiftpm-flags    that route's arguments to `swift build` (one line, read by the Makefile)
+#   libraries-root   the root whose dpkg database lists the libraries the build linked against (make deb's Depends)
+#   shlibs.local     make deb's Depends for the libraries that root does not stand for
+# Whichever route built it, scripts/check-glibc-floor.sh then proves the floor of what was built.
+# Usage: scripts/build-sdk.sh ARCH CACHE [ROUTE]
 set -euo pipefail
-# When bullseye leaves deb.debian.org (as buster has), DEBIAN_MIRROR=http://archive.debian.org/debian.
-mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-arch=$1
-case $arch in
-  x86_64) debarch=amd64 glibc_base=GLIBC_2.2.5 ;;
-  aarch64) debarch=arm64 glibc_base=GLIBC_2.17 ;;
-  *) echo "build-sdk: unknown architecture '$arch' (x86_64 or aarch64)" >&2; exit 1 ;;
+arch=$1 cache=$2 route=${3:-auto}
+case $route in
+  debian11) exec scripts/sdk-debian11.sh "$arch" "$cache" ;;
+  zig) exec scripts/sdk-zig.sh "$arch" "$cache" ;;
+  auto)
+    status=0
+    scripts/sdk-debian11.sh "$arch" "$cache" || status=$?
+    # 75: no mirror gave bullseye. Any other failure stops the build as it is.
+    [ "$status" -eq 75 ] || exit "$status"
+    echo "build-sdk: Debian 11 could not be fetched: taking the zig route (SDK_ROUTE=zig takes it directly," \
+      "SDK_ROUTE=debian11 never falls back)" >&2
+    exec scripts/sdk-zig.sh "$arch" "$cache"
+    ;;
+  *) echo "build-sdk: unknown route '$route' (auto, debian11 or zig)" >&2; exit 1 ;;
 esac
-top=$(pwd)
-cache=$top/.build-sysroot
-bundle=$cache/sdks/cfcerts-debian11.artifactbundle
-variant=$bundle/$arch
-sysroot=$variant/sysroot
-toolchain=$(dirname "$(dirname "$(readlink -f "$(command -v swiftc)")")")
-triple=$arch-unknown-linux-gnu
-[ -f "$toolchain/lib/swift_static/linux/static-stdlib-args.lnk" ] || { echo "build-sdk: no Swift toolchain found beside $(command -v swiftc)" >&2; exit 1; }
-
-# 1. The sysroot: Debian 11's C library, libstdc++/libgcc of GCC 10, zlib and SQLite (the emulator's), headers included.
-if [ ! -f "$sysroot/.complete" ]; then
-  command -v debootstrap >/dev/null || { echo "build-sdk: debootstrap is missing (make deps installs it)" >&2; exit 1; }
-  rm -rf "$sysroot" "$sysroot.tmp"
-  mkdir -p "$variant"
-  echo "build-sdk: debootstrap bullseye ($debarch) into $sysroot (once; about a minute)"
-  # For another architecture, only the first stage (unpacked, not configured: all a sysroot needs; no emulator).
-  foreign=()
-  [ "$arch" = "$(uname -m)" ] || foreign=(--foreign)
-  if ! debootstrap --arch="$debarch" "${foreign[@]}" --variant=minbase \
-       --include=libc6-dev,libstdc++-10-dev,libgcc-10-dev,zlib1g-dev,libsqlite3-dev \
-       bullseye "$sysroot.tmp" "$mirror" >"$cache/debootstrap-$arch.log" 2>&1; then
-    echo "build-sdk: debootstrap of Debian 11 (bullseye) failed; is $mirror reachable? Its log:" >&2
-    tail -n 20 "$cache/debootstrap-$arch.log" >&2
-    exit 1
-  fi
-  # The first stage leaves the packages unpacked only in part: unpack each one it fetched.
-  if [ ${#foreign[@]} -gt 0 ]; then
-    for deb in "$sysroot.tmp/var/cache/apt/archives"/*.deb; do dpkg-deb -x "$deb" "$sysroot.tmp"; done
-  fi
-  # debootstrap's symlinks are absolute (lib64/ld-linux-x86-64.so.2 -> /lib/...): the linker, outside the chroot,
-  # would follow them into this machine's files. Point each at the same file inside the sysroot, relatively.
-  find "$sysroot.tmp" -type l -lname '/*' -print0 | while IFS= read -r -d '' link; do
-    ln -sfn "$(realpath -m -s --relative-to="$(dirname "$link")" "$sysroot.tmp$(readlink "$link")")" "$link"
-  done
-  rm -rf "$sysroot.tmp/var/cache/apt/archives"/*.deb
-  mv "$sysroot.tmp" "$sysroot"
-  touch "$sysroot/.complete"
-fi
-# The driver looks for the Swift runtime (modules, static libraries) inside the SDK: this toolchain's.
-ln -sfn "$toolchain/lib/swift" "$sysroot/usr/lib/swift"
-ln -sfn "$toolchain/lib/swift_static" "$sysroot/usr/lib/swift_static"
-
-# 2. The bundle. Both resource paths are swift_static: with usr/lib/swift, -static-stdlib crashes the driver
-# (static-stdlib-args.lnk not found; SwiftPM #9072). `-z defs`: without it an undefined symbol (one the old
-# libstdc++ lacks) is left for the loader to fail on.
-cat >"$variant/swift-sdk.json" <<EOF
-{
-  "schemaVersion": "4.0",
-  "targetTriples": {
-    "$triple": {
-      "sdkRootPath": "sysroot",
-      "swiftResourcesPath": "sysroot/usr/lib/swift_static",
-      "swiftStaticResourcesPath": "sysroot/usr/lib/swift_static",
-      "toolsetPaths": ["toolset.json"]
-    }
-  }
-}
-EOF
-cat >"$variant/toolset.json" <<EOF
-{
-  "schemaVersion": "1.0",
-  "linker": { "extraCLIOptions": ["-z", "defs"] }
-}
-EOF
-# The bundle's index names an SDK for every architecture made so far (cfcerts-debian11-x86_64, ...-aarch64), each
-# usable from this machine (supportedTriples: where the toolchain runs, not what it builds for).
-{
-  printf '{\n  "schemaVersion": "1.0",\n  "artifacts": {'
-  separator=
-  for made in "$bundle"/*/swift-sdk.json; do
-    made=$(basename "$(dirname "$made")")
-    printf '%s\n    "cfcerts-debian11-%s": { "type": "swiftSDK", "version": "1", "variants": [{ "path": "%s", "supportedTriples": ["%s-unknown-linux-gnu"] }] }' \
-      "$separator" "$made" "$made" "$(uname -m)"
-    separator=,
-  done
-  printf '\n  }\n}\n'
-} >"$bundle/info.json"
-
-# 3. The compatibility object, compiled against the sysroot (hidden: the library exports only cfcerts_*).
-mkdir -p "$cache/$arch"
-"$toolchain/bin/clang++" --target="$triple" --sysroot="$sysroot" -O2 -fPIC -fvisibility=hidden -fno-builtin \
-  -DCFCERTS_GLIBC_BASE="\"$glibc_base\"" -c packaging/glibc-compat.cc -o "$cache/$arch/glibc-compat.o"
-echo "build-sdk: SDK cfcerts-debian11-$arch ready ($(du -sh "$sysroot" | cut -f1) sysroot)"

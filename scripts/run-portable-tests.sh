@@ -7,13 +7,16 @@
 #   taken from the gem and called with FFI directly, the binding's own files are not run);
 #   the .debs install with dpkg (their Depends satisfied by Debian 11), `cfcerts list` runs, and a C program built
 #   against libcfcerts-dev with the root's gcc and pkg-config runs.
+# First, the artifacts are the ones of the route asked for (scripts/build-sdk.sh records the route it took in SDK_DIR):
+# SDK_ROUTE=zig's, or else debian11's, so that a default build that fell back to zig is seen here, not passed off
+# as the debian11 route's.
 # Only /proc is mounted into the root (Swift reads a command's arguments from /proc/self/cmdline), unmounted on
 # exit; outputs go through files (/dev/stderr is a link into /proc/self). The packages are purged before each run, so every run installs them fresh.
-# Usage: scripts/run-portable-tests.sh DIST STAGE
+# Usage: scripts/run-portable-tests.sh DIST STAGE SDK_DIR SDK_ROUTE
 set -euo pipefail
 # When bullseye leaves deb.debian.org (as buster has), DEBIAN_MIRROR=http://archive.debian.org/debian.
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-dist=$1 stage=$2
+dist=$1 stage=$2 sdk_dir=$3 asked_route=$4
 top=$(pwd)
 cache=$top/.build-debian11
 root=$cache/root
@@ -55,13 +58,17 @@ zone=0123456789abcdef0123456789abcdef
 curl -sf -X POST -H 'Content-Type: application/json' --data '{"count": 3, "common_name_prefix": "existing"}' \
   "$EMULATOR_ROOT/__emulator/zones/$zone/seed" >/dev/null
 api=(CLOUDFLARE_API_TOKEN=cfcerts-emulator-token CLOUDFLARE_BASE_URL="$EMULATOR_URL" CLOUDFLARE_ZONE_ID=$zone)
-echo "portable tests in Debian 11 ($(cat "$root/etc/debian_version"), glibc $(in_root ldd --version | head -n 1 | sed 's/.* //')) against $EMULATOR_URL"
+echo "portable tests of the $(cat "$sdk_dir/route" 2>/dev/null || echo unknown) route's artifacts in Debian 11 ($(cat "$root/etc/debian_version"), glibc $(in_root ldd --version | head -n 1 | sed 's/.* //')) against $EMULATOR_URL"
 
 passed=0 failed=0
 check() {
   local name=$1; shift
   if "$@" >"$logs/$name.log" 2>&1; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; tail -n 30 "$logs/$name.log"; fi
 }
+
+expected_route=debian11
+[ "$asked_route" != zig ] || expected_route=zig
+check built_by_route_asked sh -c "cat '$sdk_dir/route'; test \"\$(cat '$sdk_dir/route')\" = $expected_route"
 
 # The wheel: the root's pip accepts its tag (manylinux_2_28 on glibc 2.31) and its Python (3.9) runs the example.
 check wheel_installs in_root sh -c 'python3 -m venv /tmp/portable/venv && /tmp/portable/venv/bin/pip install -q --no-index --disable-pip-version-check /tmp/portable/cfcerts-*.whl'
