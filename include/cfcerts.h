@@ -54,6 +54,8 @@
 #ifndef CFCERTS_H
 #define CFCERTS_H
 
+#include <stddef.h> /* size_t */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -541,6 +543,35 @@ void cfcerts_fleet_apply_cancel(cfcerts_fleet_apply *apply);
 /** Cancels the apply if it is not over and frees it without waiting (its state folder stays locked until the
  *  cancelled apply has wound down). NULL is a no-op. */
 void cfcerts_fleet_apply_free(cfcerts_fleet_apply *apply);
+
+/* ------------------------------------------------------------------------------------------------------------ */
+/* Device bundles: PKCS#12 files (no network)                                                                  */
+
+/**
+ * Makes a PKCS#12 file (.p12, .pfx; RFC 7292): a certificate, its private key and CA certificates under a
+ * password, the form iOS, Android, Windows and Java keystores import.
+ * params_json, an object:
+ *   "certificate_pem": the certificate, one PEM block (required; the API's "certificate");
+ *   "private_key_pem": its private key, PEM: PKCS#8 ("BEGIN PRIVATE KEY", what cfcerts_csr_generate() hands out),
+ *       SEC1 ("BEGIN EC PRIVATE KEY") or PKCS#1 ("BEGIN RSA PRIVATE KEY"); P-256, P-384, P-521 or RSA of 2048 bits
+ *       or more; not encrypted (required). It must be the certificate's key;
+ *   "chain_pems": ["<PEM>", ...]: CA certificates to add, in that order, each string holding one or more PEM
+ *       certificates, at most 32 in all (optional; Cloudflare's managed CA cannot be downloaded through the API);
+ *   "profile": "modern" (default: PBES2 with PBKDF2-HMAC-SHA256 and AES-256-CBC, an HMAC-SHA256 MAC: what OpenSSL 3
+ *       writes) or "legacy" (PBE-SHA1-3DES, an HMAC-SHA1 MAC: for older Android, iOS and Windows keystores);
+ *   "friendly_name": the name keystores show (their alias), 1 to 64 characters, no control characters (optional).
+ * password: UTF-8, 1 to 1024 bytes, apart from params_json so that the JSON can be logged. It never appears in
+ * an error message.
+ * On success *out points to *out_len bytes of DER (binary, not a string: write them to a file as they are), which
+ * the caller frees with cfcerts_bytes_free(); on failure *out is NULL and *out_len 0.
+ * Returns CFCERTS_EINVAL for a NULL argument, JSON that is malformed, not UTF-8 or over 1 MiB, an unknown key, and
+ * any input refused (the message says which), e.g. a key that is not the certificate's. Each call draws fresh
+ * random salts and IVs, so two files of the same inputs differ. Any thread.
+ */
+int cfcerts_pkcs12_create(unsigned char **out, size_t *out_len, const char *params_json, const char *password);
+
+/** Frees bytes handed out by this library (cfcerts_pkcs12_create()). NULL is a no-op. */
+void cfcerts_bytes_free(unsigned char *bytes);
 
 #ifdef __cplusplus
 }

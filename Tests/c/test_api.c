@@ -544,6 +544,167 @@ static void test_hostname_associations(cfcerts_client *client) {
     CHECK(out == NULL);
 }
 
+/* The output of a shell command (free()), or NULL when it fails. */
+static char *command_output(const char *command) {
+    FILE *pipe = popen(command, "r");
+    if (pipe == NULL) return NULL;
+    size_t size = 0, capacity = 1 << 14;
+    char *text = malloc(capacity);
+    size_t got;
+    while (text != NULL && (got = fread(text + size, 1, capacity - size - 1, pipe)) > 0) {
+        size += got;
+        if (capacity - size < 2) text = realloc(text, capacity *= 2);
+    }
+    int status = pclose(pipe);
+    if (text == NULL || status != 0) {
+        free(text);
+        return NULL;
+    }
+    text[size] = '\0';
+    return text;
+}
+
+/* Device bundles: a certificate the emulator issued, its key and the emulator's CA in a PKCS#12 file of each
+ * profile, read back by openssl with the password (the key inside is the certificate's), refused with another;
+ * and every bad argument refused with *out NULL and *out_len 0, the password in no message. */
+static void test_pkcs12(cfcerts_client *client) {
+    char root_url[512];
+    snprintf(root_url, sizeof root_url, "%s", harness_base_url());
+    char *api = strstr(root_url, "/client/v4");
+    if (api != NULL) *api = '\0';
+    char command[4096];
+    snprintf(command, sizeof command, "curl -sf '%s/__emulator/ca.pem'", root_url);
+    char *ca = command_output(command);
+    CHECK(ca != NULL && strstr(ca, "-----BEGIN CERTIFICATE-----") != NULL);
+    char directory[] = "/tmp/cfcerts-c-p12-XXXXXX";
+    CHECK(mkdtemp(directory) != NULL);
+    const char *password = "c-Test p\xc3\xa4ssword"; /* "c-Test pässword" */
+    const char *key_types[] = {"p256", "rsa2048"};
+    const char *profiles[] = {"modern", "legacy"};
+    char *key = NULL, *certificate = NULL;
+    for (int k = 0; k < 2; k++) {
+        char subject[128];
+        snprintf(subject, sizeof subject, "{\"common_name\": \"p12-%s.example.com\", \"key_type\": \"%s\"}", key_types[k], key_types[k]);
+        char *generated = NULL;
+        CHECK_CODE(cfcerts_csr_generate(&generated, subject), CFCERTS_OK);
+        free(key);
+        key = generated ? harness_json_string(generated, "private_key_pem") : NULL;
+        char *csr = generated ? harness_json_string(generated, "csr_pem") : NULL;
+        cfcerts_string_free(generated);
+        json_t *params = json_pack("{s:s, s:i}", "csr", csr ? csr : "", "validity_days", 30);
+        char *params_text = json_dumps(params, 0);
+        char *created = NULL;
+        CHECK_CODE(cfcerts_create(&created, client, zone, params_text), CFCERTS_OK);
+        free(certificate);
+        certificate = created ? harness_json_string(created, "certificate") : NULL;
+        cfcerts_string_free(created);
+        free(params_text);
+        json_decref(params);
+        free(csr);
+        if (key == NULL || certificate == NULL || ca == NULL) continue;
+        for (int p = 0; p < 2; p++) {
+            json_t *bundle_params = json_pack("{s:s, s:s, s:[s], s:s, s:s}", "certificate_pem", certificate,
+                                              "private_key_pem", key, "chain_pems", ca, "profile", profiles[p],
+                                              "friendly_name", "device");
+            char *bundle_text = json_dumps(bundle_params, 0);
+            unsigned char *der = NULL;
+            size_t length = 0;
+            CHECK_CODE(cfcerts_pkcs12_create(&der, &length, bundle_text, password), CFCERTS_OK);
+            CHECK(der != NULL && length > 500 && der[0] == 0x30);
+            char file[128];
+            snprintf(file, sizeof file, "%s/%s-%s.p12", directory, key_types[k], profiles[p]);
+            FILE *output = fopen(file, "wb");
+            CHECK(output != NULL && der != NULL && fwrite(der, 1, length, output) == length);
+            if (output) fclose(output);
+            cfcerts_bytes_free(der);
+            snprintf(command, sizeof command,
+                     "openssl pkcs12 -in '%s' -passin 'pass:%s' -nocerts -nodes | openssl pkey -pubout > '%s.key.pub' && "
+                     "openssl pkcs12 -in '%s' -passin 'pass:%s' -clcerts -nokeys | openssl x509 -pubkey -noout > '%s.cert.pub' && "
+                     "cmp -s '%s.key.pub' '%s.cert.pub' && "
+                     "openssl pkcs12 -in '%s' -passin 'pass:%s' -cacerts -nokeys | grep -q 'BEGIN CERTIFICATE' && "
+                     "openssl pkcs12 -info -in '%s' -passin 'pass:%s' -noout 2>&1 | grep -q '%s'",
+                     file, password, file, file, password, file, file, file, file, password, file, password,
+                     p == 0 ? "MAC: sha256" : "pbeWithSHA1And3-KeyTripleDES-CBC");
+            CHECK(system(command) == 0);
+            snprintf(command, sizeof command, "openssl pkcs12 -info -in '%s' -passin 'pass:wrong' -noout >/dev/null 2>&1", file);
+            CHECK(system(command) != 0);
+            free(bundle_text);
+            json_decref(bundle_params);
+        }
+    }
+
+    /* Refusals: *out NULL, *out_len 0, a message that does not repeat the password. */
+    json_t *good = json_pack("{s:s, s:s}", "certificate_pem", certificate ? certificate : "", "private_key_pem", key ? key : "");
+    char *good_text = json_dumps(good, 0);
+    const char *bad_params[] = {
+        "", "{", "[]", "{\"certificate_pem\": 5}", "{\"certificate_pem\": \"x\"}", "{\"private_key_pem\": \"x\"}",
+        "{\"certificate_pem\": \"\xff\xfe\", \"private_key_pem\": \"x\"}", "{\"colour\": 1}",
+    };
+    for (size_t i = 0; i < sizeof bad_params / sizeof bad_params[0] + 4; i++) {
+        char *params_text = NULL;
+        if (i < sizeof bad_params / sizeof bad_params[0]) {
+            params_text = strdup(bad_params[i]);
+        } else {
+            json_t *variant = json_deep_copy(good);
+            size_t which = i - sizeof bad_params / sizeof bad_params[0];
+            if (which == 0) json_object_set_new(variant, "profile", json_string("pkcs7"));
+            if (which == 1) json_object_set_new(variant, "chain_pems", json_string("not an array"));
+            if (which == 2) json_object_set_new(variant, "chain_pems", json_pack("[i]", 5));
+            if (which == 3) json_object_set_new(variant, "private_key_pem", json_string(key_types[0])); /* not a key */
+            params_text = json_dumps(variant, 0);
+            json_decref(variant);
+        }
+        unsigned char *der = (unsigned char *)&harness_passed;
+        size_t length = 99;
+        CHECK_CODE(cfcerts_pkcs12_create(&der, &length, params_text, password), CFCERTS_EINVAL);
+        CHECK(der == NULL && length == 0);
+        CHECK(strstr(cfcerts_error_last()->message, password) == NULL && strlen(cfcerts_error_last()->message) > 0);
+        free(params_text);
+    }
+    unsigned char *der = (unsigned char *)&harness_passed;
+    size_t length = 99;
+    /* A key that is not the certificate's. */
+    char *other = NULL;
+    CHECK_CODE(cfcerts_csr_generate(&other, "{\"common_name\": \"other\"}"), CFCERTS_OK);
+    char *other_key = other ? harness_json_string(other, "private_key_pem") : NULL;
+    cfcerts_string_free(other);
+    json_t *mismatched = json_pack("{s:s, s:s}", "certificate_pem", certificate ? certificate : "", "private_key_pem",
+                                   other_key ? other_key : "");
+    char *mismatched_text = json_dumps(mismatched, 0);
+    CHECK_CODE(cfcerts_pkcs12_create(&der, &length, mismatched_text, password), CFCERTS_EINVAL);
+    CHECK(der == NULL && length == 0);
+    CHECK(strstr(cfcerts_error_last()->message, "not the certificate's") != NULL);
+    free(mismatched_text);
+    json_decref(mismatched);
+    free(other_key);
+    CHECK_CODE(cfcerts_pkcs12_create(&der, &length, good_text, ""), CFCERTS_EINVAL);
+    CHECK(der == NULL && length == 0);
+    CHECK_CODE(cfcerts_pkcs12_create(&der, &length, good_text, "\xff\xfe"), CFCERTS_EINVAL);
+    char *long_password = malloc(1026);
+    memset(long_password, 'p', 1025);
+    long_password[1025] = '\0';
+    CHECK_CODE(cfcerts_pkcs12_create(&der, &length, good_text, long_password), CFCERTS_EINVAL);
+    free(long_password);
+    CHECK_CODE(cfcerts_pkcs12_create(NULL, &length, good_text, password), CFCERTS_EINVAL);
+    CHECK_CODE(cfcerts_pkcs12_create(&der, NULL, good_text, password), CFCERTS_EINVAL);
+    CHECK(der == NULL);
+    CHECK_CODE(cfcerts_pkcs12_create(&der, &length, NULL, password), CFCERTS_EINVAL);
+    CHECK_CODE(cfcerts_pkcs12_create(&der, &length, good_text, NULL), CFCERTS_EINVAL);
+    CHECK(der == NULL && length == 0);
+    /* A good call still works after the refusals, and NULL is a no-op to free. */
+    CHECK_CODE(cfcerts_pkcs12_create(&der, &length, good_text, password), CFCERTS_OK);
+    CHECK(der != NULL && length > 0);
+    cfcerts_bytes_free(der);
+    cfcerts_bytes_free(NULL);
+    free(good_text);
+    json_decref(good);
+    snprintf(command, sizeof command, "rm -rf '%s'", directory);
+    CHECK(system(command) == 0);
+    free(key);
+    free(certificate);
+    free(ca);
+}
+
 int main(void) {
     harness_new_zone(zone);
     test_versions_and_strings();
@@ -557,6 +718,7 @@ int main(void) {
     test_options_versions();
     test_reconciled_revoke(client);
     test_hostname_associations(client);
+    test_pkcs12(client);
     cfcerts_client_free(client);
     return harness_finish("test_api");
 }

@@ -257,6 +257,40 @@ static void pacing_syntax(void) {
     CHECK(requests == CFCERTS_PACING_OFF && seconds == 0);
 }
 
+/* cfcerts_pkcs12_create: NULL in each position, malformed JSON, wrong types, 1 MB inputs, a bad password. Each
+ * starts from a non-NULL *out and a non-zero *out_len, which must come back NULL and 0. */
+static void pkcs12_case(const char *name, const char *params, const char *password, int null_out, int null_length) {
+    unsigned char *der = (unsigned char *)&cases;
+    size_t length = 7;
+    int rc = cfcerts_pkcs12_create(null_out ? NULL : &der, null_length ? NULL : &length, params, password);
+    check_case(name, rc, CFCERTS_EINVAL, null_out ? NULL : (const char *)der, !null_out);
+    CHECK(null_length || length == 0);
+}
+
+static void pkcs12_inputs(void) {
+    static const char *params[] = {
+        "", "{", "[]", "null", "{\"certificate_pem\": 5, \"private_key_pem\": \"x\"}",
+        "{\"certificate_pem\": \"x\"}", "{\"certificate_pem\": \"x\", \"private_key_pem\": \"y\"}",
+        "{\"certificate_pem\": \"\xff\", \"private_key_pem\": \"y\"}", "{\"certificate_pem\": \"x\", \"private_key_pem\": \"y\", \"chain_pems\": {}}",
+        "{\"certificate_pem\": \"x\", \"private_key_pem\": \"y\", \"profile\": 1}", "{\"certificate_pem\": \"x\", \"pin\": 1}",
+    };
+    char name[64];
+    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
+        snprintf(name, sizeof name, "pkcs12_create params #%zu", i);
+        pkcs12_case(name, params[i], "password", 0, 0);
+    }
+    const char *valid = "{\"certificate_pem\": \"x\", \"private_key_pem\": \"y\"}";
+    pkcs12_case("pkcs12_create out NULL", valid, "pw", 1, 0);
+    pkcs12_case("pkcs12_create out_len NULL", valid, "pw", 0, 1);
+    pkcs12_case("pkcs12_create params NULL", NULL, "pw", 0, 0);
+    pkcs12_case("pkcs12_create password NULL", valid, NULL, 0, 0);
+    pkcs12_case("pkcs12_create password 1 MB", valid, huge, 0, 0);
+    pkcs12_case("pkcs12_create password invalid UTF-8", valid, "\xc3\x28", 0, 0);
+    snprintf(huge_json, sizeof huge_json, "{\"certificate_pem\": \"%s\", \"private_key_pem\": \"y\"}", huge);
+    pkcs12_case("pkcs12_create certificate 1 MB", huge_json, "pw", 0, 0);
+    cfcerts_bytes_free(NULL);
+}
+
 int main(void) {
     harness_new_zone(zone);
     client = harness_client(0);
@@ -269,6 +303,7 @@ int main(void) {
     bad_json();
     bad_options();
     pacing_syntax();
+    pkcs12_inputs();
     /* Nothing reached the server, and the zone is as it was: empty. */
     CHECK(harness_requests_for_zone(zone) == sent_for_zone);
     char *page = NULL;
