@@ -28,7 +28,7 @@ DEB_PACKAGES := openssl curl ca-certificates pkg-config patchelf binutils valgri
                 ruby ruby-ffi dpkg-dev fakeroot lintian systemd man-db \
                 bash-completion zsh fish wrk debootstrap
 # Python packages from PyPI, installed by `make deps` when missing.
-PIP_PACKAGES := pytest build wheel auditwheel jsonschema uvloop prometheus_client schemathesis atheris
+PIP_PACKAGES := pytest build wheel auditwheel jsonschema uvloop prometheus_client schemathesis atheris cryptography
 
 # Read when a recipe runs, after `sdk` has written the route's flags (they also make an undefined symbol fail a link).
 RELEASE_FLAGS = -c release --scratch-path $(LIB_SCRATCH) $(file <$(SDK_DIR)/swiftpm-flags) \

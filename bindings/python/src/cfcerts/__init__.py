@@ -18,6 +18,7 @@ from ._errors import (APIError, Authentication, Cancelled, Connection, Decode, E
 from ._library import LibraryNotFound, library
 from ._models import (ACTIVE, PENDING_REACTIVATION, PENDING_REVOCATION, REVOKED, CertificateAuthority,
                       CertificatePage, ClientCertificate, CSRInfo, CSRSubject, GeneratedCSR, ResultInfo)
+from ._pkcs12 import make_pkcs12
 
 __version__ = "0.4.0"
 
@@ -30,7 +31,7 @@ def library_version() -> str:
 __all__ = [
     "Client", "ClientCertificates", "Fleet", "FleetApply", "FleetPlan", "FleetReport", "FleetStep", "FleetStepResult", "CertificateIterator", "AsyncClient", "AsyncClientCertificates",
     "AsyncCertificateIterator", "AsyncBulkRun", "CertificateAuthorities", "HostnameAssociations",
-    "HostnameAssociation", "AsyncCertificateAuthorities", "AsyncHostnameAssociations", "Cancelled", "BulkRun", "BulkOutcome", "BulkSummary", "generate_csr", "inspect_csr", "library_version",
+    "HostnameAssociation", "AsyncCertificateAuthorities", "AsyncHostnameAssociations", "Cancelled", "BulkRun", "BulkOutcome", "BulkSummary", "generate_csr", "inspect_csr", "make_pkcs12", "library_version",
     "Error", "APIError", "InvalidArgument", "NotFound", "Authentication", "PermissionDenied", "RateLimited",
     "Timeout", "Connection", "Decode", "OutOfMemory", "InUse", "LibraryNotFound",
     "ClientCertificate", "CertificateAuthority", "CertificatePage", "ResultInfo", "GeneratedCSR", "CSRSubject",

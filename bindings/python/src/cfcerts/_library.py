@@ -115,6 +115,8 @@ def _declare(lib: ctypes.CDLL) -> None:
         "cfcerts_csr_generate": ([out, c_char_p], c_int),
         "cfcerts_csr_inspect": ([out, c_char_p], c_int),
         "cfcerts_pacing_parse": ([ctypes.POINTER(c_int), ctypes.POINTER(c_int), c_char_p], c_int),
+        "cfcerts_pkcs12_create": ([ctypes.POINTER(c_void_p), ctypes.POINTER(ctypes.c_size_t), c_char_p, c_char_p], c_int),
+        "cfcerts_bytes_free": ([c_void_p], None),
     }
     for name, (argtypes, restype) in signatures.items():
         function = getattr(lib, name)

@@ -311,6 +311,33 @@ module Cfcerts
     deep_freeze(parse_json(text))
   end
 
+  # A PKCS#12 file (.p12: binary DER, an ASCII-8BIT String) holding certificate_pem, its private key and the CA
+  # certificates of chain_pems (a PEM String or an Array of them; each may hold several), encrypted under
+  # password. profile: "modern" (PBES2, AES-256-CBC, HMAC-SHA256: OpenSSL 3's default) or "legacy" (PBE-SHA1-3DES,
+  # HMAC-SHA1: older Android, iOS and Windows keystores). friendly_name: the name keystores show. No network.
+  # InvalidArgument for a key that is not the certificate's, an empty password, ...; never with the password in it.
+  def self.make_pkcs12(certificate_pem:, private_key_pem:, password:, chain_pems: [], profile: "modern",
+                       friendly_name: nil)
+    chain = chain_pems.is_a?(String) ? [chain_pems] : chain_pems
+    raise InvalidArgument, "chain_pems must be a PEM String or an Array of them, not #{chain.class}" unless chain.is_a?(Array)
+
+    chain = chain.each_with_index.map { |pem, index| Arguments.text(pem, "chain_pems[#{index}]") }
+    params = Arguments.json_object({ certificate_pem: Arguments.text(certificate_pem, "certificate_pem"),
+                                     private_key_pem: Arguments.text(private_key_pem, "private_key_pem"),
+                                     chain_pems: chain, profile: profile, friendly_name: friendly_name }, "make_pkcs12")
+    out = FFI::MemoryPointer.new(:pointer)
+    length = FFI::MemoryPointer.new(:size_t)
+    code = Library.cfcerts_pkcs12_create(out, length, params, Arguments.text(password, "password"))
+    raise last_error(code) unless code.zero?
+
+    pointer = out.read_pointer
+    begin
+      pointer.read_bytes(length.read(:size_t))
+    ensure
+      Library.cfcerts_bytes_free(pointer)
+    end
+  end
+
   # The library's JSON, parsed with the library's own nesting limit (it refuses answers deeper than 512).
   def self.parse_json(text)
     JSON.parse(text, max_nesting: false)

@@ -108,6 +108,8 @@ module Cfcerts
     attach_function :cfcerts_csr_generate, %i[pointer string], :int, blocking: true
     attach_function :cfcerts_csr_inspect, %i[pointer string], :int
     attach_function :cfcerts_pacing_parse, %i[pointer pointer string], :int
+    attach_function :cfcerts_pkcs12_create, %i[pointer pointer string string], :int, blocking: true
+    attach_function :cfcerts_bytes_free, [:pointer], :void
 
     found = cfcerts_version_number / 10_000
     unless found == EXPECTED_MAJOR
