@@ -26,7 +26,7 @@ LIBDIR       ?= $(PREFIX)/lib
 # Debian packages the tests, demo and packages need; installed by `make deps` when missing and running as root.
 DEB_PACKAGES := openssl curl ca-certificates pkg-config patchelf binutils valgrind libjansson-dev gcc libc6-dev file \
                 ruby ruby-ffi dpkg-dev fakeroot lintian systemd man-db \
-                bash-completion zsh fish wrk debootstrap
+                bash-completion zsh fish wrk debootstrap openjdk-17-jre-headless
 # Python packages from PyPI, installed by `make deps` when missing.
 PIP_PACKAGES := pytest build wheel auditwheel jsonschema uvloop prometheus_client schemathesis atheris cryptography
 

@@ -15,7 +15,9 @@ struct RenewCommand: AsyncParsableCommand {
             (written 0600 to --key-out) and a CSR with its subject, and has a new certificate issued for as many \
             days as the old one was. Output paths are checked before anything is sent, as for create, and the new \
             certificate is never lost. --revoke-old then revokes the old one, only once the new one is saved; if \
-            that revoke fails, the command says so and exits 11.
+            that revoke fails, the command says so and exits 11. --p12-out FILE also writes the new certificate, \
+            its new key and --chain as a PKCS#12 device bundle, as create does (the old one is revoked only once \
+            the .p12 is written too).
 
             Every certificate that is due: renew --due 30d --out-dir DIR renews each certificate of the zone \
             (--status, default active; --cn GLOB) that expires within 30 days, expired ones included, and was not \
@@ -58,8 +60,10 @@ struct RenewCommand: AsyncParsableCommand {
     @Flag(help: "Revoke the old certificate once the new one is issued (with --due: once its deploy hook succeeded).")
     var revokeOld = false
 
-    @Flag(help: "Overwrite --key-out and --cert-out if they exist.")
+    @Flag(help: "Overwrite --key-out, --cert-out and --p12-out if they exist.")
     var force = false
+
+    @OptionGroup(title: "Device bundle (PKCS#12), one certificate") var p12: PKCS12Options
 
     @OptionGroup(title: "Every due certificate") var due: DueOptions
 
@@ -68,8 +72,8 @@ struct RenewCommand: AsyncParsableCommand {
 
     func validate() throws {
         if due.due != nil {
-            guard id == nil, keyOut == nil, certOut == nil, !force else {
-                throw ValidationError("--due renews every due certificate into --out-dir; an id, --key-out, --cert-out and --force are for one")
+            guard id == nil, keyOut == nil, certOut == nil, !force, p12.p12Out == nil else {
+                throw ValidationError("--due renews every due certificate into --out-dir; an id, --key-out, --cert-out, --p12-out and --force are for one")
             }
             guard due.outDir != nil else { throw ValidationError("--due needs --out-dir DIR for the new keys and certificates") }
             return
@@ -93,7 +97,8 @@ struct RenewCommand: AsyncParsableCommand {
             return
         }
         guard let id, let keyOut else { throw CLIFailure("pass the id of the certificate to renew and --key-out") }
-        try OutputFile.checkWritable([keyOut, certOut], force: force)
+        try OutputFile.checkWritable([keyOut, certOut, p12.p12Out], force: force)
+        let bundle = try DeviceBundle.prepare(p12, privateKeyPEM: nil, force: force)
         try await connection.makeClient().using { client in
             let certificates = client.clientCertificates
             let old = try await certificates.get(zoneID: zoneID, id: id)
@@ -101,7 +106,9 @@ struct RenewCommand: AsyncParsableCommand {
             try OutputFile.write(generated.privateKeyPEM, to: keyOut, secret: true, force: force)
             let renewed = try await certificates.create(zoneID: zoneID, csr: generated.csrPEM,
                                                         validityDays: Self.validityDays(of: old))
-            try IssuedCertificate.deliver(renewed, certOut: certOut, force: force, output: output)
+            try IssuedCertificate.deliver(renewed, certOut: certOut,
+                                          bundle: bundle.map { ($0, generated.privateKeyPEM) }, force: force,
+                                          output: output)
             guard revokeOld else { return }
             guard old.status == .active else {
                 StandardError.write("cfcerts: old certificate \(old.id) is already \(old.status); not revoked again\n")

@@ -11,6 +11,10 @@ import Glibc
 /// a secret (a private key) is created 0600 and stays 0600 even when it replaces a file.
 enum OutputFile {
     static func write(_ text: String, to path: String, secret: Bool, force: Bool) throws {
+        try write(Array(text.utf8), to: path, secret: secret, force: force)
+    }
+
+    static func write(_ bytes: [UInt8], to path: String, secret: Bool, force: Bool) throws {
         let mode: mode_t = secret ? 0o600 : 0o644
         var flags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC
         flags |= force ? O_TRUNC : O_EXCL
@@ -26,7 +30,7 @@ enum OutputFile {
         if secret, fchmod(descriptor, mode) != 0 {
             throw CLIFailure("cannot make \(path) private: \(String(cString: strerror(errno)))", status: .file)
         }
-        if let reason = writeAll(text, to: descriptor) {
+        if let reason = writeAll(bytes, to: descriptor) {
             throw CLIFailure("cannot write \(path): \(String(cString: strerror(reason)))", status: .file)
         }
     }
@@ -36,9 +40,16 @@ enum OutputFile {
     /// no torn file where a later run would take it for a saved one, and two writers never share a partial file.
     /// `readableByAll` makes it 0644 whatever the umask (a metrics file another user's collector reads).
     static func writeWhole(_ text: String, to path: String, secret: Bool, readableByAll: Bool = false) throws {
+        try writeWhole(Array(text.utf8), to: path, secret: secret, readableByAll: readableByAll, replace: true)
+    }
+
+    /// `writeWhole` for bytes; with `replace` false the file must not exist: the partial file is then linked
+    /// into place (link(2) refuses an existing name, a symbolic link included), so nothing is ever overwritten.
+    static func writeWhole(_ bytes: [UInt8], to path: String, secret: Bool, readableByAll: Bool = false,
+                           replace: Bool) throws {
         let partial = path + partialMarker + "\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 16))"
         do {
-            try write(text, to: partial, secret: secret, force: false)
+            try write(bytes, to: partial, secret: secret, force: false)
             if readableByAll, chmod(partial, 0o644) != 0 {
                 throw CLIFailure("cannot make \(partial) readable: \(String(cString: strerror(errno)))", status: .file)
             }
@@ -47,8 +58,19 @@ enum OutputFile {
                 fsync(descriptor)
                 close(descriptor)
             }
-            guard rename(partial, path) == 0 else {
-                throw CLIFailure("cannot write \(path): \(String(cString: strerror(errno)))", status: .file)
+            if replace {
+                guard rename(partial, path) == 0 else {
+                    throw CLIFailure("cannot write \(path): \(String(cString: strerror(errno)))", status: .file)
+                }
+            } else {
+                guard link(partial, path) == 0 else {
+                    let reason = errno
+                    if reason == EEXIST {
+                        throw CLIFailure("\(path) exists; pass --force to overwrite it", status: .file)
+                    }
+                    throw CLIFailure("cannot write \(path): \(String(cString: strerror(reason)))", status: .file)
+                }
+                unlink(partial)
             }
         } catch {
             unlink(partial)
@@ -61,7 +83,11 @@ enum OutputFile {
 
     /// Writes all of `text`, retrying short writes and interruptions; the errno of a failure, nil on success.
     static func writeAll(_ text: String, to descriptor: Int32) -> Int32? {
-        var bytes = Array(text.utf8)[...]
+        writeAll(Array(text.utf8), to: descriptor)
+    }
+
+    static func writeAll(_ all: [UInt8], to descriptor: Int32) -> Int32? {
+        var bytes = all[...]
         while !bytes.isEmpty {
             let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
             if written < 0 {
