@@ -123,6 +123,11 @@ def test_get_and_renew_write_bundles_with_the_key_given_or_made(cli, tmp_path):
     assert "not the certificate's" in other.stderr and not (tmp_path / "x.p12").exists()
     assert "--key" in cli("get", renewed["id"], "--p12-out", "x.p12", check_status=64).stderr
     assert "--p12-out" in cli("get", renewed["id"], "--key", "k.pem", check_status=64).stderr
+    # An output that is an input is refused before anything is read or written: the key stays.
+    key_before = (tmp_path / "k.pem").read_text()
+    same = cli("get", created["id"], "--key", "k.pem", "--p12-out", "./k.pem", "--p12-password-file", "pw", "--force",
+               check_status=2)
+    assert "which is read" in same.stderr and (tmp_path / "k.pem").read_text() == key_before
 
 
 def test_create_from_a_csr_with_its_key(cli, emulator, zone, tmp_path):

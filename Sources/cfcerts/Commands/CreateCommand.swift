@@ -101,6 +101,7 @@ struct CreateCommand: AsyncParsableCommand {
             return
         }
         try OutputFile.checkWritable([keyOut, certOut, p12.p12Out], force: force)
+        try OutputFile.checkNotInputs([keyOut, certOut, p12.p12Out], inputs: [csr, key, p12.chain, p12.p12PasswordFile])
         let givenKeyPEM = try key.map { try OutputFile.read($0) }
         let bundle = try DeviceBundle.prepare(p12, privateKeyPEM: givenKeyPEM, force: force)
         let csrPEM: String

@@ -42,6 +42,7 @@ struct GetCommand: AsyncParsableCommand {
     func run() async throws {
         let zoneID = try connection.zoneID()
         try OutputFile.checkWritable([certOut, p12.p12Out], force: force)
+        try OutputFile.checkNotInputs([certOut, p12.p12Out], inputs: [key, p12.chain, p12.p12PasswordFile])
         let keyPEM = try key.map { try OutputFile.read($0) }
         let bundle = try DeviceBundle.prepare(p12, privateKeyPEM: keyPEM, force: force)
         let certificate = try await connection.makeClient().using { client in

@@ -98,6 +98,7 @@ struct RenewCommand: AsyncParsableCommand {
         }
         guard let id, let keyOut else { throw CLIFailure("pass the id of the certificate to renew and --key-out") }
         try OutputFile.checkWritable([keyOut, certOut, p12.p12Out], force: force)
+        try OutputFile.checkNotInputs([keyOut, certOut, p12.p12Out], inputs: [p12.chain, p12.p12PasswordFile])
         let bundle = try DeviceBundle.prepare(p12, privateKeyPEM: nil, force: force)
         try await connection.makeClient().using { client in
             let certificates = client.clientCertificates

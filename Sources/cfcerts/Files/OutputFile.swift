@@ -114,10 +114,7 @@ enum OutputFile {
             guard access(folder, W_OK) == 0 else {
                 throw CLIFailure("cannot write \(path): the folder \(folder) is not writable", status: .file)
             }
-            let identity = (realpath(folder, nil).map { pointer in
-                defer { free(pointer) }
-                return String(cString: pointer)
-            } ?? folder) + "/" + lastComponent(of: path)
+            let identity = identity(of: path)
             if let other = seen[identity] {
                 throw CLIFailure("\(other) and \(path) are the same file: the key and the certificate need one each",
                                  status: .invalidArgument)
@@ -132,6 +129,26 @@ enum OutputFile {
                 guard access(path, W_OK) == 0 else { throw CLIFailure("\(path) is not writable", status: .file) }
             }
         }
+    }
+
+    /// Refuses an output path that names one of the `inputs` (`--key k.pem --p12-out k.pem --force` would replace
+    /// the key it reads).
+    static func checkNotInputs(_ outputs: [String?], inputs: [String?]) throws {
+        let read = Dictionary(inputs.compactMap { $0 }.map { (identity(of: $0), $0) }, uniquingKeysWith: { first, _ in first })
+        for output in outputs.compactMap({ $0 }) {
+            if let input = read[identity(of: output)] {
+                throw CLIFailure("\(output) is \(input), which is read: pass another output path", status: .invalidArgument)
+            }
+        }
+    }
+
+    /// The path with its folder resolved (symbolic links, `.`, `..`): two paths naming one file have one identity.
+    private static func identity(of path: String) -> String {
+        let folder = parentFolder(of: path)
+        return (realpath(folder, nil).map { pointer in
+            defer { free(pointer) }
+            return String(cString: pointer)
+        } ?? folder) + "/" + lastComponent(of: path)
     }
 
     private static func parentFolder(of path: String) -> String {
