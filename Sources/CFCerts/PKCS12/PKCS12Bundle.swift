@@ -12,8 +12,8 @@ import Darwin
 /// How a PKCS#12 file is protected.
 public enum PKCS12Profile: String, Sendable, Codable, CaseIterable {
     /// What OpenSSL 3 writes by default: the key and the certificates encrypted with PBES2 (PBKDF2-HMAC-SHA256,
-    /// AES-256-CBC, 2048 iterations, 16-byte salts), the file under an HMAC-SHA256. For current systems (OpenSSL 3,
-    /// Java 11.0.12+ / 17, Python `cryptography`, iOS 15+, macOS 12+, Android 11+ ...). The default.
+    /// AES-256-CBC, 2048 iterations, 16-byte salts), the file under an HMAC-SHA256. For current systems (tested:
+    /// OpenSSL 3.0, Python `cryptography`, OpenJDK 17's keytool). The default.
     case modern
     /// pbeWithSHAAnd3-KeyTripleDES-CBC for the key and the certificates (2048 iterations, 8-byte salts), the file
     /// under an HMAC-SHA1: for older Android, iOS and Windows keystores that cannot read `modern`.
