@@ -297,3 +297,38 @@ def test_the_issue_walkthrough_of_500_entries(cli, emulator, zone, tmp_path):
     assert cli("plan", "-f", "fleet.yaml", "--detailed-exitcode").returncode == 0
     posts = sum(1 for r in requests_to(emulator, zone) if r["method"] == "POST")
     assert posts == count + 10 + 5 + 1, posts
+
+
+def test_pkcs12_bundles_written_with_each_new_certificate(cli, emulator, zone, tmp_path):
+    (tmp_path / "pass").write_text("device secret\n")
+    extra = "  pkcs12: {password_file: pass, profile: legacy}"
+    manifest(tmp_path / "fleet.yaml", zone, 2)
+    text = (tmp_path / "fleet.yaml").read_text().replace(
+        "  outputs: {dir: certs}", "  outputs:\n    dir: certs\n    files: [certificate, key, pkcs12]\n  " + extra.strip())
+    text = text.replace("  pkcs12: {password_file", "    pkcs12: {password_file")
+    (tmp_path / "fleet.yaml").write_text(text)
+    cli("apply", "-f", "fleet.yaml", "--yes", check_status=0)
+    bundle = tmp_path / "certs" / "dev-000.p12"
+    assert oct(bundle.stat().st_mode & 0o777) == "0o600"
+
+    def read(path, password="device secret"):
+        return subprocess.run(["openssl", "pkcs12", "-in", str(path), "-passin", f"pass:{password}", "-nodes", "-legacy"],
+                              capture_output=True, text=True)
+    opened = read(bundle)
+    assert opened.returncode == 0, opened.stderr
+    (tmp_path / "from-p12.pem").write_text(opened.stdout)
+    assert public_key("x509", "-noout", "-in", str(tmp_path / "from-p12.pem")) == \
+        public_key("pkey", "-in", str(tmp_path / "certs" / "dev-000.key"))
+    assert read(bundle, "wrong").returncode != 0
+    assert cli("plan", "-f", "fleet.yaml", "--detailed-exitcode").returncode == 0, "a bundle is not made again for nothing"
+    bundle.unlink()
+    plan = json.loads(cli("plan", "-f", "fleet.yaml", "--output", "json", check_status=0).stdout)
+    assert {s["name"]: s["reason"] for s in plan["steps"]}["dev-000"] == "missing dev-000.p12"
+    cli("apply", "-f", "fleet.yaml", "--yes", check_status=0)
+    assert read(bundle).returncode == 0
+    # A bundle that cannot be made (its password file is gone) fails its step and says why; nothing else is lost.
+    (tmp_path / "fleet.yaml").write_text(text.replace("password_file: pass", "password_file: nowhere"))
+    bundle.unlink()
+    failed = cli("apply", "-f", "fleet.yaml", "--yes", check_status=12)
+    assert "FAILED write_outputs   dev-000" in failed.stdout and "password_file" in failed.stdout and "cannot open it" in failed.stdout
+    assert "device secret" not in failed.stdout + failed.stderr

@@ -212,7 +212,7 @@ struct FleetApplier {
             }
             do throws(CFCertsError) {
                 try state.adoptPendingKey(entry.name)
-                try FleetOutputWriter(state: state).write(entry, certificate: certificate)
+                try FleetOutputWriter(state: state).write(entry, certificate: certificate, newCertificate: true)
                 try state.set(FleetState.Entry(zone: entry.zoneID, certificateID: certificate.id, spec: pending.spec,
                                                hookPending: entry.hook != nil, revokedByManifest: false), for: entry.name)
                 if let old = pending.replaces, old != certificate.id {
@@ -293,6 +293,7 @@ struct FleetApplier {
                     if entry.outputs.files.contains(.certificate) { environment["CFCERTS_CERT_FILE"] = base + ".pem" }
                     if entry.outputs.files.contains(.key), case .generated = entry.source { environment["CFCERTS_KEY_FILE"] = base + ".key" }
                     if entry.outputs.files.contains(.chain) { environment["CFCERTS_CHAIN_FILE"] = base + ".ca.pem" }
+                    if FleetOutputWriter(state: state).bundlePath(of: entry) != nil { environment["CFCERTS_P12_FILE"] = base + ".p12" }
                 }
                 switch await runner(entry.name, command, environment) {
                 case .succeeded:

@@ -3,6 +3,9 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What certificates should exist: named entries, each with its subject and key (or the owner's own CSR), validity,
 /// when to renew, the status it should have, the files to write and a hook to run after them. `FleetPlanner`
@@ -275,6 +278,9 @@ public struct FleetEntry: Sendable, Hashable {
                 throw ManifestReader.error(fields.child("outputs.files"), "asks for the key, which cfcerts never sees for an entry with its own CSR")
             }
             outputs.files.remove(.key)
+            guard !outputs.files.contains(.pkcs12) else {
+                throw ManifestReader.error(fields.child("outputs.files"), "asks for a PKCS#12 bundle, which needs the key cfcerts never sees for an entry with its own CSR")
+            }
             source = .csr(path: FleetOutputs.absolute(csrPath, from: baseDirectory))
         } else {
             let subject = merged.subject
@@ -290,17 +296,39 @@ public struct FleetEntry: Sendable, Hashable {
 }
 
 /// The files an entry's certificate is written to, in `folder`: `NAME.pem` (the certificate), `NAME.key` (its
-/// key, 0600), `NAME.ca.pem` (the CA chain, copied from `chainFile`).
+/// key, 0600), `NAME.ca.pem` (the CA chain, copied from `chainFile`), `NAME.p12` (a PKCS#12 device bundle of the
+/// certificate, its key and the chain, 0600).
 public struct FleetOutputs: Sendable, Hashable {
     public enum File: String, Sendable, Hashable, CaseIterable {
-        case certificate, key, chain
+        case certificate, key, chain, pkcs12
+    }
+
+    /// How the PKCS#12 bundle is protected: its password from a file (one line) or an environment variable, never
+    /// from the manifest itself.
+    public struct PKCS12: Sendable, Hashable {
+        public var passwordFile: String?
+        public var passwordEnvironment: String?
+        public var profile: PKCS12Profile
+
+        /// The password, read now.
+        func password() throws(CFCertsError) -> String {
+            if let passwordFile { return try PKCS12Bundle.password(fromFile: passwordFile, named: "outputs.pkcs12.password_file") }
+            let name = passwordEnvironment ?? ""
+            guard let value = getenv(name).map({ String(cString: $0) }), !value.isEmpty else {
+                throw .invalidArgument("outputs.pkcs12.password_env: the environment has no \(name) (the PKCS#12 bundle's password)")
+            }
+            return value
+        }
     }
 
     /// The folder (absolute); nil: nothing is written outside the state folder.
     public var folder: String?
     public var files: Set<File>
-    /// The CA chain (PEM) the `chain` file is a copy of (absolute). Cloudflare's API does not hand out its CA.
+    /// The CA chain (PEM) the `chain` file is a copy of (absolute), also put in the PKCS#12 bundle. Cloudflare's
+    /// API does not hand out its CA.
     public var chainFile: String?
+    /// The PKCS#12 bundle's password and profile (required with the `pkcs12` file).
+    public var pkcs12: PKCS12?
     /// Whether the manifest named `files` itself (so a `key` asked of an entry with its own CSR is an error).
     var keyExplicit = false
 
@@ -334,6 +362,19 @@ public struct FleetOutputs: Sendable, Hashable {
         }
         if files.contains(.chain), chainFile == nil {
             throw ManifestReader.error(fields.child("chain_file"), "is missing: the chain file is a copy of it (the API does not hand out its CA)")
+        }
+        if var bundle = try fields.object("pkcs12") {
+            let file = try bundle.string("password_file")
+            let environment = try bundle.string("password_env", maxLength: 256)
+            guard (file == nil) != (environment == nil) else {
+                throw ManifestReader.error(bundle.path, "needs password_file or password_env (one of them): the password is never written in the manifest")
+            }
+            pkcs12 = PKCS12(passwordFile: file.map { Self.absolute($0, from: baseDirectory) }, passwordEnvironment: environment,
+                            profile: try bundle.choice("profile", PKCS12Profile.self) ?? .modern)
+            try bundle.finish()
+        }
+        if files.contains(.pkcs12), pkcs12 == nil {
+            throw ManifestReader.error(fields.child("pkcs12"), "is missing: the pkcs12 file needs its password_file or password_env")
         }
     }
 

@@ -26,9 +26,17 @@ struct FleetOutputWriter {
         return files
     }
 
+    /// The entry's PKCS#12 bundle, when asked. Its salts are random: a bundle is made again only for a new
+    /// certificate, or when the file is missing.
+    func bundlePath(of entry: FleetEntry) -> String? {
+        guard let folder = entry.outputs.folder, entry.outputs.files.contains(.pkcs12), case .generated = entry.source else { return nil }
+        return folder + "/" + entry.name + ".p12"
+    }
+
     /// Which output files are missing or differ, in words; nil when all are as they should be.
     func staleFiles(of entry: FleetEntry, certificate: ClientCertificate) throws(CFCertsError) -> String? {
         var missing: [String] = [], differing: [String] = []
+        if let bundle = bundlePath(of: entry), !FleetFiles.exists(bundle) { missing.append(entry.name + ".p12") }
         for file in try expectedFiles(of: entry, certificate: certificate) {
             let name = String(file.path.split(separator: "/").last ?? "")
             let existing: String?? = try? FleetFiles.readText(file.path)
@@ -44,16 +52,32 @@ struct FleetOutputWriter {
         return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 
-    /// Writes every asked file that is missing or differs; returns the paths written.
+    /// Writes every asked file that is missing or differs, and the PKCS#12 bundle when `newCertificate` or when it
+    /// is missing; returns the paths written.
     @discardableResult
-    func write(_ entry: FleetEntry, certificate: ClientCertificate) throws(CFCertsError) -> [String] {
+    func write(_ entry: FleetEntry, certificate: ClientCertificate, newCertificate: Bool = false) throws(CFCertsError) -> [String] {
         let files = try expectedFiles(of: entry, certificate: certificate)
-        guard let folder = entry.outputs.folder, !files.isEmpty else { return [] }
+        let bundle = bundlePath(of: entry)
+        guard let folder = entry.outputs.folder, !files.isEmpty || bundle != nil else { return [] }
         try FleetFiles.prepareFolder(folder, what: "the outputs folder")
         var written: [String] = []
         for file in files where (try? FleetFiles.readText(file.path)) != .some(file.text) {
             try FleetFiles.writeWhole(file.text, to: file.path, secret: file.secret)
             written.append(file.path)
+        }
+        if let bundle, let settings = entry.outputs.pkcs12, newCertificate || !FleetFiles.exists(bundle) {
+            guard let key = try FleetFiles.readText(state.keyPath(entry.name)) else {
+                throw .invalidArgument("\(entry.name): its key \(state.keyPath(entry.name)) is missing from the state folder")
+            }
+            let chain = try entry.outputs.chainFile.map { path throws(CFCertsError) -> String in
+                guard let text = try FleetFiles.readText(path) else { throw .invalidArgument("\(entry.name): its chain_file \(path) does not exist") }
+                return text
+            }
+            let bytes = try PKCS12Bundle.make(certificatePEM: Self.pem(certificate.certificate), privateKeyPEM: key,
+                                              chainPEMs: chain.map { [$0] } ?? [], password: try settings.password(),
+                                              profile: settings.profile, friendlyName: entry.name)
+            try FleetFiles.writeWhole(bytes, to: bundle, secret: true)
+            written.append(bundle)
         }
         return written
     }

@@ -23,7 +23,7 @@ struct ApplyCommand: AsyncParsableCommand {
 
             A hook runs as `/bin/sh -c HOOK` with CFCERTS_NAME, CFCERTS_NEW_ID, CFCERTS_OLD_ID, \
             CFCERTS_COMMON_NAME, CFCERTS_EXPIRES_ON, CFCERTS_ZONE_ID, CFCERTS_OUT_DIR, CFCERTS_CERT_FILE, \
-            CFCERTS_KEY_FILE and CFCERTS_CHAIN_FILE, without the credential variables; a failed hook keeps the \
+            CFCERTS_KEY_FILE, CFCERTS_CHAIN_FILE and CFCERTS_P12_FILE, without the credential variables; a failed hook keeps the \
             old certificate active and runs again next time.
 
             Exit 0 when every step was done, 12 when some failed (each is reported; run apply again), 14 when the \
