@@ -17,79 +17,22 @@ module Cfcerts
   # enumerated any number of times, partially or from several threads (later passes replay what earlier ones
   # read, then read on). cancel (any thread) starts no more items; close cancels and frees the C run.
   class BulkRun
-    include Enumerable
+    include NativeRun
 
     attr_reader :summary
 
     def initialize(client, zone, params)
-      # @lock serialises reads (held for a whole call); @handle_lock guards @run itself, so cancel (from any
-      # thread, also while a read holds @lock) never reaches a run another thread is freeing.
-      @lock = Mutex.new
-      @handle_lock = Mutex.new
-      @outcomes = []
       @summary = nil
-      @run = Cfcerts.native_handle(client, :bulk, zone, params)
-    end
-
-    def each
-      return enum_for(:each) unless block_given?
-
-      index = 0
-      while (outcome = outcome_at(index))
-        index += 1
-        yield outcome
-      end
-      self
-    end
-
-    # Starts no more items; those in flight end at once (failed, cancelled). Safe from any thread.
-    def cancel
-      @handle_lock.synchronize do
-        Library.cfcerts_bulk_cancel(@run) if @run
-      end
-      nil
-    end
-
-    def close
-      cancel
-      @lock.synchronize { free_run }
-      nil
+      open_run(client, zone, params)
     end
 
     private
 
-    def outcome_at(index)
-      @lock.synchronize do
-        return @outcomes[index] if index < @outcomes.size
+    def native_kind = :bulk
 
-        read_next
-      end
-    end
+    def parse_item(fields) = Cfcerts.bulk_outcome(fields)
 
-    # With the lock held: the next outcome from the C run, nil at the end.
-    def read_next
-      return nil unless @run
-
-      run = @run
-      code, text, error = Cfcerts.interruptible(-> { cancel }) do
-        code, text = Library.call_for_string(:cfcerts_bulk_next, run)
-        [code, text, code.zero? || code == Library::ITEROVER ? nil : Cfcerts.last_error(code)]
-      end
-      if code == Library::ITEROVER
-        read_summary
-        free_run
-        return nil
-      end
-      if error
-        free_run
-        raise error
-      end
-      outcome = Cfcerts.bulk_outcome(Cfcerts.parse_json(text))
-      @outcomes << outcome
-      outcome
-    end
-
-    def read_summary
+    def read_end
       code, text = Library.call_for_string(:cfcerts_bulk_summary, @run)
       return unless code.zero?
 
@@ -99,13 +42,6 @@ module Cfcerts
         not_started: fields["not_started"], rate_limited_answers: fields["rate_limited_answers"],
         elapsed: fields["elapsed_ms"] / 1000.0, journal_error: Cfcerts.bulk_error(fields["journal_error"])
       ).freeze
-    end
-
-    def free_run
-      @handle_lock.synchronize do
-        run, @run = @run, nil
-        run&.free
-      end
     end
   end
 

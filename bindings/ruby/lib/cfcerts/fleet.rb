@@ -122,91 +122,32 @@ module Cfcerts
   end
 
   # An apply in progress: Enumerable over each step's result as it ends (the results are kept: enumerating
-  # again replays them, then reads on). cancel (any thread) stops it between steps; close cancels and frees it.
+  # again replays them, then reads on); report is set at the end. cancel (any thread) stops it between steps;
+  # close cancels and frees it.
   class FleetApply
-    include Enumerable
+    include NativeRun
 
     attr_reader :report
 
     def initialize(client, manifest, params)
-      @lock = Mutex.new
-      @handle_lock = Mutex.new
-      @results = []
       @report = nil
-      @run = Cfcerts.native_handle(client, :fleet_apply, manifest, params)
-    end
-
-    def each
-      return enum_for(:each) unless block_given?
-
-      index = 0
-      while (result = result_at(index))
-        index += 1
-        yield result
-      end
-      self
-    end
-
-    def cancel
-      @handle_lock.synchronize do
-        Library.cfcerts_fleet_apply_cancel(@run) if @run
-      end
-      nil
-    end
-
-    def close
-      cancel
-      @lock.synchronize { free_run }
-      nil
+      open_run(client, manifest, params)
     end
 
     private
 
-    def result_at(index)
-      @lock.synchronize do
-        return @results[index] if index < @results.size
+    def native_kind = :fleet_apply
 
-        read_next
-      end
-    end
+    def parse_item(fields) = FleetStepResult.new(**Fleet.symbols(fields, FleetStepResult)).freeze
 
-    def read_next
-      return nil unless @run
-
-      run = @run
-      code, text, error = Cfcerts.interruptible(-> { cancel }) do
-        code, text = Library.call_for_string(:cfcerts_fleet_apply_next, run)
-        [code, text, code.zero? || code == Library::ITEROVER ? nil : Cfcerts.last_error(code)]
-      end
-      if code == Library::ITEROVER
-        read_report
-        free_run
-        return nil
-      end
-      if error
-        free_run
-        raise error
-      end
-      result = FleetStepResult.new(**Fleet.symbols(Cfcerts.parse_json(text), FleetStepResult)).freeze
-      @results << result
-      result
-    end
-
-    def read_report
+    def read_end
       code, text = Library.call_for_string(:cfcerts_fleet_apply_report, @run)
       return unless code.zero?
 
       fields = Cfcerts.parse_json(text)
-      results = fields["results"].map { |r| FleetStepResult.new(**Fleet.symbols(r, FleetStepResult)).freeze }
       @report = FleetReport.new(done: fields["done"], failed: fields["failed"], interrupted: fields["interrupted"],
-                                rate_limited_answers: fields["rate_limited_answers"], results: results.freeze).freeze
-    end
-
-    def free_run
-      @handle_lock.synchronize do
-        run, @run = @run, nil
-        run&.free
-      end
+                                rate_limited_answers: fields["rate_limited_answers"],
+                                results: fields["results"].map { |result| parse_item(result) }.freeze).freeze
     end
   end
 end
