@@ -101,23 +101,8 @@ public enum PKCS12Bundle {
     /// silently ignored), or longer than `maxPasswordBytes`, or not UTF-8. `source` names it in errors (e.g.
     /// "--p12-password-file").
     public static func password(fromFile path: String, named source: String) throws(CFCertsError) -> String {
-        func refused(_ why: String) -> CFCertsError { .invalidArgument("\(source) \(path): \(why)") }
-        func reason() -> String { String(cString: strerror(errno)) }
-        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
-        guard descriptor >= 0 else { throw refused("cannot open it: \(reason())") }
-        defer { close(descriptor) }
-        var info = stat()
-        guard fstat(descriptor, &info) == 0 else { throw refused("cannot read it: \(reason())") }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw refused("not a regular file") }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while bytes.count <= maxPasswordBytes + 2 {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { throw refused("cannot read it: \(reason())") }
-            if count == 0 { break }
-            bytes += chunk[..<count]
-        }
+        func refused(_ why: String) -> CFCertsError { SecretFile.refusal(path, source, why) }
+        var bytes = try SecretFile.bytes(of: path, named: source, limit: maxPasswordBytes + 2)
         if bytes.last == 0x0A { bytes.removeLast() }
         if bytes.last == 0x0D { bytes.removeLast() }
         guard !bytes.isEmpty else { throw refused("the file is empty") }
