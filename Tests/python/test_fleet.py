@@ -105,3 +105,17 @@ def test_a_cancelled_apply_is_finished_by_the_next(emulator, zone, tmp_path):
     assert not client.fleet.plan(document, state_dir=state, base_dir=str(tmp_path)).has_changes
     assert first.outcome in ("done", "failed")
     client.close()
+
+
+def test_yaml_aliases_duplicate_keys_and_bombs_are_refused(client, zone, tmp_path):
+    bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]"] + [
+        f"{level}: &{level} [" + ", ".join([f"*{chr(ord(level) - 1)}"] * 10) + "]" for level in "bcdefghi"]
+    (tmp_path / "bomb.yaml").write_text("\n".join(bomb) + "\n")
+    with pytest.raises(cfcerts.InvalidArgument, match="aliases are not read"):
+        client.fleet.plan(str(tmp_path / "bomb.yaml"))
+    (tmp_path / "twice.yaml").write_text(f"zone: {zone}\nzone: {zone}\ncertificates: []\n")
+    with pytest.raises(cfcerts.InvalidArgument, match='the key "zone" is given twice'):
+        client.fleet.plan(str(tmp_path / "twice.yaml"))
+    (tmp_path / "object.yaml").write_text("zone: !!python/object/apply:os.system ['true']\ncertificates: []\n")
+    with pytest.raises(cfcerts.InvalidArgument, match="not valid YAML"):
+        client.fleet.plan(str(tmp_path / "object.yaml"))

@@ -77,4 +77,17 @@ class FleetTest < Minitest::Test
     assert_equal 3, run.count { |r| r.outcome == "done" }
     refute @client.fleet.plan(manifest(3), state_dir: state, base_dir: @dir).changes?
   end
+
+  def test_yaml_read_safely
+    path = File.join(@dir, "unsafe.yaml")
+    File.write(path, "zone: !ruby/object:Gem::Version\n  version: 1.0\ncertificates: []\n")
+    assert_raises(Cfcerts::InvalidArgument) { @client.fleet.plan(path) }
+    bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]"] + ("b".."i").map { |l| "#{l}: &#{l} [#{(["*#{(l.ord - 1).chr}"] * 10).join(", ")}]" }
+    File.write(path, bomb.join("\n") + "\n")
+    error = assert_raises(Cfcerts::InvalidArgument) { @client.fleet.plan(path) }
+    assert_match(/aliases are not read/, error.message)
+    File.write(path, "zone: #{@zone}\nzone: #{@zone}\ncertificates: []\n")
+    error = assert_raises(Cfcerts::InvalidArgument) { @client.fleet.plan(path) }
+    assert_match(/the key "zone" is given twice/, error.message)
+  end
 end

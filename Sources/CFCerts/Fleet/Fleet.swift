@@ -8,13 +8,15 @@ import Foundation
 /// `FleetManifest`, `FleetState`, `FleetApplier`). Reached as `client.fleet`.
 public struct Fleet: Sendable {
     let client: CFCertsClient
+    /// What time plans are made at (tests plan a year ahead to find certificates due).
+    var now: @Sendable () -> Date = { Date() }
 
     /// What apply would do now: reads each zone once (every certificate) and the state folder (not created, not
     /// locked). Throws for a manifest entry that cannot be planned (an unreadable CSR file) or a failed listing.
     public func plan(_ manifest: FleetManifest, stateFolder: String) async throws(CFCertsError) -> FleetPlan {
         let state = try FleetState(folder: stateFolder)
         let zones = try await Self.readZones(of: manifest, state: state, from: client.clientCertificates)
-        let decisions = try FleetPlanner(manifest: manifest, state: state, zones: zones, now: Date()).decide()
+        let decisions = try FleetPlanner(manifest: manifest, state: state, zones: zones, now: now()).decide()
         return Self.plan(from: decisions, zones: zones, pacing: client.configuration.pacing)
     }
 
@@ -23,7 +25,7 @@ public struct Fleet: Sendable {
     /// what was under way: nothing is issued twice, no certificate is left without its key.
     public func apply(_ manifest: FleetManifest, stateFolder: String,
                       options: FleetApplyOptions = FleetApplyOptions()) async throws(CFCertsError) -> FleetApplyReport {
-        try await FleetApplier(client: client, manifest: manifest, options: options).apply(stateFolder: stateFolder)
+        try await FleetApplier(client: client, manifest: manifest, options: options, now: now).apply(stateFolder: stateFolder)
     }
 
     /// Every certificate of each zone the manifest or the state names, by id.

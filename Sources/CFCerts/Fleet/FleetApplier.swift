@@ -93,6 +93,7 @@ struct FleetApplier {
     let client: CFCertsClient
     let manifest: FleetManifest
     let options: FleetApplyOptions
+    let now: @Sendable () -> Date
 
     private var certificates: ClientCertificates { client.clientCertificates }
 
@@ -108,7 +109,7 @@ struct FleetApplier {
         var state = try FleetState(folder: stateFolder)
         let limitedBefore = client.rateLimitedAnswers
         let zones = try await Fleet.readZones(of: manifest, state: state, from: certificates)
-        let planner = FleetPlanner(manifest: manifest, state: state, zones: zones, now: Date())
+        let planner = FleetPlanner(manifest: manifest, state: state, zones: zones, now: now())
         let decisions = try planner.decide()
         if let expected = options.expectedBasis {
             let plan = Fleet.plan(from: decisions, zones: zones, pacing: client.configuration.pacing)
@@ -128,7 +129,7 @@ struct FleetApplier {
         run.writeOutputs(manifest: manifest, current: current,
                          asked: Set(decisions.filter { $0.step.action == .writeOutputs }.map(\.step.name)))
         state = run.state
-        if !run.report.interrupted, state.pendingNames().isEmpty { try state.endRun() }
+        try state.removeFinishedJournals()
         run.report.rateLimitedAnswers = client.rateLimitedAnswers - limitedBefore
         return run.report
     }
@@ -160,28 +161,32 @@ struct FleetApplier {
         // MARK: 1. New certificates
 
         mutating func issue(_ decisions: [FleetPlanner.Decision], certificates: ClientCertificates) async throws(CFCertsError) {
-            var zones: [String] = []
-            var itemsByZone: [String: [BulkItem]] = [:]
+            // One bulk run per journal: a pending record's creates go to the journal of the apply that made it (its
+            // zone and run), so this apply's new records never meet another apply's done records of the same CSR.
+            struct Group: Hashable { var zone: String; var run: String }
+            let thisRun = FleetState.newRunID()
+            var groups: [Group] = []
+            var items: [Group: [BulkItem]] = [:]
             var prepared: [String: (entry: FleetEntry, pending: FleetState.Pending)] = [:]
             for decision in decisions {
                 guard let entry = decision.entry, let spec = decision.spec else { continue }
                 do throws(CFCertsError) {
-                    let (pending, csr) = try prepare(entry, decision: decision, spec: spec)
-                    if itemsByZone[entry.zoneID] == nil { zones.append(entry.zoneID) }
-                    itemsByZone[entry.zoneID, default: []].append(.csr(csr, validityDays: pending.spec.validityDays, name: entry.name))
+                    let (pending, csr) = try prepare(entry, decision: decision, spec: spec, run: thisRun)
+                    let group = Group(zone: pending.zone, run: pending.run)
+                    if items[group] == nil { groups.append(group) }
+                    items[group, default: []].append(.csr(csr, validityDays: pending.spec.validityDays, name: entry.name))
                     prepared[entry.name] = (entry, pending)
                 } catch {
                     add(entry.name, decision.step.action, failed: error.message)
                 }
             }
-            guard !zones.isEmpty else { return }
+            guard !groups.isEmpty else { return }
             // Every pending key, CSR and record is on disk before any request is sent.
             try FleetFiles.syncFileSystem(of: state.folder)
-            let runID = try state.runID()
-            for zone in zones where !report.interrupted {
-                let run = try certificates.bulk(.create, zoneID: zone, items: itemsByZone[zone] ?? [],
+            for group in groups where !report.interrupted {
+                let run = try certificates.bulk(.create, zoneID: group.zone, items: items[group] ?? [],
                                                 options: BulkOptions(concurrency: options.concurrency,
-                                                                     journalPath: state.journalPath(run: runID, zone: zone),
+                                                                     journalPath: state.journalPath(run: group.run, zone: group.zone),
                                                                      journalPolicy: .continuing))
                 await withTaskCancellationHandler {
                     for await outcome in run {
@@ -213,10 +218,11 @@ struct FleetApplier {
             do throws(CFCertsError) {
                 try state.adoptPendingKey(entry.name)
                 try FleetOutputWriter(state: state).write(entry, certificate: certificate, newCertificate: true)
-                try state.set(FleetState.Entry(zone: entry.zoneID, certificateID: certificate.id, spec: pending.spec,
+                try state.set(FleetState.Entry(zone: pending.zone, certificateID: certificate.id, spec: pending.spec,
                                                hookPending: entry.hook != nil, revokedByManifest: false), for: entry.name)
                 if let old = pending.replaces, old != certificate.id {
-                    try state.addReplaced(FleetState.Replaced(name: entry.name, zone: entry.zoneID, certificateID: old))
+                    try state.addReplaced(FleetState.Replaced(name: entry.name, zone: pending.replacesZone ?? pending.zone,
+                                                              certificateID: old))
                 }
                 try FleetFiles.remove(state.pendingRecordPath(entry.name))
                 issued[entry.name] = certificate
@@ -391,8 +397,8 @@ struct FleetApplier {
         }
 
         /// The pending record, key and CSR of `entry`'s new certificate: an earlier run's, or made now.
-        private func prepare(_ entry: FleetEntry, decision: FleetPlanner.Decision,
-                             spec: FleetState.Spec) throws(CFCertsError) -> (FleetState.Pending, String) {
+        private func prepare(_ entry: FleetEntry, decision: FleetPlanner.Decision, spec: FleetState.Spec,
+                             run: String) throws(CFCertsError) -> (FleetState.Pending, String) {
             if let pending = try state.pending(entry.name) {
                 // The key and CSR are moved to keys/ before the record goes: a record without them was saved.
                 var csr = try state.pendingCSR(entry.name)
@@ -402,10 +408,13 @@ struct FleetApplier {
                 }
                 return (pending, csr)
             }
-            let replaces = decision.current.flatMap { current in
-                current.status == .active || current.status == .pendingReactivation ? current.id : nil
+            let replaced = decision.current.flatMap { current in
+                current.status == .active || current.status == .pendingReactivation ? current : nil
             }
-            let pending = FleetState.Pending(action: decision.step.action, spec: spec, replaces: replaces)
+            let pending = FleetState.Pending(action: decision.step.action, spec: spec, zone: entry.zoneID,
+                                             replaces: replaced?.id,
+                                             replacesZone: replaced.flatMap { _ in state.entries[entry.name]?.zone },
+                                             run: run)
             switch entry.source {
             case .csr(let path):
                 let csr = try FleetPlanner.ownerCSR(of: entry, path: path)

@@ -11,7 +11,8 @@ import Glibc
 /// when to renew, the status it should have, the files to write and a hook to run after them. `FleetPlanner`
 /// compares it with the zone and the state folder; `FleetApplier` converges to it.
 ///
-/// The manifest's form is JSON (a YAML or TOML file is read into the same shape by the face that reads it):
+/// The manifest's form is JSON (a YAML file is read into the same shape by the face that reads it; TOML is not
+/// read yet):
 ///
 ///     { "zone": "…", "prune": "keep",
 ///       "defaults": { "validity_days": 365, "renew_before": "33%", "key": { "type": "p256", "rotation": "always" },
@@ -74,6 +75,7 @@ public struct FleetManifest: Sendable, Hashable {
         var entries: [FleetEntry] = []
         var names: [String: Int] = [:]
         var csrFiles: [String: String] = [:]
+        var outputFiles: [String: String] = [:]
         for (index, item) in list.enumerated() {
             let entry = try FleetEntry(item, at: "certificates[\(index)]", defaults: defaults, baseDirectory: baseDirectory)
             if let first = names.updateValue(index, forKey: entry.name.lowercased()) {
@@ -81,6 +83,11 @@ public struct FleetManifest: Sendable, Hashable {
             }
             if case .csr(let path) = entry.source, let other = csrFiles.updateValue(entry.name, forKey: path) {
                 throw ManifestReader.error("certificates[\(index)].csr", "is also the CSR of \"\(other)\": one CSR would issue both entries' certificates")
+            }
+            for file in entry.outputs.paths(of: entry.name) {
+                if let other = outputFiles.updateValue(entry.name, forKey: file), other != entry.name {
+                    throw ManifestReader.error("certificates[\(index)].name", "\"\(entry.name)\" would write \(file), which \"\(other)\" writes too: rename one")
+                }
             }
             entries.append(entry)
         }
@@ -140,18 +147,23 @@ public struct FleetEntry: Sendable, Hashable {
         self.hook = hook
     }
 
+    /// A zone id names journal files too: 1 to 64 of `A-Z a-z 0-9 _ -` (Cloudflare's are 32 hex digits).
     static func checkZone(_ zone: String, at path: String) throws(CFCertsError) {
-        do throws(CFCertsError) {
-            try PathSegment.validate(zone, name: "zone id")
-        } catch {
-            throw ManifestReader.error(path, "is not a zone id: \(error.message)")
+        let allowed = (1...64).contains(zone.utf8.count) && zone.utf8.allSatisfy { byte in
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "_"), UInt8(ascii: "-"): true
+            default: false
+            }
         }
+        guard allowed else { throw ManifestReader.error(path, "is not a zone id (1 to 64 of A-Z a-z 0-9 _ -; Cloudflare's are 32 hex digits)") }
     }
 
-    /// Whether `name` may name an entry (and so its files).
+    /// Whether `name` may name an entry (and so its files): 1 to 64 of `A-Z a-z 0-9 . _ -`, not starting with `.`
+    /// or `-`, and without `.partial-` (what marks a file being written).
     public static func isValidName(_ name: String) -> Bool {
         guard (1...64).contains(name.utf8.count), let first = name.utf8.first,
-              first != UInt8(ascii: "."), first != UInt8(ascii: "-")
+              first != UInt8(ascii: "."), first != UInt8(ascii: "-"), !name.contains(".partial-")
         else { return false }
         return name.utf8.allSatisfy { byte in
             switch byte {
@@ -266,6 +278,9 @@ public struct FleetEntry: Sendable, Hashable {
         zoneID = zone
         validityDays = merged.validityDays ?? Self.defaultValidityDays
         renewBefore = merged.renewBefore ?? .default
+        if case .seconds(let seconds) = renewBefore, seconds >= Int64(validityDays) * 86_400 {
+            throw ManifestReader.error(fields.child("renew_before"), "is \(renewBefore), not shorter than validity_days \(validityDays): every apply would renew it")
+        }
         status = merged.status ?? .active
         outputs = merged.outputs ?? FleetOutputs()
         hook = merged.hook
@@ -376,6 +391,13 @@ public struct FleetOutputs: Sendable, Hashable {
         if files.contains(.pkcs12), pkcs12 == nil {
             throw ManifestReader.error(fields.child("pkcs12"), "is missing: the pkcs12 file needs its password_file or password_env")
         }
+    }
+
+    /// Every file these outputs write for entry `name`, whichever are asked (names must not make two entries'
+    /// files meet: an entry `x.ca` writes `x.ca.pem`, entry `x`'s chain).
+    func paths(of name: String) -> [String] {
+        guard let folder else { return [] }
+        return [".pem", ".key", ".ca.pem", ".p12"].map { folder + "/" + name + $0 }
     }
 
     static func absolute(_ path: String, from base: String) -> String {

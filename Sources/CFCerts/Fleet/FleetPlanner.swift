@@ -33,6 +33,18 @@ struct FleetPlanner {
         for entry in manifest.entries {
             decisions.append(try decide(entry))
         }
+        for name in state.pendingNames() where !listed.contains(name) {
+            // An earlier apply left a create under way for an entry since removed: it may have been issued, so it
+            // is finished (found, or sent) and saved without outputs; prune then decides on it like any other.
+            guard let pending = try state.pending(name) else { continue }
+            let orphan = FleetEntry(name: name, zoneID: pending.zone, source: .csr(path: state.pendingCSRPath(name)),
+                                    validityDays: pending.spec.validityDays, outputs: FleetOutputs(folder: nil, files: []))
+            decisions.append(Decision(step: FleetPlan.Step(name: name, zone: pending.zone, action: pending.action,
+                                                          reason: "no longer in the manifest, but an earlier apply left it under way: it is finished first (nothing is issued twice), then prune applies",
+                                                          certificateID: state.entries[name]?.certificateID),
+                                      entry: orphan, spec: pending.spec,
+                                      current: state.entries[name].flatMap { zones[$0.zone]?[$0.certificateID] }))
+        }
         for (name, recorded) in state.entries.sorted(by: { $0.key < $1.key }) where !listed.contains(name) {
             let current = zones[recorded.zone]?[recorded.certificateID]
             var step = FleetPlan.Step(name: name, zone: recorded.zone, action: .keep,

@@ -73,16 +73,26 @@ public struct FleetState: Sendable {
     public struct Pending: Codable, Sendable, Hashable {
         public var action: FleetPlan.Action
         public var spec: Spec
-        /// The certificate it replaces, revoked once the new one is saved and its hook has succeeded.
+        /// The zone the new certificate is issued in.
+        public var zone: String
+        /// The certificate it replaces, revoked once the new one is saved and its hook has succeeded, and that
+        /// certificate's zone (an entry may move to another zone).
         public var replaces: String?
+        public var replacesZone: String?
+        /// The apply that made the record: its creates are journaled in `journal-RUN-ZONE.jsonl`, which no other
+        /// apply's creates share (a CSR sent again by a later apply is not taken for one an earlier apply issued).
+        public var run: String
+
+        enum CodingKeys: String, CodingKey {
+            case action, spec, zone, replaces, run
+            case replacesZone = "replaces_zone"
+        }
     }
 
     struct Contents: Codable {
         var format = "cfcerts-fleet-state"
         var version = 1
         var replaced: [Replaced] = []
-        /// The unfinished apply: its journals are `journal-RUN-ZONE.jsonl`.
-        var run: String?
     }
 
     private var contents: Contents
@@ -148,9 +158,12 @@ public struct FleetState: Sendable {
         entries[name] = entry
     }
 
+    /// Forgets an entry: its record, then its key and CSR (a pruned certificate's key has no use left).
     mutating func removeEntry(_ name: String) throws(CFCertsError) {
         try FleetFiles.remove(entryPath(name))
         entries[name] = nil
+        try FleetFiles.remove(keyPath(name))
+        try FleetFiles.remove(csrPath(name))
     }
 
     mutating func addReplaced(_ replaced: Replaced) throws(CFCertsError) {
@@ -164,26 +177,22 @@ public struct FleetState: Sendable {
         try save()
     }
 
-    /// The unfinished apply's id, made (and saved) when there is none.
-    mutating func runID() throws(CFCertsError) -> String {
-        if let run = contents.run { return run }
-        let run = String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        contents.run = run
-        try save()
-        return run
-    }
+    /// A new apply's id: names the journals of the creates it records as pending.
+    static func newRunID() -> String { String(UInt64.random(in: 0...UInt64.max), radix: 16) }
 
     /// The bulk journal of run `run`'s creates in `zone` (a journal records one zone's run).
     func journalPath(run: String, zone: String) -> String { folder + "/journal-\(run)-\(zone).jsonl" }
 
-    /// Ends the unfinished apply: nothing is pending any more, so its journals are no longer needed.
-    mutating func endRun() throws(CFCertsError) {
-        guard let run = contents.run else { return }
-        contents.run = nil
-        try save()
+    /// Removes the journals no pending record refers to any more (their creates are all saved).
+    func removeFinishedJournals() throws(CFCertsError) {
+        var live = Set<String>()
+        for name in pendingNames() {
+            if let pending = try? pending(name) { live.insert(pending.run) }
+        }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-        for name in names where name.hasPrefix("journal-\(run)-") && name.hasSuffix(".jsonl") {
-            try FleetFiles.remove(folder + "/" + name)
+        for name in names where name.hasPrefix("journal-") && name.hasSuffix(".jsonl") {
+            let run = name.dropFirst("journal-".count).prefix { $0 != "-" }
+            if !live.contains(String(run)) { try FleetFiles.remove(folder + "/" + name) }
         }
     }
 

@@ -131,12 +131,15 @@ struct FleetTests {
                                                      stateFolder: base + "/state")
             let keyBefore = try String(contentsOfFile: base + "/out/dev-2.key", encoding: .utf8)
             let otherKeyBefore = try String(contentsOfFile: base + "/out/dev-1.key", encoding: .utf8)
-            // Due at once: renewed when less than 3650 days are left.
-            let due = try Self.manifest(zone: harness.zone, base: base, defaults: #""renew_before": "3650d""#, entries)
-            let plan = try await harness.client.fleet.plan(due, stateFolder: base + "/state")
+            // 300 days on, renewed 30 days before expiry: due (and not at today's date).
+            let due = try Self.manifest(zone: harness.zone, base: base, defaults: #""renew_before": "90d""#, entries)
+            #expect(!(try await harness.client.fleet.plan(due, stateFolder: base + "/state")).hasChanges)
+            var later = harness.client.fleet
+            later.now = { Date().addingTimeInterval(300 * 86_400) }
+            let plan = try await later.plan(due, stateFolder: base + "/state")
             #expect(plan.counts["renew"] == 3)
             #expect(plan.steps.first?.reason.hasPrefix("due since") == true)
-            let report = try await harness.client.fleet.apply(due, stateFolder: base + "/state")
+            let report = try await later.apply(due, stateFolder: base + "/state")
             #expect(report.failed == 0 && report.results.filter { $0.action == .renew }.count == 3)
             #expect(try String(contentsOfFile: base + "/out/dev-2.key", encoding: .utf8) == keyBefore)
             #expect(try String(contentsOfFile: base + "/out/dev-1.key", encoding: .utf8) != otherKeyBefore)
@@ -300,6 +303,70 @@ struct FleetTests {
             } catch {
                 #expect((error as? CFCertsError)?.kind == .inUse)
             }
+        }
+    }
+
+    @Test("an entry moved to another zone: its old certificate is revoked in the zone it is in")
+    func zoneChange() async throws {
+        try await CoreHarness.with { harness in
+            let base = try Self.workspace()
+            _ = try await harness.client.fleet.apply(try Self.manifest(zone: harness.zone, base: base, Self.devices(1)),
+                                                     stateFolder: base + "/state")
+            let old = try #require(try Self.state(base).entries["dev-0"]?.certificateID)
+            let other = CoreHarness.newZone()
+            let moved = try Self.manifest(zone: other, base: base, Self.devices(1))
+            #expect(try await harness.client.fleet.plan(moved, stateFolder: base + "/state").steps.first?.action == .replace)
+            let report = try await harness.client.fleet.apply(moved, stateFolder: base + "/state")
+            #expect(report.failed == 0)
+            #expect(try await harness.client.clientCertificates.get(zoneID: harness.zone, id: old).status == .pendingRevocation)
+            let new = try #require(try Self.state(base).entries["dev-0"])
+            #expect(new.zone == other)
+            #expect(try await harness.client.clientCertificates.get(zoneID: other, id: new.certificateID).status == .active)
+            #expect(!(try await harness.client.fleet.plan(moved, stateFolder: base + "/state")).hasChanges)
+        }
+    }
+
+    @Test("a CSR sent again by a later apply is issued again, not taken for what an earlier unfinished apply issued")
+    func reusedCSRIsNotSettledAgainstAnEarlierApply() async throws {
+        try await CoreHarness.with { harness in
+            let base = try Self.workspace()
+            let owner = try CertificateSigningRequests.generate(subject: CSRSubject(commonName: "partner.example.com"))
+            try owner.csrPEM.write(toFile: base + "/partner.csr", atomically: true, encoding: .utf8)
+            let entries = [#"{"name": "x", "subject": {"common_name": "x.example.com"}}"#, #"{"name": "partner", "csr": "partner.csr"}"#]
+            // x's answer is lost: its pending record keeps the first apply's run open.
+            try harness.emulator.arm(.init(kind: .lostAnswer, method: "POST", path: "/client/v4/zones/*/client_certificates"))
+            _ = try await harness.client.fleet.apply(try Self.manifest(zone: harness.zone, base: base, entries), stateFolder: base + "/state")
+            let first = try #require(try Self.state(base).entries["partner"]?.certificateID)
+            // The same CSR again, for another validity: a new certificate, not the first one "already done".
+            let changed = try Self.manifest(zone: harness.zone, base: base, defaults: #""validity_days": 30"#,
+                                            [#"{"name": "x", "subject": {"common_name": "x.example.com"}, "validity_days": 365}"#, entries[1]])
+            let report = try await harness.client.fleet.apply(changed, stateFolder: base + "/state")
+            #expect(report.failed == 0, "\(report.results)")
+            let second = try #require(try Self.state(base).entries["partner"]?.certificateID)
+            #expect(second != first)
+            #expect(try await harness.client.clientCertificates.get(zoneID: harness.zone, id: second).validityDays == 30)
+            #expect(!(try await harness.client.fleet.plan(changed, stateFolder: base + "/state")).hasChanges)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: base + "/state").filter { $0.hasPrefix("journal-") }.isEmpty)
+        }
+    }
+
+    @Test("a create left under way for an entry since removed is finished, then pruned: nothing is left active or pending")
+    func orphanedPendingIsFinished() async throws {
+        try await CoreHarness.with { harness in
+            let base = try Self.workspace()
+            try harness.emulator.arm(.init(kind: .lostAnswer, method: "POST", path: "/client/v4/zones/*/client_certificates"))
+            _ = try await harness.client.fleet.apply(try Self.manifest(zone: harness.zone, base: base, Self.devices(1)),
+                                                     stateFolder: base + "/state")
+            #expect(try Self.state(base).pendingNames() == ["dev-0"])
+            let empty = try Self.manifest(zone: harness.zone, base: base, prune: "revoke", [])
+            let plan = try await harness.client.fleet.plan(empty, stateFolder: base + "/state")
+            #expect(plan.steps.first?.action == .create && plan.steps.first?.reason.contains("no longer in the manifest") == true)
+            _ = try await harness.client.fleet.apply(empty, stateFolder: base + "/state")
+            _ = try await harness.client.fleet.apply(empty, stateFolder: base + "/state")
+            #expect(try Self.state(base).pendingNames().isEmpty && (try Self.state(base).entries.isEmpty))
+            let zone = try await Self.zone(harness)
+            #expect(zone.count == 1 && zone.values.allSatisfy { $0.status == .pendingRevocation }, "issued once, then pruned")
+            #expect(!(try await harness.client.fleet.plan(empty, stateFolder: base + "/state")).hasChanges)
         }
     }
 }

@@ -190,14 +190,27 @@ def _read(path: str) -> Any:
 
 
 def _load_yaml(text: str, path: str) -> Any:
-    """YAML with PyYAML, read with YAML 1.2's booleans (only true and false: ``country: NO`` stays "NO")."""
+    """YAML with PyYAML's safe loader, read with YAML 1.2's booleans (only true and false: ``country: NO`` stays
+    "NO"), without aliases, and refusing a key given twice."""
     try:
         import yaml
     except ImportError:
         raise InvalidArgument(f"{path}: reading YAML needs PyYAML (pip install pyyaml); or pass a JSON file or a mapping") from None
 
     class Loader(yaml.SafeLoader):
-        pass
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            # Aliases are refused: a manifest has defaults for sharing, and an alias bomb cannot be expanded.
+            if self.check_event(yaml.AliasEvent):
+                raise yaml.composer.ComposerError(None, None, "aliases are not read (use defaults to share settings)",
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            keys = [key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode)]
+            for key in keys:
+                if keys.count(key) > 1:
+                    raise yaml.constructor.ConstructorError(None, None, f'the key "{key}" is given twice', node.start_mark)
+            return super().construct_mapping(node, deep)
 
     boolean = "tag:yaml.org,2002:bool"
     Loader.yaml_implicit_resolvers = {
@@ -207,4 +220,4 @@ def _load_yaml(text: str, path: str) -> Any:
     try:
         return yaml.load(text, Loader=Loader)  # noqa: S506 (a SafeLoader)
     except yaml.YAMLError as error:
-        raise InvalidArgument(f"{path} is not valid YAML: {str(error).splitlines()[0]}") from None
+        raise InvalidArgument(f"{path} is not valid YAML: {' '.join(str(error).split())[:300]}") from None

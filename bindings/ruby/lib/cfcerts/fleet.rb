@@ -23,8 +23,8 @@ module Cfcerts
   # client.fleet: fleet as code (README, "Fleet as code"). A manifest given as a path (YAML or JSON) reads its
   # relative paths from the file's folder and keeps its state beside it (fleet.yaml -> fleet.state), as the CLI
   # does; one given as a Hash (the manifest's JSON shape) needs state_dir, and reads relative paths from base_dir
-  # (default: the current folder). YAML is read by Psych with YAML 1.2's booleans: only true and false
-  # (country: NO stays "NO").
+  # (default: the current folder). YAML is read by Psych with YAML 1.2's booleans (only true and false: country:
+  # NO stays "NO"), safely (no object from a tag), without aliases and refusing a key given twice.
   class Fleet
     def initialize(client)
       @client = client
@@ -94,21 +94,32 @@ module Cfcerts
     end
 
     # YAML 1.2's booleans: Psych (YAML 1.1) reads yes/no/on/off/y/n as booleans; here they stay the strings
-    # written.
+    # written. Read safely: no Ruby object from a tag, no alias (a manifest has defaults for sharing, and an alias
+    # bomb cannot be expanded), no key given twice.
     def self.load_yaml(text, path)
       require "psych"
       tree = Psych.parse(text)
       return nil unless tree
 
       tree.each do |node|
-        next unless node.is_a?(Psych::Nodes::Scalar) && node.plain && node.tag.nil?
-        next if %w[true True TRUE false False FALSE].include?(node.value)
-        next unless %w[y Y yes Yes YES n N no No NO on On ON off Off OFF].include?(node.value)
+        case node
+        when Psych::Nodes::Scalar
+          next unless node.plain && node.tag.nil?
+          next unless %w[y Y yes Yes YES n N no No NO on On ON off Off OFF].include?(node.value)
 
-        node.plain = false
-        node.quoted = true
+          node.plain = false
+          node.quoted = true
+        when Psych::Nodes::Mapping
+          keys = node.children.each_slice(2).map(&:first).grep(Psych::Nodes::Scalar).map(&:value)
+          duplicate = keys.find { |key| keys.count(key) > 1 }
+          raise InvalidArgument, "#{path}: the key \"#{duplicate}\" is given twice" if duplicate
+        when Psych::Nodes::Alias
+          raise InvalidArgument, "#{path}: aliases are not read (use defaults to share settings)"
+        end
       end
-      tree.to_ruby(symbolize_names: false)
+      # safe_load's own conversion, on the tree adjusted above: no class may be built from a tag.
+      loader = Psych::ClassLoader::Restricted.new([], [])
+      Psych::Visitors::ToRuby.new(Psych::ScalarScanner.new(loader), loader).accept(tree)
     rescue Psych::SyntaxError => e
       raise InvalidArgument, "#{path} is not valid YAML: #{e.message.lines.first&.strip}"
     rescue Psych::Exception => e
