@@ -77,6 +77,10 @@ def interruptible(function: Callable[[], T], on_interrupt: Optional[Callable[[Ca
     cancellable = Cancellable()
     future = _workers().submit(cancellable.run, function)
     try:
+        # Woken every 50 ms: a signal the kernel gave to another thread (a worker, one of the library's) is only
+        # flagged there, and its handler runs when this thread next runs Python code. An endless wait could miss it.
+        while not future.done():
+            concurrent.futures.wait([future], timeout=0.05)
         return future.result()
     except BaseException:
         if not future.done():
