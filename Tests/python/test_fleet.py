@@ -119,3 +119,21 @@ def test_yaml_aliases_duplicate_keys_and_bombs_are_refused(client, zone, tmp_pat
     (tmp_path / "object.yaml").write_text("zone: !!python/object/apply:os.system ['true']\ncertificates: []\n")
     with pytest.raises(cfcerts.InvalidArgument, match="not valid YAML"):
         client.fleet.plan(str(tmp_path / "object.yaml"))
+
+
+def test_async_client_plans_and_applies(emulator, zone, tmp_path):
+    import asyncio
+
+    async def main():
+        async with cfcerts.AsyncClient(api_token=TOKEN, base_url=emulator.base_url) as client:
+            document = manifest(zone, 3)
+            plan = await client.fleet.plan(document, state_dir=str(tmp_path / "state"), base_dir=str(tmp_path))
+            assert plan.counts["create"] == 3
+            run = await client.fleet.apply(document, state_dir=str(tmp_path / "state"), base_dir=str(tmp_path))
+            results = [result async for result in run]
+            assert sorted(r.name for r in results if r.outcome == "done") == ["dev-0", "dev-1", "dev-2"]
+            assert run.report.done == 3
+            again = await client.fleet.plan(document, state_dir=str(tmp_path / "state"), base_dir=str(tmp_path))
+            assert not again.has_changes
+
+    asyncio.run(main())

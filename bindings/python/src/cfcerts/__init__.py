@@ -8,7 +8,7 @@
 
 from ._associations import CertificateAuthorities, HostnameAssociation, HostnameAssociations
 from ._async import (AsyncBulkRun, AsyncCertificateAuthorities, AsyncCertificateIterator, AsyncClient,
-                     AsyncClientCertificates, AsyncHostnameAssociations)
+                     AsyncClientCertificates, AsyncFleet, AsyncFleetApply, AsyncHostnameAssociations)
 from ._bulk import BulkOutcome, BulkRun, BulkSummary
 from ._client import CertificateIterator, Client, ClientCertificates
 from ._csr import generate_csr, inspect_csr
@@ -30,7 +30,7 @@ def library_version() -> str:
 
 __all__ = [
     "Client", "ClientCertificates", "Fleet", "FleetApply", "FleetPlan", "FleetReport", "FleetStep", "FleetStepResult", "CertificateIterator", "AsyncClient", "AsyncClientCertificates",
-    "AsyncCertificateIterator", "AsyncBulkRun", "CertificateAuthorities", "HostnameAssociations",
+    "AsyncCertificateIterator", "AsyncBulkRun", "AsyncFleet", "AsyncFleetApply", "CertificateAuthorities", "HostnameAssociations",
     "HostnameAssociation", "AsyncCertificateAuthorities", "AsyncHostnameAssociations", "Cancelled", "BulkRun", "BulkOutcome", "BulkSummary", "generate_csr", "inspect_csr", "make_pkcs12", "library_version",
     "Error", "APIError", "InvalidArgument", "NotFound", "Authentication", "PermissionDenied", "RateLimited",
     "Timeout", "Connection", "Decode", "OutOfMemory", "InUse", "LibraryNotFound",

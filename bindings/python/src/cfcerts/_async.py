@@ -35,6 +35,7 @@ class AsyncClient:
         self._closed = False
         self.client_certificates = AsyncClientCertificates(self)
         self.certificate_authorities = AsyncCertificateAuthorities(self)
+        self.fleet = AsyncFleet(self)
         track_for_fork(self)
 
     def _new_pool(self) -> concurrent.futures.ThreadPoolExecutor:
@@ -195,6 +196,25 @@ class AsyncCertificateIterator(AsyncIterator[ClientCertificate]):
         await self._client._off_loop(self._iterator.close)
 
 
+class AsyncFleet:
+    """``client.fleet`` for asyncio: ``Fleet``'s plan and apply, off the event loop."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+        self._sync = client._client.fleet
+
+    async def plan(self, manifest: Any, *, state_dir: Optional[str] = None, base_dir: Optional[str] = None) -> Any:
+        """What apply would do now (see ``Fleet.plan``)."""
+        return await self._client._run(lambda: self._sync.plan(manifest, state_dir=state_dir, base_dir=base_dir))
+
+    async def apply(self, manifest: Any, *, state_dir: Optional[str] = None, base_dir: Optional[str] = None,
+                    concurrency: Optional[int] = None, plan: Any = None) -> "AsyncFleetApply":
+        """An async iterator of each step's result as it ends; ``report`` at the end (see ``Fleet.apply``)."""
+        run = await self._client._off_loop(lambda: self._sync.apply(manifest, state_dir=state_dir, base_dir=base_dir,
+                                                                    concurrency=concurrency, plan=plan))
+        return AsyncFleetApply(self._client, run)
+
+
 class AsyncBulkRun(AsyncIterator[BulkOutcome]):
     """A bulk run for ``async for``: each outcome as it completes; ``summary`` at the end. Cancelling the iterating
     task cancels the run (no more items start; those in flight end at once)."""
@@ -224,3 +244,12 @@ class AsyncBulkRun(AsyncIterator[BulkOutcome]):
         """Cancels the run and frees it once the read in flight has returned, off the event loop."""
         self._run.cancel()
         await self._client._off_loop(self._run.close)
+
+
+class AsyncFleetApply(AsyncBulkRun):
+    """An apply for ``async for``: each step's result as it ends; ``report`` at the end. Cancelling the iterating
+    task cancels the apply (between steps; the next apply finishes what it left)."""
+
+    @property
+    def report(self):
+        return self._run.report
