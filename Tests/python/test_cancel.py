@@ -29,7 +29,9 @@ def silent_server():
 def test_ctrl_c_ends_a_blocking_call_within_200_ms(silent_server, tmp_path):
     script = tmp_path / "blocked.py"
     script.write_text(textwrap.dedent(f"""
-        import sys, time, cfcerts
+        import signal, sys, time, cfcerts
+        # A runner started in the background (by a non-interactive shell) passes SIGINT on ignored: restore it.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         client = cfcerts.Client(api_token="t", base_url={silent_server!r})
         print("calling", flush=True)
         try:
@@ -63,6 +65,7 @@ def test_ctrl_c_delivered_to_another_thread_still_ends_the_call(silent_server, t
     script = tmp_path / "other_thread.py"
     script.write_text(textwrap.dedent(f"""
         import signal, threading, time, cfcerts
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as above: never inherited ignored
         client = cfcerts.Client(api_token="t", base_url={silent_server!r})
         def poke():
             time.sleep(0.5)
