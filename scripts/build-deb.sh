@@ -109,6 +109,7 @@ for completion in bash-completion/completions/cfcerts zsh/vendor-completions/_cf
 done
 install -m 0644 packaging/systemd/cfcerts-renew.service packaging/systemd/cfcerts-renew.timer "$tools/lib/systemd/system/"
 install -m 0644 packaging/renew.env "$tools/usr/share/cfcerts/renew.env"
+install -D -m 0644 packaging/deb/cfcerts.lintian-overrides "$tools/usr/share/lintian/overrides/cfcerts"
 install -m 0755 packaging/deb/cfcerts.postinst "$tools/DEBIAN/postinst"
 install -m 0755 packaging/deb/cfcerts.postrm "$tools/DEBIAN/postrm"
 tools_depends=$(depends_of "$work/cfcerts/usr/bin/cfcerts" "$work/cfcerts/usr/bin/cfcerts-emulator")
