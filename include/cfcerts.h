@@ -513,21 +513,37 @@ typedef struct cfcerts_fleet_apply cfcerts_fleet_apply;
  * apply only while the manifest, the state and the zone still give that plan). The state folder is made (0700)
  * and locked for the apply. New certificates are issued with their keys recorded first, saved with their outputs,
  * and only then are the certificates they replace revoked; an apply killed at any moment and started again
- * finishes what was under way and issues nothing twice. Hooks run only from the `cfcerts` command: a manifest
- * with a hook is refused here (CFCERTS_EINVAL): run your deploy step from the results. The apply keeps the client
- * alive.
+ * finishes what was under way and issues nothing twice. The apply keeps the client alive.
+ *
+ * Hooks: the library runs no process. A manifest with a hook needs "caller_runs_hooks": true in params_json
+ * (CFCERTS_EINVAL without it): cfcerts_fleet_apply_next() then hands out each hook to run, and the apply waits
+ * for cfcerts_fleet_apply_hook_done() before it goes on (a certificate a new one replaces is revoked only once the
+ * new one's hook has succeeded).
  */
 int cfcerts_fleet_apply_new(cfcerts_fleet_apply **out, cfcerts_client *client, const char *manifest_json,
                             const char *params_json);
 
 /**
  * The next step's result as it ends, or CFCERTS_ITEROVER after the last: {"name", "action", "outcome": "done" |
- * "failed", "certificate_id", "detail"}. When the apply stopped with an error (its state folder in use by another
+ * "failed", "certificate_id", "detail"}. With "caller_runs_hooks", also a hook to run: {"hook": {"name",
+ * "command", "environment": {"CFCERTS_NAME": ..., "CFCERTS_NEW_ID": ..., "CFCERTS_CERT_FILE": ..., ...},
+ * "unset": [the credential variables]}}: run `/bin/sh -c command` with your environment less "unset" plus
+ * "environment" (what `cfcerts apply` does), then answer with cfcerts_fleet_apply_hook_done(); until then this
+ * call returns CFCERTS_EINVAL. When the apply stopped with an error (its state folder in use by another
  * apply: CFCERTS_EBUSY; a zone that could not be read; a saved plan that no longer matches: CFCERTS_EINVAL), that
  * error is returned in place of CFCERTS_ITEROVER, and again by later calls. Blocks until a step ends. Use from
  * one thread at a time; in a child of fork(), an apply started in the parent returns CFCERTS_EINVAL.
  */
 int cfcerts_fleet_apply_next(char **out, cfcerts_fleet_apply *apply);
+
+/**
+ * Answers the hook cfcerts_fleet_apply_next() handed out: succeeded nonzero when it succeeded (exit status 0);
+ * otherwise detail (NULL, or UTF-8 of at most 1 KiB, e.g. "exited with status 3") says how it failed, and the
+ * step is reported failed: the next apply runs the hook again, and the certificate its entry's new one replaces
+ * stays active until then. CFCERTS_EINVAL when no hook waits: none was handed out, it was answered, or the apply
+ * was cancelled meanwhile (the hook then counts as interrupted; the next apply runs it again).
+ */
+int cfcerts_fleet_apply_hook_done(cfcerts_fleet_apply *apply, int succeeded, const char *detail);
 
 /**
  * The apply's report, once cfcerts_fleet_apply_next() has returned CFCERTS_ITEROVER (CFCERTS_EINVAL before, and
@@ -536,8 +552,8 @@ int cfcerts_fleet_apply_next(char **out, cfcerts_fleet_apply *apply);
  */
 int cfcerts_fleet_apply_report(char **out, cfcerts_fleet_apply *apply);
 
-/** Stops the apply between steps and ends its requests in flight; the next apply finishes what it left. Any
- *  thread. NULL is a no-op. */
+/** Stops the apply between steps and ends its requests in flight (a hook waiting for its answer counts as
+ *  interrupted); the next apply finishes what it left. Any thread. NULL is a no-op. */
 void cfcerts_fleet_apply_cancel(cfcerts_fleet_apply *apply);
 
 /** Cancels the apply if it is not over and frees it without waiting (its state folder stays locked until the

@@ -97,6 +97,12 @@ struct JSONObject {
         return text
     }
 
+    func bool(_ key: String) throws(CFCertsError) -> Bool? {
+        guard let value = fields[key], value != .null else { return nil }
+        guard case .bool(let flag) = value else { throw Arguments.invalid("\(name).\(key) must be true or false") }
+        return flag
+    }
+
     func required<T>(_ value: T?, _ key: String) throws(CFCertsError) -> T {
         guard let value else { throw Arguments.invalid("\(name).\(key) is required") }
         return value
@@ -129,6 +135,16 @@ func handOutNext(_ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ b
     do throws(CFCertsError) {
         guard let item = try body() else { return CFCERTS_ITEROVER }
         return Arguments.hand(item, to: out)
+    } catch {
+        return LastError.record(error)
+    }
+}
+
+/// The common shape of a call that hands out nothing: CFCERTS_OK, or the failure recorded.
+func handOutStatus(_ body: () throws(CFCertsError) -> Void) -> Int32 {
+    do throws(CFCertsError) {
+        try body()
+        return CFCERTS_OK
     } catch {
         return LastError.record(error)
     }

@@ -50,14 +50,26 @@ final class FleetApplyHandle: @unchecked Sendable {
     func next() throws(CFCertsError) -> [UInt8]? {
         try checkProcess()
         if !over {
-            let run = self.run
-            if let result = BlockingBridge.run({ await run.next() }) {
-                return Array(try Arguments.json(result).utf8)
+            guard !run.awaitsHookAnswer else {
+                throw Arguments.invalid("the apply waits for the hook it handed out: answer it with cfcerts_fleet_apply_hook_done() first")
             }
-            over = true
+            let run = self.run
+            switch BlockingBridge.run({ await run.next() }) {
+            case .result(let result)?: return Array(try Arguments.json(result).utf8)
+            case .hook(let request)?: return Array(try Arguments.json(["hook": request]).utf8)
+            case nil: over = true
+            }
         }
         if case .failure(let error)? = run.outcome { throw error }
         return nil
+    }
+
+    func answerHook(succeeded: Bool, detail: String?) throws(CFCertsError) {
+        try checkProcess()
+        let outcome: FleetHookOutcome = succeeded ? .succeeded : .failed(detail.map { "failed: \($0)" } ?? "failed")
+        guard run.answerHook(outcome) else {
+            throw Arguments.invalid("no hook waits for an answer (none was handed out, it was answered, or the apply was cancelled: then the next apply runs it again)")
+        }
     }
 
     func report() throws(CFCertsError) -> [UInt8] {
@@ -99,17 +111,18 @@ public func cfcerts_fleet_apply_new(_ out: UnsafeMutablePointer<OpaquePointer?>?
                                     _ manifest_json: UnsafePointer<CChar>?, _ params_json: UnsafePointer<CChar>?) -> Int32 {
     handOutObject(out) { () throws(CFCertsError) -> AnyObject in
         let handle = try ClientHandle.from(client)
-        let arguments = try FleetArguments(manifest_json, params_json, allowed: ["concurrency", "plan_basis"])
+        let arguments = try FleetArguments(manifest_json, params_json, allowed: ["concurrency", "plan_basis", "caller_runs_hooks"])
         let concurrency = try arguments.params.integer("concurrency") ?? FleetApplyOptions().concurrency
         guard BulkOptions.concurrencyRange.contains(concurrency) else {
             throw Arguments.invalid("params_json.concurrency must be from 1 to \(BulkOptions.concurrencyRange.upperBound)")
         }
-        if let entry = arguments.manifest.entries.first(where: { $0.hook != nil }) {
-            throw Arguments.invalid("\(entry.name) has a hook: hooks run from the cfcerts command; a program runs its deploy step from the apply's results")
+        let callerRunsHooks = try arguments.params.bool("caller_runs_hooks") ?? false
+        if !callerRunsHooks, let entry = arguments.manifest.entries.first(where: { $0.hook != nil }) {
+            throw Arguments.invalid("\(entry.name) has a hook: pass \"caller_runs_hooks\": true in params_json and run each hook cfcerts_fleet_apply_next() hands out")
         }
         let options = FleetApplyOptions(concurrency: concurrency, expectedBasis: try arguments.params.string("plan_basis"))
         let run = handle.client.fleet.startApply(arguments.manifest, stateFolder: arguments.stateFolder, options: options,
-                                                 taskExecutor: BlockingExecutor.shared)
+                                                 callerRunsHooks: callerRunsHooks, taskExecutor: BlockingExecutor.shared)
         return FleetApplyHandle(client: handle, run: run)
     }
 }
@@ -117,6 +130,15 @@ public func cfcerts_fleet_apply_new(_ out: UnsafeMutablePointer<OpaquePointer?>?
 @c @implementation
 public func cfcerts_fleet_apply_next(_ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ apply: OpaquePointer?) -> Int32 {
     handOutNext(out) { () throws(CFCertsError) -> [UInt8]? in try FleetApplyHandle.from(apply).next() }
+}
+
+@c @implementation
+public func cfcerts_fleet_apply_hook_done(_ apply: OpaquePointer?, _ succeeded: Int32, _ detail: UnsafePointer<CChar>?) -> Int32 {
+    handOutStatus { () throws(CFCertsError) in
+        let handle = try FleetApplyHandle.from(apply)
+        let text = try detail.map { pointer throws(CFCertsError) in try Arguments.string(pointer, name: "detail", maxBytes: 1024) }
+        try handle.answerHook(succeeded: succeeded != 0, detail: text)
+    }
 }
 
 @c @implementation

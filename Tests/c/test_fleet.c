@@ -1,7 +1,8 @@
 /* Fleet as code through the C API: arguments refused as documented (a malformed manifest names its field, a hook
- * is refused), plan on an empty zone, an apply pulled step by step to its report, plan again with nothing to do,
- * a state folder held by another apply (CFCERTS_EBUSY from _next and _report), a saved plan's basis, and an apply
- * freed before it is pulled. Run under valgrind and ASan too. */
+ * without "caller_runs_hooks"), plan on an empty zone, an apply pulled step by step to its report, plan again with
+ * nothing to do, a state folder held by another apply (CFCERTS_EBUSY from _next and _report), a saved plan's basis,
+ * an apply freed before it is pulled, and hooks handed out to the caller (answered, failed, cancelled while they
+ * wait). Run under valgrind and ASan too. */
 #define _GNU_SOURCE
 #include <cfcerts.h>
 #include <fcntl.h>
@@ -84,7 +85,7 @@ static void test_refusals(cfcerts_client *client) {
     CHECK(apply == NULL);
     char *hooked = manifest(1, "{\"hook\": \"true\"}");
     CHECK_CODE(cfcerts_fleet_apply_new(&apply, client, hooked, params), CFCERTS_EINVAL);
-    CHECK(strstr(cfcerts_error_last()->message, "hook") != NULL);
+    CHECK(strstr(cfcerts_error_last()->message, "caller_runs_hooks") != NULL);
     CHECK_CODE(cfcerts_fleet_apply_next(&out, NULL), CFCERTS_EINVAL);
     CHECK_CODE(cfcerts_fleet_apply_report(&out, NULL), CFCERTS_EINVAL);
     cfcerts_fleet_apply_cancel(NULL);
@@ -158,6 +159,111 @@ static void test_held_state_and_saved_plan(cfcerts_client *client) {
     free(text);
 }
 
+/* Pulls the apply to its end, answering each hook with succeeded[i] in turn (the i-th hook handed out); checks
+ * what a hook carries and that the apply waits for its answer. Returns the number of hooks handed out. */
+static int pull_answering(cfcerts_fleet_apply *apply, const int *succeeded, int count, char **report) {
+    char *out = NULL;
+    int hooks = 0, code;
+    while ((code = cfcerts_fleet_apply_next(&out, apply)) == CFCERTS_OK) {
+        json_error_t error;
+        json_t *item = json_loads(out, 0, &error);
+        json_t *hook = json_object_get(item, "hook");
+        if (hook) {
+            json_t *environment = json_object_get(hook, "environment");
+            const char *name = json_string_value(json_object_get(hook, "name"));
+            const char *cert_file = json_string_value(json_object_get(environment, "CFCERTS_CERT_FILE"));
+            CHECK(name && strcmp(json_string_value(json_object_get(environment, "CFCERTS_NAME")), name) == 0);
+            CHECK(strcmp(json_string_value(json_object_get(hook, "command")), "deploy --now") == 0);
+            CHECK(json_string_length(json_object_get(environment, "CFCERTS_NEW_ID")) == 32);
+            struct stat info;
+            CHECK(cert_file && stat(cert_file, &info) == 0);  /* its files are in place before the hook */
+            int unsets_token = 0;
+            size_t index;
+            json_t *variable;
+            json_array_foreach(json_object_get(hook, "unset"), index, variable) {
+                if (strcmp(json_string_value(variable), "CLOUDFLARE_API_TOKEN") == 0) unsets_token = 1;
+            }
+            CHECK(unsets_token);
+            char *ignored = NULL;
+            CHECK_CODE(cfcerts_fleet_apply_next(&ignored, apply), CFCERTS_EINVAL);  /* answer first */
+            CHECK(strstr(cfcerts_error_last()->message, "cfcerts_fleet_apply_hook_done") != NULL);
+            int ok = hooks < count ? succeeded[hooks] : 1;
+            CHECK_CODE(cfcerts_fleet_apply_hook_done(apply, ok, ok ? NULL : "exited with status 3"), CFCERTS_OK);
+            CHECK_CODE(cfcerts_fleet_apply_hook_done(apply, 1, NULL), CFCERTS_EINVAL);  /* answered already */
+            hooks++;
+        }
+        json_decref(item);
+        cfcerts_string_free(out);
+    }
+    CHECK_CODE(code, CFCERTS_ITEROVER);
+    CHECK_CODE(cfcerts_fleet_apply_report(report, apply), CFCERTS_OK);
+    return hooks;
+}
+
+static void test_caller_runs_hooks(cfcerts_client *client) {
+    char *text = manifest(2, "{\"hook\": \"deploy --now\", \"outputs\": {\"dir\": \"out-hooks\"}}");
+    char hook_params[900];
+    snprintf(hook_params, sizeof hook_params,
+             "{\"base_dir\": \"%s\", \"state_dir\": \"%s/state-hooks\", \"caller_runs_hooks\": true}", base, base);
+    cfcerts_fleet_apply *apply = NULL;
+    CHECK_CODE(cfcerts_fleet_apply_new(&apply, client, text, hook_params), CFCERTS_OK);
+    char *report = NULL;
+    const int first_fails[] = {1, 0};
+    CHECK(pull_answering(apply, first_fails, 2, &report) == 2);
+    CHECK(report && strstr(report, "\"failed\":1") && strstr(report, "exited with status 3"));
+    cfcerts_string_free(report);
+    cfcerts_fleet_apply_free(apply);
+
+    /* The failed hook is planned again; an apply cancelled while it waits counts it interrupted. */
+    char plan_params[900];
+    snprintf(plan_params, sizeof plan_params, "{\"base_dir\": \"%s\", \"state_dir\": \"%s/state-hooks\"}", base, base);
+    char *out = NULL;
+    CHECK_CODE(cfcerts_fleet_plan(&out, client, text, plan_params), CFCERTS_OK);
+    CHECK(out && strstr(out, "\"run_hook\":1"));
+    cfcerts_string_free(out);
+    CHECK_CODE(cfcerts_fleet_apply_new(&apply, client, text, hook_params), CFCERTS_OK);
+    int code;
+    while ((code = cfcerts_fleet_apply_next(&out, apply)) == CFCERTS_OK && strstr(out, "\"hook\"") == NULL) {
+        cfcerts_string_free(out);
+    }
+    CHECK_CODE(code, CFCERTS_OK);
+    cfcerts_string_free(out);
+    cfcerts_fleet_apply_cancel(apply);
+    while ((code = cfcerts_fleet_apply_next(&out, apply)) == CFCERTS_OK) cfcerts_string_free(out);
+    CHECK_CODE(code, CFCERTS_ITEROVER);
+    CHECK_CODE(cfcerts_fleet_apply_hook_done(apply, 1, NULL), CFCERTS_EINVAL);
+    CHECK_CODE(cfcerts_fleet_apply_report(&report, apply), CFCERTS_OK);
+    CHECK(report && strstr(report, "\"interrupted\":true"));
+    cfcerts_string_free(report);
+    cfcerts_fleet_apply_free(apply);
+
+    /* Answered this time: nothing is left to do. */
+    CHECK_CODE(cfcerts_fleet_apply_new(&apply, client, text, hook_params), CFCERTS_OK);
+    CHECK(pull_answering(apply, NULL, 0, &report) == 1);
+    cfcerts_string_free(report);
+    cfcerts_fleet_apply_free(apply);
+    CHECK_CODE(cfcerts_fleet_plan(&out, client, text, plan_params), CFCERTS_OK);
+    CHECK(out && strstr(out, "\"none\":2"));
+    cfcerts_string_free(out);
+
+    /* A hook freed while it waits: no leak, no hang. */
+    char *fresh = manifest(1, "{\"hook\": \"deploy --now\", \"outputs\": {\"dir\": \"out-hooks-2\"}}");
+    snprintf(hook_params, sizeof hook_params,
+             "{\"base_dir\": \"%s\", \"state_dir\": \"%s/state-hooks-2\", \"caller_runs_hooks\": true}", base, base);
+    CHECK_CODE(cfcerts_fleet_apply_new(&apply, client, fresh, hook_params), CFCERTS_OK);
+    while ((code = cfcerts_fleet_apply_next(&out, apply)) == CFCERTS_OK && strstr(out, "\"hook\"") == NULL) {
+        cfcerts_string_free(out);
+    }
+    CHECK_CODE(code, CFCERTS_OK);
+    cfcerts_string_free(out);
+    CHECK_CODE(cfcerts_fleet_apply_hook_done(NULL, 1, NULL), CFCERTS_EINVAL);
+    const char bad_utf8[] = {(char)0xff, 0};
+    CHECK_CODE(cfcerts_fleet_apply_hook_done(apply, 0, bad_utf8), CFCERTS_EINVAL);
+    cfcerts_fleet_apply_free(apply);
+    free(fresh);
+    free(text);
+}
+
 int main(void) {
     harness_new_zone(zone);
     snprintf(base, sizeof base, "/tmp/cfcerts-c-fleet-%d-%s", (int)getpid(), zone);
@@ -167,6 +273,7 @@ int main(void) {
     test_refusals(client);
     test_plan_apply_plan_again(client);
     test_held_state_and_saved_plan(client);
+    test_caller_runs_hooks(client);
     cfcerts_client_free(client);
     char command[400];
     snprintf(command, sizeof command, "rm -rf '%s'", base);

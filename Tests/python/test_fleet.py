@@ -1,6 +1,7 @@
 """Fleet as code from Python: a manifest as a YAML file (YAML 1.2 booleans: NO stays "NO") or a mapping, plan,
 apply pulled step by step to its report, plan again, a held state folder (InUse), a saved plan that no longer
-matches, a hook refused, and an apply cancelled and finished by the next one."""
+matches, hooks run as `cfcerts apply` runs them (environment, failure, timeout, asyncio), and an apply cancelled
+and finished by the next one."""
 
 import subprocess
 
@@ -48,12 +49,66 @@ def test_mapping_needs_a_state_dir_and_errors_name_the_field(client, zone, tmp_p
     bad["certificates"][0]["validty_days"] = 5
     with pytest.raises(cfcerts.InvalidArgument, match=r"certificates\[0\]\.validty_days is not a manifest field"):
         client.fleet.plan(bad, state_dir=str(tmp_path / "s"))
-    with pytest.raises(cfcerts.InvalidArgument, match="hook"):
-        client.fleet.apply(manifest(zone, 1, hook="true"), state_dir=str(tmp_path / "s"))
+    with pytest.raises(cfcerts.InvalidArgument, match="hook_timeout"):
+        client.fleet.apply(manifest(zone, 1, hook="true"), state_dir=str(tmp_path / "s"), hook_timeout=0)
     with pytest.raises(cfcerts.InvalidArgument, match="cannot be written as JSON"):
         client.fleet.plan({"zone": zone, "certificates": [], "x": float("nan")}, state_dir=str(tmp_path / "s"))
     with pytest.raises(cfcerts.InvalidArgument):
         client.fleet.plan(42)
+
+
+def test_hooks_run_with_the_new_files_and_a_failed_one_runs_again(client, zone, tmp_path, monkeypatch):
+    monkeypatch.setenv("CLOUDFLARE_API_TOKEN", "not-for-hooks")
+    log, ready = tmp_path / "hooks.log", tmp_path / "dev-1.ready"
+    hook = (f'test -s "$CFCERTS_CERT_FILE" && test -s "$CFCERTS_KEY_FILE" || exit 9; '
+            f'echo "$CFCERTS_NAME $CFCERTS_NEW_ID ${{CLOUDFLARE_API_TOKEN:-unset}}" >> {log}; '
+            f'[ "$CFCERTS_NAME" != dev-1 ] || [ -e {ready} ] || exit 3')
+    document = manifest(zone, 2, hook=hook)
+    state = str(tmp_path / "state")
+    with client.fleet.apply(document, state_dir=state, base_dir=str(tmp_path)) as run:
+        hooks = {r.name: r for r in run if r.action == "run_hook"}
+    assert hooks["dev-0"].outcome == "done" and hooks["dev-1"].outcome == "failed"
+    assert "exited with status 3" in hooks["dev-1"].detail
+    lines = log.read_text().split("\n")
+    assert lines[0].startswith("dev-0 ") and lines[0].endswith(" unset") and len(lines[0].split()[1]) == 32
+    plan = client.fleet.plan(document, state_dir=state, base_dir=str(tmp_path))
+    assert [(s.name, s.action) for s in plan.steps if s.action != "none"] == [("dev-1", "run_hook")]
+    ready.touch()
+    with client.fleet.apply(document, state_dir=state, base_dir=str(tmp_path)) as run:
+        assert [(r.name, r.action, r.outcome) for r in run] == [("dev-1", "run_hook", "done")]
+    assert not client.fleet.plan(document, state_dir=state, base_dir=str(tmp_path)).has_changes
+
+
+def test_a_hook_past_its_timeout_fails(client, zone, tmp_path):
+    document = manifest(zone, 1, hook="sleep 30")
+    with client.fleet.apply(document, state_dir=str(tmp_path / "s"), base_dir=str(tmp_path), hook_timeout=0.5) as run:
+        hooks = [r for r in run if r.action == "run_hook"]
+    assert len(hooks) == 1 and hooks[0].outcome == "failed" and "timeout" in hooks[0].detail
+
+
+def test_ctrl_c_while_a_hook_runs_stops_the_apply_and_the_next_apply_runs_it(client, zone, tmp_path):
+    import signal
+    import time
+
+    marker = tmp_path / "interrupted-once"
+    document = manifest(zone, 1, hook=f"if [ ! -e {marker} ]; then touch {marker}; kill -INT $PPID; sleep 30; fi")
+    state = str(tmp_path / "s")
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # whatever the runner passed on
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            list(client.fleet.apply(document, state_dir=state, base_dir=str(tmp_path)))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert [s.action for s in client.fleet.plan(document, state_dir=state, base_dir=str(tmp_path)).steps] == ["run_hook"]
+    deadline = time.monotonic() + 10
+    while True:  # the cancelled apply holds the state folder until it has wound down
+        try:
+            with client.fleet.apply(document, state_dir=state, base_dir=str(tmp_path)) as run:
+                assert [(r.action, r.outcome) for r in run] == [("run_hook", "done")]
+            break
+        except cfcerts.InUse:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
 
 
 def test_held_state_and_saved_plan(client, emulator, zone, tmp_path):
@@ -129,11 +184,14 @@ def test_async_client_plans_and_applies(emulator, zone, tmp_path):
             document = manifest(zone, 3)
             plan = await client.fleet.plan(document, state_dir=str(tmp_path / "state"), base_dir=str(tmp_path))
             assert plan.counts["create"] == 3
-            run = await client.fleet.apply(document, state_dir=str(tmp_path / "state"), base_dir=str(tmp_path))
+            run = await client.fleet.apply({**document, "defaults": {**document["defaults"], "hook": f"touch {tmp_path}/$CFCERTS_NAME.hooked"}},
+                                           state_dir=str(tmp_path / "state"), base_dir=str(tmp_path))
             results = [result async for result in run]
-            assert sorted(r.name for r in results if r.outcome == "done") == ["dev-0", "dev-1", "dev-2"]
-            assert run.report.done == 3
-            again = await client.fleet.plan(document, state_dir=str(tmp_path / "state"), base_dir=str(tmp_path))
+            assert sorted(r.name for r in results if r.outcome == "done" and r.action == "create") == ["dev-0", "dev-1", "dev-2"]
+            assert sorted(r.name for r in results if r.outcome == "done" and r.action == "run_hook") == ["dev-0", "dev-1", "dev-2"]
+            assert run.report.done == 6 and (tmp_path / "dev-2.hooked").exists()
+            again = await client.fleet.plan({**document, "defaults": {**document["defaults"], "hook": "x"}},
+                                            state_dir=str(tmp_path / "state"), base_dir=str(tmp_path))
             assert not again.has_changes
 
     asyncio.run(main())

@@ -5,8 +5,8 @@ require "tmpdir"
 require "open3"
 
 # Fleet as code from Ruby: a YAML file (NO stays "NO", where Psych alone would read false), a Hash manifest, plan,
-# apply enumerated (twice: the results are kept) to its report, plan again, errors that name the field, a hook
-# refused, a saved plan that no longer matches.
+# apply enumerated (twice: the results are kept) to its report, plan again, errors that name the field, a saved
+# plan that no longer matches, and hooks run as `cfcerts apply` runs them (environment, failure, timeout).
 class FleetTest < Minitest::Test
   include EmulatorHelper
 
@@ -53,6 +53,36 @@ class FleetTest < Minitest::Test
     refute @client.fleet.plan(path).changes?
   end
 
+  def test_hooks_run_with_the_new_files_and_a_failed_one_runs_again
+    log, ready, state = File.join(@dir, "hooks.log"), File.join(@dir, "dev-1.ready"), File.join(@dir, "state")
+    hook = %(test -s "$CFCERTS_CERT_FILE" && test -s "$CFCERTS_KEY_FILE" || exit 9; ) +
+           %(echo "$CFCERTS_NAME $CFCERTS_NEW_ID ${CLOUDFLARE_API_TOKEN:-unset}" >> #{log}; ) +
+           %([ "$CFCERTS_NAME" != dev-1 ] || [ -e #{ready} ] || exit 3)
+    document = manifest(2, "hook" => hook)
+    token_before = ENV.fetch("CLOUDFLARE_API_TOKEN", nil)
+    ENV["CLOUDFLARE_API_TOKEN"] = "not-for-hooks"
+    hooks = @client.fleet.apply(document, state_dir: state, base_dir: @dir).select { |r| r.action == "run_hook" }
+    assert_equal [%w[dev-0 done], %w[dev-1 failed]], hooks.map { |r| [r.name, r.outcome] }.sort
+    assert_match(/exited with status 3/, hooks.find { |r| r.name == "dev-1" }.detail)
+    first = File.read(log).lines.first.split
+    assert_equal ["dev-0", 32, "unset"], [first[0], first[1].size, first[2]]
+    plan = @client.fleet.plan(document, state_dir: state, base_dir: @dir)
+    assert_equal [%w[dev-1 run_hook]], plan.steps.reject { |s| s.action == "none" }.map { |s| [s.name, s.action] }
+    FileUtils.touch(ready)
+    again = @client.fleet.apply(document, state_dir: state, base_dir: @dir).to_a
+    assert_equal [%w[dev-1 run_hook done]], again.map { |r| [r.name, r.action, r.outcome] }
+    refute @client.fleet.plan(document, state_dir: state, base_dir: @dir).changes?
+  ensure
+    ENV["CLOUDFLARE_API_TOKEN"] = token_before
+  end
+
+  def test_a_hook_past_its_timeout_fails
+    run = @client.fleet.apply(manifest(1, "hook" => "sleep 30"), state_dir: File.join(@dir, "s"), base_dir: @dir, hook_timeout: 0.5)
+    hooks = run.select { |r| r.action == "run_hook" }
+    assert_equal ["failed"], hooks.map(&:outcome)
+    assert_match(/timeout/, hooks.first.detail)
+  end
+
   def test_hash_manifest_errors_and_saved_plan
     state = File.join(@dir, "state")
     error = assert_raises(Cfcerts::InvalidArgument) { @client.fleet.plan(manifest(1)) }
@@ -61,7 +91,7 @@ class FleetTest < Minitest::Test
     bad["certificates"][0]["validty_days"] = 5
     error = assert_raises(Cfcerts::InvalidArgument) { @client.fleet.plan(bad, state_dir: state) }
     assert_match(/certificates\[0\]\.validty_days is not a manifest field/, error.message)
-    assert_raises(Cfcerts::InvalidArgument) { @client.fleet.apply(manifest(1, "hook" => "true"), state_dir: state) }
+    assert_raises(Cfcerts::InvalidArgument) { @client.fleet.apply(manifest(1, "hook" => "true"), state_dir: state, hook_timeout: 0) }
     assert_raises(Cfcerts::InvalidArgument) { @client.fleet.plan(42) }
 
     plan = @client.fleet.plan(manifest(3), state_dir: state, base_dir: @dir)

@@ -208,10 +208,12 @@ class AsyncFleet:
         return await self._client._run(lambda: self._sync.plan(manifest, state_dir=state_dir, base_dir=base_dir))
 
     async def apply(self, manifest: Any, *, state_dir: Optional[str] = None, base_dir: Optional[str] = None,
-                    concurrency: Optional[int] = None, plan: Any = None) -> "AsyncFleetApply":
-        """An async iterator of each step's result as it ends; ``report`` at the end (see ``Fleet.apply``)."""
+                    concurrency: Optional[int] = None, plan: Any = None, hook_timeout: float = 600) -> "AsyncFleetApply":
+        """An async iterator of each step's result as it ends; ``report`` at the end (see ``Fleet.apply``). Hooks
+        run off the event loop, in the worker thread that pulls the steps."""
         run = await self._client._off_loop(lambda: self._sync.apply(manifest, state_dir=state_dir, base_dir=base_dir,
-                                                                    concurrency=concurrency, plan=plan))
+                                                                    concurrency=concurrency, plan=plan,
+                                                                    hook_timeout=hook_timeout))
         return AsyncFleetApply(self._client, run)
 
 

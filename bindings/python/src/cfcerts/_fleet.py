@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Tuple, Union
 
@@ -89,34 +91,62 @@ class Fleet:
                          estimated_seconds=fields["estimated_seconds"], budget=fields["budget"], basis=fields["basis"])
 
     def apply(self, manifest: Manifest, *, state_dir: Optional[str] = None, base_dir: Optional[str] = None,
-              concurrency: Optional[int] = None, plan: Optional[FleetPlan] = None) -> "FleetApply":
+              concurrency: Optional[int] = None, plan: Optional[FleetPlan] = None,
+              hook_timeout: float = 600) -> "FleetApply":
         """Makes the zone and the output files match the manifest, in the background: iterate for each step's
         result as it ends; ``report`` is set at the end. Killed at any moment and run again, it finishes what was
         under way and issues nothing twice. A state folder another apply holds raises ``InUse``; ``plan`` one that
-        no longer matches raises ``InvalidArgument`` (while iterating). Hooks run only from the ``cfcerts`` command:
-        a manifest with one raises ``InvalidArgument``."""
+        no longer matches raises ``InvalidArgument`` (while iterating).
+
+        An entry's hook runs as ``cfcerts apply`` runs it, in the iterating thread once the entry's new files are
+        in place: ``/bin/sh -c HOOK``, standard input from /dev/null, the ``CFCERTS_*`` variables added to this
+        process's environment and the credential variables left out, killed after ``hook_timeout`` seconds. One
+        that fails (or times out) is reported as a failed ``run_hook`` step, and the certificate its entry's new
+        one replaces stays active: the next apply runs it again."""
+        if isinstance(hook_timeout, bool) or not isinstance(hook_timeout, (int, float)) or not 0 < hook_timeout <= 86400:
+            raise InvalidArgument("hook_timeout must be a number of seconds, above 0 and at most 86400")
         extra = {"concurrency": None if concurrency is None else arguments.integer(concurrency, "concurrency"),
-                 "plan_basis": plan.basis if plan is not None else None}
+                 "plan_basis": plan.basis if plan is not None else None, "caller_runs_hooks": True}
         text, params = _arguments(manifest, state_dir, base_dir, extra)
-        return FleetApply(self._client, text, params)
+        return FleetApply(self._client, text, params, hook_timeout)
 
 
 class FleetApply(_NativeHandle, Iterator[FleetStepResult]):
     """An apply in progress. One pass; ``cancel()`` (any thread) stops it between steps, ``close()`` (or the end of
     a ``with`` block) cancels and frees it."""
 
-    def __init__(self, client: "Client", manifest: bytes, params: bytes) -> None:
+    def __init__(self, client: "Client", manifest: bytes, params: bytes, hook_timeout: float = 600) -> None:
         super().__init__(client, "fleet_apply", manifest, params)
         self.report: Optional[FleetReport] = None
+        self._hook_timeout = hook_timeout
+        # A hook runs between two pulls: one thread at a time pulls, runs and answers.
+        self._step_lock = threading.Lock()
 
     def __iter__(self) -> "FleetApply":
         return self
 
     def __next__(self) -> FleetStepResult:
-        text = self._pull(at_end=self._read_report, on_interrupt=lambda _: self.cancel())
-        if text is None:
-            raise StopIteration
-        return _result(json.loads(text))
+        with self._step_lock:
+            while True:
+                text = self._pull(at_end=self._read_report, on_interrupt=lambda _: self.cancel())
+                if text is None:
+                    raise StopIteration
+                fields = json.loads(text)
+                if "hook" not in fields:
+                    return _result(fields)
+                try:
+                    succeeded, detail = run_hook(fields["hook"], self._hook_timeout)
+                except BaseException:
+                    self.close()  # Ctrl-C while the hook ran: the apply stops, the next one runs it again
+                    raise
+                self._answer(succeeded, detail)
+
+    def _answer(self, succeeded: bool, detail: Optional[str]) -> None:
+        with self._handle_lock:
+            if self._handle:
+                # CFCERTS_EINVAL here means the apply was cancelled meanwhile: the next pull says how it ended.
+                self._lib.cfcerts_fleet_apply_hook_done(self._handle, 1 if succeeded else 0,
+                                                        None if detail is None else detail[:200].encode())
 
     def _read_report(self) -> None:
         code, text = call_for_string(self._lib.cfcerts_fleet_apply_report, self._handle)
@@ -141,6 +171,25 @@ class FleetApply(_NativeHandle, Iterator[FleetStepResult]):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def run_hook(hook: Mapping[str, Any], timeout: float) -> Tuple[bool, Optional[str]]:
+    """Runs a hook the apply handed out (``cfcerts_fleet_apply_next``): whether it succeeded, and how it failed."""
+    unset = set(hook["unset"])
+    environment = {name: value for name, value in os.environ.items() if name not in unset}
+    environment.update(hook["environment"])
+    try:
+        completed = subprocess.run(["/bin/sh", "-c", hook["command"]], env=environment, stdin=subprocess.DEVNULL,
+                                   timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return False, f"was ended after its timeout ({timeout:g} s)"
+    except OSError as error:
+        return False, f"could not be started: {error.strerror}"
+    if completed.returncode == 0:
+        return True, None
+    if completed.returncode < 0:
+        return False, f"was killed by signal {-completed.returncode}"
+    return False, f"exited with status {completed.returncode}"
 
 
 def _result(fields: Dict[str, Any]) -> FleetStepResult:

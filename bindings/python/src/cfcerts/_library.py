@@ -98,6 +98,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "cfcerts_fleet_plan": ([out, c_void_p, c_char_p, c_char_p], c_int),
         "cfcerts_fleet_apply_new": ([out, c_void_p, c_char_p, c_char_p], c_int),
         "cfcerts_fleet_apply_next": ([out, c_void_p], c_int),
+        "cfcerts_fleet_apply_hook_done": ([c_void_p, c_int, c_char_p], c_int),
         "cfcerts_fleet_apply_report": ([out, c_void_p], c_int),
         "cfcerts_fleet_apply_cancel": ([c_void_p], None),
         "cfcerts_fleet_apply_free": ([c_void_p], None),

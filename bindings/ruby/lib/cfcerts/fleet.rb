@@ -43,13 +43,59 @@ module Cfcerts
     # Makes the zone and the output files match the manifest, in the background: an Enumerable of each step's
     # result as it ends; report is set at the end. Killed at any moment and run again, it finishes what was under
     # way and issues nothing twice. A state folder another apply holds raises InUse (while enumerating); a plan
-    # that no longer matches, InvalidArgument. Hooks run only from the cfcerts command: a manifest with one
-    # raises InvalidArgument.
-    def apply(manifest, state_dir: nil, base_dir: nil, concurrency: nil, plan: nil)
+    # that no longer matches, InvalidArgument.
+    #
+    # An entry's hook runs as `cfcerts apply` runs it, in the enumerating thread once the entry's new files are in
+    # place: /bin/sh -c HOOK, standard input from /dev/null, the CFCERTS_* variables added to this process's
+    # environment and the credential variables left out, killed after hook_timeout seconds. One that fails (or
+    # times out) is reported as a failed "run_hook" step, and the certificate its entry's new one replaces stays
+    # active: the next apply runs it again.
+    def apply(manifest, state_dir: nil, base_dir: nil, concurrency: nil, plan: nil, hook_timeout: 600)
+      unless hook_timeout.is_a?(Numeric) && hook_timeout.positive? && hook_timeout <= 86_400
+        raise InvalidArgument, "hook_timeout must be a number of seconds, above 0 and at most 86400"
+      end
+
       extra = { concurrency: concurrency.nil? ? nil : Arguments.integer(concurrency, "concurrency"),
-                plan_basis: plan&.basis }
+                plan_basis: plan&.basis, caller_runs_hooks: true }
       text, params = Fleet.arguments(manifest, state_dir, base_dir, extra)
-      FleetApply.new(@client, text, params)
+      FleetApply.new(@client, text, params, hook_timeout)
+    end
+
+    # Runs a hook the apply handed out: [succeeded, how it failed].
+    def self.run_hook(hook, timeout)
+      environment = hook["unset"].to_h { |name| [name, nil] }.merge(hook["environment"])
+      pid = Process.spawn(environment, "/bin/sh", "-c", hook["command"], in: File::NULL)
+      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
+      begin
+        loop do
+          _, status = Process.wait2(pid, Process::WNOHANG)
+          return describe(status) if status
+
+          if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+            Process.kill(:KILL, pid)
+            Process.wait(pid)
+            return [false, "was ended after its timeout (#{timeout} s)"]
+          end
+          sleep 0.02
+        end
+      rescue Exception # rubocop:disable Lint/RescueException -- Interrupt too: the hook must not outlive the apply
+        begin
+          Process.kill(:KILL, pid)
+          Process.wait(pid)
+        rescue SystemCallError
+          nil
+        end
+        raise
+      end
+    rescue SystemCallError => e
+      [false, "could not be started: #{e.message}"]
+    end
+
+    def self.describe(status)
+      return [true, nil] if status.success?
+      return [false, "was killed by signal #{status.termsig}"] if status.signaled?
+
+      [false, "exited with status #{status.exitstatus}"]
     end
 
     # @api private: the manifest's JSON text and the C call's params.
@@ -140,12 +186,31 @@ module Cfcerts
 
     attr_reader :report
 
-    def initialize(client, manifest, params)
+    def initialize(client, manifest, params, hook_timeout = 600)
       @report = nil
+      @hook_timeout = hook_timeout
       open_run(client, manifest, params)
     end
 
     private
+
+    # A hook handed out: run it, with the read lock held (no other thread pulls meanwhile), and answer it.
+    def answer_request(fields)
+      return false unless fields.key?("hook")
+
+      begin
+        succeeded, detail = Fleet.run_hook(fields["hook"], @hook_timeout)
+      rescue Exception # rubocop:disable Lint/RescueException -- Ctrl-C while the hook ran: the next apply runs it
+        cancel
+        free_run
+        raise
+      end
+      @handle_lock.synchronize do
+        # CFCERTS_EINVAL here means the apply was cancelled meanwhile: the next pull says how it ended.
+        Library.cfcerts_fleet_apply_hook_done(@run, succeeded ? 1 : 0, detail&.slice(0, 200)) if @run
+      end
+      true
+    end
 
     def native_kind = :fleet_apply
 

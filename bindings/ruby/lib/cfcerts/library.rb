@@ -93,6 +93,7 @@ module Cfcerts
     attach_function :cfcerts_fleet_plan, %i[pointer pointer string string], :int, blocking: true
     attach_function :cfcerts_fleet_apply_new, %i[pointer pointer string string], :int
     attach_function :cfcerts_fleet_apply_next, %i[pointer pointer], :int, blocking: true
+    attach_function :cfcerts_fleet_apply_hook_done, %i[pointer int string], :int
     attach_function :cfcerts_fleet_apply_report, %i[pointer pointer], :int
     attach_function :cfcerts_fleet_apply_cancel, [:pointer], :void
     attach_function :cfcerts_fleet_apply_free, [:pointer], :void, blocking: true

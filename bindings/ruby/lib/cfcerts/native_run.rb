@@ -5,7 +5,8 @@ module Cfcerts
   # come; the items are kept, so the run can be enumerated any number of times, partially or from several threads
   # (later passes replay what earlier ones read, then read on). cancel (any thread) stops the work; close cancels
   # and frees the handle. An includer defines native_kind (:bulk, :fleet_apply: the C functions' infix),
-  # parse_item(fields) and read_end (with the handle still open, once the last item is read).
+  # parse_item(fields) and read_end (with the handle still open, once the last item is read), and may define
+  # answer_request(fields): true when it has handled what the run handed out (a hook to run), which is then no item.
   module NativeRun
     include Enumerable
 
@@ -55,26 +56,33 @@ module Cfcerts
 
     # With the lock held: the next item from the C run, nil at the end.
     def read_next
-      return nil unless @run
+      loop do
+        return nil unless @run
 
-      run = @run
-      code, text, error = Cfcerts.interruptible(-> { cancel }) do
-        code, text = Library.call_for_string(:"cfcerts_#{native_kind}_next", run)
-        [code, text, code.zero? || code == Library::ITEROVER ? nil : Cfcerts.last_error(code)]
+        run = @run
+        code, text, error = Cfcerts.interruptible(-> { cancel }) do
+          code, text = Library.call_for_string(:"cfcerts_#{native_kind}_next", run)
+          [code, text, code.zero? || code == Library::ITEROVER ? nil : Cfcerts.last_error(code)]
+        end
+        if code == Library::ITEROVER
+          read_end
+          free_run
+          return nil
+        end
+        if error
+          free_run
+          raise error
+        end
+        fields = Cfcerts.parse_json(text)
+        next if answer_request(fields)
+
+        item = parse_item(fields)
+        @items << item
+        return item
       end
-      if code == Library::ITEROVER
-        read_end
-        free_run
-        return nil
-      end
-      if error
-        free_run
-        raise error
-      end
-      item = parse_item(Cfcerts.parse_json(text))
-      @items << item
-      item
     end
+
+    def answer_request(_fields) = false
 
     def free_run
       @handle_lock.synchronize do
