@@ -246,6 +246,37 @@ struct PKCS12Tests {
         }
     }
 
+    @Test("a bundle on disk is current only with its certificate, password and profile; damaged or foreign bytes are not",
+          arguments: [PKCS12Profile.modern, .legacy])
+    func bundleCheck(profile: PKCS12Profile) async throws {
+        let fixture = try await Fixture.make(keyType: .p256)
+        defer { fixture.remove() }
+        let leaf = try fixture.read("leaf.pem")
+        let other = profile == .modern ? PKCS12Profile.legacy : .modern
+        let bytes = try PKCS12Bundle.make(certificatePEM: leaf, privateKeyPEM: try fixture.read("leaf.key"),
+                                          chainPEMs: [try fixture.read("ca.pem")], password: "pässwörd", profile: profile,
+                                          friendlyName: "device-17")
+        #expect(PKCS12Bundle.holds(certificatePEM: leaf, in: bytes, password: "pässwörd", profile: profile))
+        #expect(!PKCS12Bundle.holds(certificatePEM: leaf, in: bytes, password: "passwörd", profile: profile))
+        #expect(!PKCS12Bundle.holds(certificatePEM: leaf, in: bytes, password: "pässwörd", profile: other))
+        #expect(!PKCS12Bundle.holds(certificatePEM: try fixture.read("ca.pem"), in: bytes, password: "pässwörd", profile: profile))
+        #expect(!PKCS12Bundle.holds(certificatePEM: leaf, in: Array(bytes.dropLast(40)), password: "pässwörd", profile: profile))
+        var flipped = bytes
+        flipped[bytes.count / 2] ^= 0x01
+        #expect(!PKCS12Bundle.holds(certificatePEM: leaf, in: flipped, password: "pässwörd", profile: profile))
+        #expect(!PKCS12Bundle.holds(certificatePEM: leaf, in: random(2000), password: "pässwörd", profile: profile))
+        #expect(!PKCS12Bundle.holds(certificatePEM: leaf, in: [], password: "pässwörd", profile: profile))
+
+        // openssl's own file of the same parts, with the same MAC: its layout is read alike.
+        var arguments = ["pkcs12", "-export", "-in", fixture.path("leaf.pem"), "-inkey", fixture.path("leaf.key"),
+                         "-passout", "pass:pässwörd", "-out", fixture.path("openssl.p12")]
+        if profile == .legacy { arguments += ["-certpbe", "PBE-SHA1-3DES", "-keypbe", "PBE-SHA1-3DES", "-macalg", "sha1"] }
+        _ = try await openssl(arguments)
+        let made = Array(try Data(contentsOf: URL(fileURLWithPath: fixture.path("openssl.p12"))))
+        #expect(PKCS12Bundle.holds(certificatePEM: leaf, in: made, password: "pässwörd", profile: profile))
+        #expect(!PKCS12Bundle.holds(certificatePEM: leaf, in: made, password: "other", profile: profile))
+    }
+
     @Test("a password file: its one line without the line ending; empty, two-line, missing and oversized files refused")
     func passwordFile() throws {
         let directory = try OpenSSL.temporaryDirectory()

@@ -2,6 +2,7 @@
 moments, and keys checked against their certificates with openssl."""
 
 import json
+import shutil
 import os
 import random
 import signal
@@ -327,6 +328,25 @@ def test_pkcs12_bundles_written_with_each_new_certificate(cli, emulator, zone, t
     assert {s["name"]: s["reason"] for s in plan["steps"]}["dev-000"] == "missing dev-000.p12"
     cli("apply", "-f", "fleet.yaml", "--yes", check_status=0)
     assert read(bundle).returncode == 0
+
+    def step_of(name):
+        plan = json.loads(cli("plan", "-f", "fleet.yaml", "--output", "json", check_status=0).stdout)
+        return next(s for s in plan["steps"] if s["name"] == name)
+    # A password file that changed: both bundles are made again, and open only with the new password.
+    (tmp_path / "pass").write_text("rotated secret\n")
+    step = step_of("dev-000")
+    assert step["action"] == "write_outputs" and "dev-000.p12" in step["reason"], step
+    cli("apply", "-f", "fleet.yaml", "--yes", check_status=0)
+    assert read(bundle, "rotated secret").returncode == 0 and read(bundle).returncode != 0
+    assert cli("plan", "-f", "fleet.yaml", "--detailed-exitcode").returncode == 0
+    # A bundle of another certificate (a file copied over it): made again.
+    shutil.copy(tmp_path / "certs" / "dev-001.p12", bundle)
+    assert step_of("dev-000")["action"] == "write_outputs"
+    cli("apply", "-f", "fleet.yaml", "--yes", check_status=0)
+    opened = read(bundle, "rotated secret")
+    (tmp_path / "from-p12.pem").write_text(opened.stdout)
+    assert public_key("x509", "-noout", "-in", str(tmp_path / "from-p12.pem")) == \
+        public_key("pkey", "-in", str(tmp_path / "certs" / "dev-000.key"))
     # A bundle that cannot be made (its password file is gone) fails its step and says why; nothing else is lost.
     (tmp_path / "fleet.yaml").write_text(text.replace("password_file: pass", "password_file: nowhere"))
     bundle.unlink()

@@ -26,17 +26,32 @@ struct FleetOutputWriter {
         return files
     }
 
-    /// The entry's PKCS#12 bundle, when asked. Its salts are random: a bundle is made again only for a new
-    /// certificate, or when the file is missing.
+    /// The entry's PKCS#12 bundle, when asked. Its salts are random, so it is not compared byte for byte: it is
+    /// made again for a new certificate, and when it is missing or `bundleIsCurrent` says no.
     func bundlePath(of entry: FleetEntry) -> String? {
         guard let folder = entry.outputs.folder, entry.outputs.files.contains(.pkcs12), case .generated = entry.source else { return nil }
         return folder + "/" + entry.name + ".p12"
     }
 
+    /// Whether the bundle on disk holds `certificate` and opens with the password and profile asked now (a
+    /// password file changed, a profile switched, another file copied over it: no). A password
+    /// that cannot be read counts as no: writing the bundle then fails, naming the file.
+    func bundleIsCurrent(_ path: String, of entry: FleetEntry, certificate: ClientCertificate) -> Bool {
+        guard let settings = entry.outputs.pkcs12, let password = try? settings.password(),
+              let bytes = try? FleetFiles.read(path) else { return false }
+        return PKCS12Bundle.holds(certificatePEM: certificate.certificate, in: bytes, password: password, profile: settings.profile)
+    }
+
     /// Which output files are missing or differ, in words; nil when all are as they should be.
     func staleFiles(of entry: FleetEntry, certificate: ClientCertificate) throws(CFCertsError) -> String? {
         var missing: [String] = [], differing: [String] = []
-        if let bundle = bundlePath(of: entry), !FleetFiles.exists(bundle) { missing.append(entry.name + ".p12") }
+        if let bundle = bundlePath(of: entry) {
+            if !FleetFiles.exists(bundle) {
+                missing.append(entry.name + ".p12")
+            } else if !bundleIsCurrent(bundle, of: entry, certificate: certificate) {
+                differing.append(entry.name + ".p12 (its certificate, password or profile)")
+            }
+        }
         for file in try expectedFiles(of: entry, certificate: certificate) {
             let name = String(file.path.split(separator: "/").last ?? "")
             let existing: String?? = try? FleetFiles.readText(file.path)
@@ -65,7 +80,8 @@ struct FleetOutputWriter {
             try FleetFiles.writeWhole(file.text, to: file.path, secret: file.secret)
             written.append(file.path)
         }
-        if let bundle, let settings = entry.outputs.pkcs12, newCertificate || !FleetFiles.exists(bundle) {
+        if let bundle, let settings = entry.outputs.pkcs12,
+           newCertificate || !bundleIsCurrent(bundle, of: entry, certificate: certificate) {
             guard let key = try FleetFiles.readText(state.keyPath(entry.name)) else {
                 throw .invalidArgument("\(entry.name): its key \(state.keyPath(entry.name)) is missing from the state folder")
             }
