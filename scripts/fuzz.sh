@@ -13,7 +13,7 @@ top=$(pwd)
 fuzzer=$top/.build-fuzz/debug/cfcerts-fuzz
 work=$top/.build-fuzz/work
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(list_answer single_answer retry_after csr_inspection c_parameters emulator_csr emulator_request \
+[ ${#targets[@]} -gt 0 ] || targets=(list_answer single_answer retry_after csr_inspection pkcs12_bundle c_parameters emulator_csr emulator_request \
                                       python_arguments)
 mkdir -p "$work/artifacts"
 failed=0

@@ -30,6 +30,28 @@ package enum CoreFuzzEntryPoints {
         _ = RateLimitHeaders(ResponseHeaders([("ratelimit", text), ("ratelimit-policy", text)]))
     }
 
+    /// A PKCS#12 file on disk, as a fleet apply checks it (`PKCS12Bundle.holds`): the first byte picks the profile
+    /// (even: modern), the rest is the file; the password is "fuzz" and the certificate `fuzzLeaf`, the seeds' own.
+    package static func pkcs12Bundle(_ bytes: [UInt8]) {
+        _ = PKCS12Bundle.holds(certificatePEM: fuzzLeaf, in: Array(bytes.dropFirst()), password: "fuzz",
+                               profile: (bytes.first ?? 0) % 2 == 0 ? .modern : .legacy)
+    }
+
+    /// The certificate of the pkcs12_bundle seeds (made with `openssl pkcs12 -export -passout pass:fuzz`).
+    static let fuzzLeaf = """
+        -----BEGIN CERTIFICATE-----
+        MIIBjTCCATOgAwIBAgIUGYFMCANxJ+Jt1iHvbvVQ6ll11U0wCgYIKoZIzj0EAwIw
+        GzEZMBcGA1UEAwwQZnV6ei5leGFtcGxlLmNvbTAgFw0yNjEyMDYxMDA3MjZaGA8y
+        MTI2MTExMjEwMDcyNlowGzEZMBcGA1UEAwwQZnV6ei5leGFtcGxlLmNvbTBZMBMG
+        ByqGSM49AgEGCCqGSM49AwEHA0IABMwGXqwWn9ZafGaM1+l3mNjgvKnitmBHzMs1
+        q+eBRf86uGkU00dz/9A8UyXC4oxQ4GbhQC9XqXqEKykwCu+8t7mjUzBRMB0GA1Ud
+        DgQWBBREEvj3FP+E9pH/ci9gvqf5O7tkgTAfBgNVHSMEGDAWgBREEvj3FP+E9pH/
+        ci9gvqf5O7tkgTAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0gAMEUCIFkt
+        w2sXYksJIl/WXw2TyEk8OzsYGA3SvG6QUjVwHSFyAiEAgKcaMmoiGByOMjADo2lQ
+        JtRs1/AKFkF+Jz/0Ejpi5iw=
+        -----END CERTIFICATE-----
+        """
+
     /// A PEM CSR, as `CertificateSigningRequests.inspect` reads it.
     package static func csrInspection(_ bytes: [UInt8]) {
         _ = try? CertificateSigningRequests.inspect(pem: String(decoding: bytes, as: UTF8.self))

@@ -5,7 +5,7 @@ import CFCertsEmulator
 
 /// The fuzz targets by name: each feeds one input to one parser of untrusted bytes, and must return.
 enum FuzzTargets {
-    static let names = ["list_answer", "single_answer", "retry_after", "csr_inspection", "c_parameters",
+    static let names = ["list_answer", "single_answer", "retry_after", "csr_inspection", "pkcs12_bundle", "c_parameters",
                         "emulator_csr", "emulator_request"]
 
     static func target(named name: String) -> (([UInt8]) -> Void)? {
@@ -14,6 +14,7 @@ enum FuzzTargets {
         case "single_answer": CoreFuzzEntryPoints.singleAnswer
         case "retry_after": CoreFuzzEntryPoints.retryAfter
         case "csr_inspection": CoreFuzzEntryPoints.csrInspection
+        case "pkcs12_bundle": CoreFuzzEntryPoints.pkcs12Bundle
         case "c_parameters": CParameters.run
         case "emulator_csr": EmulatorFuzzEntryPoints.csr
         case "emulator_request": { EmulatorFuzzEntryPoints.request($0, emulator: SharedEmulator.instance) }

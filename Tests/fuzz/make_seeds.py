@@ -2,7 +2,8 @@
 """Writes the fuzz targets' seed corpora (Tests/fuzz/corpus/TARGET/NAME): real answers from an emulator, the API
 reference's examples, and the hostile cases the suites use. Run once with an emulator (its base URL as argument);
 the corpora are kept in the repository, and inputs libFuzzer finds that crashed or hung are added by hand (named
-regression-*).
+regression-*). The pkcs12_bundle seeds were made by hand, once: a profile byte (0 modern, 1 legacy) and the file
+`openssl pkcs12 -export -passout pass:fuzz` wrote for the certificate in CoreFuzzEntryPoints.fuzzLeaf.
 Usage: Tests/fuzz/make_seeds.py BASE_URL"""
 import json
 import os

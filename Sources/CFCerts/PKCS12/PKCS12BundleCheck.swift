@@ -10,8 +10,8 @@ extension PKCS12Bundle {
     /// False for anything else: another password or profile, another certificate, a damaged or foreign file, a
     /// MAC with more than 16 times `make`'s iterations (checking it would block for long).
     static func holds(certificatePEM: String, in der: [UInt8], password: String, profile: PKCS12Profile) -> Bool {
-        guard let leaf = try? certificates(in: certificatePEM, of: "the certificate"), leaf.count == 1,
-              let file = try? PFXFields(der) else { return false }
+        guard let file = try? PFXFields(der),
+              let leaf = try? certificates(in: certificatePEM, of: "the certificate"), leaf.count == 1 else { return false }
         guard file.macAlgorithm == (profile == .modern ? PKCS12Encoder.OID.sha256 : PKCS12Encoder.OID.sha1),
               (1...iterations * 16).contains(file.macIterations) else { return false }
         let mac = PKCS12Encoder.mac(of: file.authenticatedSafe, password: password, salt: file.macSalt,
