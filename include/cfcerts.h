@@ -141,6 +141,10 @@ typedef struct cfcerts_error {
     const char *cloudflare_errors;
     /** The delay the server asked for (Retry-After) in milliseconds, 0 when none. */
     long long retry_after_ms;
+    /** 1 when the failed call changes the zone (create, revoke, reactivate) and may have been carried out all the
+     *  same: its answer was lost (a timeout, a broken connection, a cancel in flight) or was a 5xx. Read the zone
+     *  before sending it again (a bulk run does this itself). 0 otherwise. */
+    int outcome_unknown;
 } cfcerts_error;
 
 /** The last failure on the calling thread. Never NULL. Valid until the next cfcerts call on this thread. */

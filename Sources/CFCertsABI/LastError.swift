@@ -35,12 +35,13 @@ final class LastError {
     }
 
     func set(code: Int32, httpStatus: Int32, message: String, rayID: String, cloudflareErrors: String,
-             retryAfterMilliseconds: Int64) {
+             retryAfterMilliseconds: Int64, outcomeUnknown: Bool = false) {
         let old = strings
         strings = []
         error.pointee = cfcerts_error(
             code: code, http_status: httpStatus, message: own(message, orElse: ""), ray_id: own(rayID, orElse: ""),
-            cloudflare_errors: own(cloudflareErrors, orElse: "[]"), retry_after_ms: retryAfterMilliseconds)
+            cloudflare_errors: own(cloudflareErrors, orElse: "[]"), retry_after_ms: retryAfterMilliseconds,
+            outcome_unknown: outcomeUnknown ? 1 : 0)
         old.forEach { free($0) }
     }
 
@@ -85,7 +86,8 @@ final class LastError {
         let errorsJSON = (try? encoder.encode(error.cloudflareErrors)).map { String(decoding: $0, as: UTF8.self) } ?? "[]"
         let retryAfter = error.retryAfter.map(milliseconds) ?? 0
         current.set(code: code, httpStatus: Int32(clamping: error.httpStatus ?? 0), message: error.message,
-                    rayID: error.rayID ?? "", cloudflareErrors: errorsJSON, retryAfterMilliseconds: retryAfter)
+                    rayID: error.rayID ?? "", cloudflareErrors: errorsJSON, retryAfterMilliseconds: retryAfter,
+                    outcomeUnknown: error.outcomeUnknown)
         return code
     }
 

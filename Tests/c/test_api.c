@@ -382,6 +382,19 @@ static void test_error_codes(cfcerts_client *client) {
     CHECK_CODE(cfcerts_client_new(&other, &opts), CFCERTS_OK);
     arm_fault("\"kind\": \"delay\", \"delay_ms\": 3000");
     CHECK_CODE(cfcerts_list_page(&out, other, zone, NULL), CFCERTS_ETIMEOUT);
+    CHECK(cfcerts_error_last()->outcome_unknown == 0);  /* a read changes nothing */
+    /* A create whose answer is lost may have been carried out: the error says so. */
+    arm_fault("\"kind\": \"delay\", \"method\": \"POST\", \"delay_ms\": 1500");
+    char *csr = generate_csr("p256");
+    json_t *params = json_pack("{s:s, s:i}", "csr", csr ? csr : "", "validity_days", 30);
+    char *params_text = json_dumps(params, 0);
+    CHECK_CODE(cfcerts_create(&out, other, zone, params_text), CFCERTS_ETIMEOUT);
+    CHECK(cfcerts_error_last()->outcome_unknown == 1);
+    cfcerts_error_clear();
+    CHECK(cfcerts_error_last()->outcome_unknown == 0);
+    free(params_text);
+    json_decref(params);
+    free(csr);
     cfcerts_client_free(other);
 
     opts.request_timeout_ms = 0;

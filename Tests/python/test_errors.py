@@ -39,6 +39,7 @@ def test_each_failure_raises_its_class(emulator, zone, fault, expected, status):
         assert error.retry_after == 7.0
     else:
         assert error.retry_after is None
+    assert not error.outcome_unknown
 
 
 def test_unknown_token_is_authentication(emulator, zone):
@@ -54,6 +55,19 @@ def test_timeout(emulator, zone):
     with fresh(emulator, timeout=0.3) as client, pytest.raises(cfcerts.Timeout) as raised:
         client.client_certificates.get("0123", zone_id=zone)
     assert isinstance(raised.value, TimeoutError)
+
+
+def test_a_create_whose_answer_is_lost_has_an_unknown_outcome(emulator, zone):
+    emulator.fault(kind="delay", method="POST", delay_ms=1500, path="/client/v4/zones/*/client_certificates")
+    csr = cfcerts.generate_csr(common_name="lost.example.com").csr_pem
+    with fresh(emulator, timeout=0.5) as client:
+        with pytest.raises(cfcerts.Timeout) as lost:
+            client.client_certificates.create(zone_id=zone, csr=csr, validity_days=30)
+        assert lost.value.outcome_unknown, "the POST may have been carried out: read the zone before sending it again"
+        with pytest.raises(cfcerts.Timeout) as read:
+            emulator.fault(kind="delay", delay_ms=1500, path=CERTIFICATES)
+            client.client_certificates.get("0123", zone_id=zone)
+        assert not read.value.outcome_unknown, "a read changes nothing"
 
 
 def test_connection(zone):

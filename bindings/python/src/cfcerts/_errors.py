@@ -11,19 +11,23 @@ class Error(Exception):
 
     Attributes: ``code`` (the C code, e.g. -3), ``message`` (one line, free of secrets), ``http_status`` (None when
     the server did not answer), ``errors`` (Cloudflare's ``errors`` list of dicts), ``ray_id`` (the ``cf-ray`` header,
-    None when none) and ``retry_after`` (seconds the server asked to wait, None when it did not).
+    None when none), ``retry_after`` (seconds the server asked to wait, None when it did not) and
+    ``outcome_unknown`` (True when the failed call changes the zone and may have been carried out all the same: its
+    answer was lost or was a 5xx; read the zone before sending it again).
     """
 
     code = -1
 
     def __init__(self, message: str, *, http_status: Optional[int] = None, errors: Optional[list] = None,
-                 ray_id: Optional[str] = None, retry_after: Optional[float] = None) -> None:
+                 ray_id: Optional[str] = None, retry_after: Optional[float] = None,
+                 outcome_unknown: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.http_status = http_status
         self.errors: list[dict[str, Any]] = errors or []
         self.ray_id = ray_id
         self.retry_after = retry_after
+        self.outcome_unknown = outcome_unknown
 
     def __str__(self) -> str:
         text = self.message
@@ -109,4 +113,5 @@ def from_last_error(lib, code: int) -> Error:
         errors = []
     retry_after = last.retry_after_ms / 1000.0 if last.retry_after_ms > 0 else None
     cls = _BY_CODE.get(code, Error)
-    return cls(message, http_status=last.http_status or None, errors=errors, ray_id=ray, retry_after=retry_after)
+    return cls(message, http_status=last.http_status or None, errors=errors, ray_id=ray, retry_after=retry_after,
+               outcome_unknown=bool(last.outcome_unknown))

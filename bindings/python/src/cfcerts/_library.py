@@ -54,6 +54,7 @@ class LastError(ctypes.Structure):
         ("ray_id", ctypes.c_char_p),
         ("cloudflare_errors", ctypes.c_char_p),
         ("retry_after_ms", ctypes.c_longlong),
+        ("outcome_unknown", ctypes.c_int),
     ]
 
 

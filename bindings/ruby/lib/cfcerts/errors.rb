@@ -4,18 +4,23 @@ require "json"
 
 module Cfcerts
   # A cfcerts failure: #code (the C code), #http_status (nil when the server did not answer), #errors
-  # (Cloudflare's list of hashes), #ray_id, #retry_after (seconds, nil when the server did not ask).
+  # (Cloudflare's list of hashes), #ray_id, #retry_after (seconds, nil when the server did not ask),
+  # #outcome_unknown? (true when the failed call changes the zone and may have been carried out all the same: its
+  # answer was lost or was a 5xx; read the zone before sending it again).
   class Error < StandardError
     CODE = -1
     attr_reader :http_status, :errors, :ray_id, :retry_after
 
-    def initialize(message = nil, http_status: nil, errors: [], ray_id: nil, retry_after: nil)
+    def initialize(message = nil, http_status: nil, errors: [], ray_id: nil, retry_after: nil, outcome_unknown: false)
       super(message)
       @http_status = http_status
       @errors = errors.freeze
       @ray_id = ray_id
       @retry_after = retry_after
+      @outcome_unknown = outcome_unknown
     end
+
+    def outcome_unknown? = @outcome_unknown
 
     def code
       self.class::CODE
@@ -55,6 +60,7 @@ module Cfcerts
     klass.new(message.dup.force_encoding(Encoding::UTF_8),
               http_status: last[:http_status].zero? ? nil : last[:http_status],
               errors: errors, ray_id: ray.empty? ? nil : ray,
-              retry_after: last[:retry_after_ms].positive? ? last[:retry_after_ms] / 1000.0 : nil)
+              retry_after: last[:retry_after_ms].positive? ? last[:retry_after_ms] / 1000.0 : nil,
+              outcome_unknown: last[:outcome_unknown] != 0)
   end
 end

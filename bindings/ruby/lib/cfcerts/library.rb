@@ -39,7 +39,8 @@ module Cfcerts
              :message, :string,
              :ray_id, :string,
              :cloudflare_errors, :string,
-             :retry_after_ms, :long_long
+             :retry_after_ms, :long_long,
+             :outcome_unknown, :int
     end
 
     def self.candidates
