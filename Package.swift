@@ -26,8 +26,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
-        // YAML fleet manifests (the CLI's only; the core takes their JSON shape): libyaml, kept by Yams.
-        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // Swift core SDK: configuration, transport, retries, models, pagination, CSR helper.
@@ -83,8 +81,16 @@ let package = Package(
                 "CFCerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "Yams", package: "Yams"),
+                "CLibYAML",
             ]
+        ),
+        // libyaml's parser (Expat licence; the copy Yams 6.2.2 carries), which reads the CLI's YAML fleet manifests: the
+        // parser PyYAML and Ruby's Psych use too. Taken in as C, not through Yams, whose Foundation import would
+        // link ICU into the command (31 MB became 77 MB).
+        .target(
+            name: "CLibYAML",
+            exclude: ["LICENSE"],
+            cSettings: [.define("YAML_DECLARE_STATIC")]
         ),
         .executableTarget(
             name: "cfcerts-emulator",

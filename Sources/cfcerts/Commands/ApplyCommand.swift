@@ -72,7 +72,7 @@ struct ApplyCommand: AsyncParsableCommand {
                     }
                     FleetReport.print(plan, format: .table, to: StandardError.write)
                     StandardError.write("Apply these changes? Only 'yes' is accepted: ")
-                    guard readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
+                    guard readLine()?.split(whereSeparator: \.isWhitespace) == ["yes"] else {
                         throw CLIFailure("nothing done", status: .cancelled)
                     }
                     basis = plan.basis  // what was agreed to, and nothing else
