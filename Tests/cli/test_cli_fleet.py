@@ -107,8 +107,29 @@ def test_a_malformed_manifest_names_the_field(cli, tmp_path):
     assert time.monotonic() - started < 60
     (tmp_path / "fleet.yaml").write_text("zone: a\nzone: b\ncertificates: []\n")
     duplicated = cli("plan", "-f", "fleet.yaml", check_status=2).stderr
-    assert "duplicated key(s): 'zone'" in duplicated and len(duplicated.splitlines()) == 1
+    assert '(line 2): has the key "zone" twice' in duplicated and len(duplicated.splitlines()) == 1
     assert cli("plan", "-f", "fleet.yaml", "--detailed-exitcode").returncode == 1
+    # Read with libyaml's events: one document, the core schema's tags only, no unbounded nesting, no dangling alias.
+    for text, reason in [("zone: a\n---\nzone: b\n", "holds more than one document"),
+                         ("zone: !!python/object:os.system a\ncertificates: []\n", "zone has the tag tag:yaml.org,2002:python/object:os.system"),
+                         ("certificates: [" * 200 + "]" * 200 + "\n", "nests deeper than 64 levels"),
+                         ("zone: *nowhere\n", "zone uses the alias *nowhere, which names no anchor before it"),
+                         ("zone: [a\n", "is not valid YAML"),
+                         ("? [a]\n: b\n", "has a key that is not a plain string")]:
+        (tmp_path / "fleet.yaml").write_text(text)
+        refused = cli("plan", "-f", "fleet.yaml", check_status=2).stderr
+        assert reason in refused and len(refused.splitlines()) == 1, (text[:40], refused)
+    # An anchor's alias shares a subject; !!str makes 12 a string, which validity_days refuses.
+    shared = ("zone: 023e105f4ecef8ad9ca31a8372d0c353\ncertificates:\n"
+              "  - {name: a, subject: &s {common_name: a.example.com, country: NO}, validity_days: 12}\n"
+              "  - {name: b, subject: *s, validity_days: 12}\n")
+    (tmp_path / "fleet.yaml").write_text(shared)
+    offline = ("--base-url", "http://127.0.0.1:9/client/v4", "--max-retries", "0")
+    reading = cli("plan", "-f", "fleet.yaml", *offline)
+    assert "connection refused" in reading.stderr, reading.stderr  # read whole; then no server to ask
+    (tmp_path / "fleet.yaml").write_text(shared.replace("validity_days: 12}\n  - {name: b", "validity_days: !!str 12}\n  - {name: b"))
+    mistyped = cli("plan", "-f", "fleet.yaml", *offline).stderr
+    assert "certificates[0].validity_days" in mistyped, mistyped
 
 
 def test_hook_gates_the_old_certificates_revocation(cli, emulator, zone, tmp_path):
@@ -143,16 +164,19 @@ def kill_at_random(arguments, emulator, zone, cwd, rng):
 
 
 def test_applies_killed_at_random_moments_converge_issuing_nothing_twice(cli, emulator, zone, tmp_path):
-    rng = random.Random(os.environ.get("CFCERTS_FLEET_KILL_SEED", str(time.time_ns())))
+    seed = os.environ.get("CFCERTS_FLEET_KILL_SEED", str(time.time_ns()))
+    rng = random.Random(seed)
     count = 200
     manifest(tmp_path / "fleet.yaml", zone, count)
     arguments = ["apply", "-f", "fleet.yaml", "--yes", "--call-timeout", "10s"]
     for _ in range(5):
         kill_at_random(arguments, emulator, zone, tmp_path, rng)
     cli(*arguments, check_status=0)
-    posts = [r for r in requests_to(emulator, zone) if r["method"] == "POST"]
-    assert len(posts) == count, f"{len(posts)} creates sent for {count} entries"
     assert_converged(emulator, zone, tmp_path, count)
+    posts = [r for r in requests_to(emulator, zone) if r["method"] == "POST"]
+    answers = sorted((r["time"], r["status"]) for r in posts if r["status"] != 200)
+    assert len(posts) == count, (f"{len(posts)} creates sent for {count} entries; {len(certificates(emulator, zone))} "
+                                 f"certificates in the zone; answers not 200: {answers}; CFCERTS_FLEET_KILL_SEED={seed}")
     assert cli("plan", "-f", "fleet.yaml", "--detailed-exitcode").returncode == 0
 
     # Replacing 50 (create, save, then revoke the old), killed twice.
@@ -166,7 +190,8 @@ def test_applies_killed_at_random_moments_converge_issuing_nothing_twice(cli, em
         kill_at_random(arguments, emulator, zone, tmp_path, rng)
     cli(*arguments, check_status=0)
     posts = [r for r in requests_to(emulator, zone) if r["method"] == "POST"]
-    assert len(posts) == count + 50, f"{len(posts)} creates sent for {count} entries and 50 replacements"
+    assert len(posts) == count + 50, \
+        f"{len(posts)} creates sent for {count} entries and 50 replacements (CFCERTS_FLEET_KILL_SEED={seed})"
     assert_converged(emulator, zone, tmp_path, count)
     assert cli("plan", "-f", "fleet.yaml", "--detailed-exitcode").returncode == 0
 
