@@ -172,6 +172,38 @@ struct HardeningTests {
         #expect(try String(contentsOf: victim, encoding: .utf8) == "untouched")
     }
 
+    @Test("a request whose client goes away mid-body is logged 499 and carries nothing out (not a 500)")
+    func clientClosedRequest() async throws {
+        try await EmulatorHarness.with { harness in
+            let zone = EmulatorHarness.newZone()
+            let port = try #require(harness.running.rootURL.split(separator: ":").last.flatMap { Int($0) })
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            #expect(descriptor >= 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            #expect(connected == 0)
+            let head = "POST /client/v4/zones/\(zone)/client_certificates HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                "Authorization: Bearer \(EmulatorHarness.token)\r\nContent-Type: application/json\r\n" +
+                "Content-Length: 4000\r\n\r\n{\"csr\": \"-----BEGIN CERTIFICATE REQUEST-----"
+            _ = head.withCString { send(descriptor, $0, strlen($0), 0) }
+            try await Task.sleep(for: .milliseconds(200))
+            close(descriptor)
+            var logged: [[String: Any]] = []
+            for _ in 0..<50 where logged.isEmpty {
+                try await Task.sleep(for: .milliseconds(100))
+                logged = try await harness.requests().filter { ($0["method"] as? String) == "POST" }
+            }
+            #expect(logged.map { $0["status"] as? Int } == [499])
+            let listed = try await harness.send(.GET, EmulatorHarness.certificatesPath(zone))
+            #expect(listed.status == 200 && listed.results.isEmpty)
+        }
+    }
+
     @Test("the request log is bounded in bytes, and long fields are cut")
     func requestLogBytes() {
         let log = RequestLog()

@@ -39,6 +39,9 @@ struct EmulatorResponder: HTTPResponder {
             response = HTTPResponses.error(error)
         } catch is ConnectionDropped {
             try await drop(request, context: context)
+        } catch is ClientClosedRequest {
+            // Logged as nginx logs it (499): a request that never arrived whole is not counted as one carried out.
+            response = Response(status: .init(code: 499, reasonPhrase: "Client Closed Request"))
         } catch {
             response = HTTPResponses.error(.internalError("\(type(of: error))"))
         }
@@ -164,3 +167,6 @@ struct Route: Sendable {
 
 /// Thrown after a fault closed the connection: there is no response to write.
 struct ConnectionDropped: Error {}
+
+/// The client went away before its request's body arrived whole: nothing of it was carried out.
+struct ClientClosedRequest: Error {}

@@ -26,17 +26,22 @@ enum HTTPResponses {
 
 extension Request {
     /// Reads the whole body, up to `limit` bytes. A larger body is read to its end and discarded (so the client
-    /// can read the error instead of a reset connection), then refused; past 64 MiB the reading stops.
+    /// can read the error instead of a reset connection), then refused; past 64 MiB the reading stops. A body cut
+    /// off by the client going away throws `ClientClosedRequest`: nothing of the request is carried out.
     mutating func collectBody(limit: Int) async throws -> [UInt8] {
         var collected: [UInt8] = []
         var total = 0
-        for try await chunk in body {
-            total += chunk.readableBytes
-            if total <= limit {
-                collected.append(contentsOf: chunk.readableBytesView)
-            } else if total > 64 << 20 {
-                break
+        do {
+            for try await chunk in body {
+                total += chunk.readableBytes
+                if total <= limit {
+                    collected.append(contentsOf: chunk.readableBytesView)
+                } else if total > 64 << 20 {
+                    break
+                }
             }
+        } catch {
+            throw ClientClosedRequest()
         }
         guard total <= limit else { throw APIError.bodyTooLarge(limit: limit) }
         return collected
