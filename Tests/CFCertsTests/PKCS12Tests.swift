@@ -266,6 +266,10 @@ struct PKCS12Tests {
         #expect(!PKCS12Bundle.holds(certificatePEM: leaf, in: flipped, password: "pässwörd", profile: profile))
         #expect(!PKCS12Bundle.holds(certificatePEM: leaf, in: random(2000), password: "pässwörd", profile: profile))
         #expect(!PKCS12Bundle.holds(certificatePEM: leaf, in: [], password: "pässwörd", profile: profile))
+        // Without the password (a plan made where the secret is not at hand): the certificate and profile only.
+        #expect(PKCS12Bundle.holds(certificatePEM: leaf, in: bytes, password: nil, profile: profile))
+        #expect(!PKCS12Bundle.holds(certificatePEM: leaf, in: bytes, password: nil, profile: other))
+        #expect(!PKCS12Bundle.holds(certificatePEM: try fixture.read("ca.pem"), in: bytes, password: nil, profile: profile))
 
         // openssl's own file of the same parts, with the same MAC: its layout is read alike.
         var arguments = ["pkcs12", "-export", "-in", fixture.path("leaf.pem"), "-inkey", fixture.path("leaf.key"),

@@ -34,22 +34,23 @@ struct FleetOutputWriter {
     }
 
     /// Whether the bundle on disk holds `certificate` and opens with the password and profile asked now (a
-    /// password file changed, a profile switched, another file copied over it: no). A password
-    /// that cannot be read counts as no: writing the bundle then fails, naming the file.
+    /// password file changed, a profile switched, another file copied over it: no). Where the password cannot be
+    /// read (a plan made without the bundles' secret), the certificate and the profile are checked, not the
+    /// password: a bundle that has to be made again then fails its step, naming the password's source.
     func bundleIsCurrent(_ path: String, of entry: FleetEntry, certificate: ClientCertificate) -> Bool {
-        guard let settings = entry.outputs.pkcs12, let password = try? settings.password(),
-              let bytes = try? FleetFiles.read(path) else { return false }
-        return PKCS12Bundle.holds(certificatePEM: certificate.certificate, in: bytes, password: password, profile: settings.profile)
+        guard let settings = entry.outputs.pkcs12, let bytes = try? FleetFiles.read(path) else { return false }
+        return PKCS12Bundle.holds(certificatePEM: certificate.certificate, in: bytes, password: try? settings.password(),
+                                  profile: settings.profile)
     }
 
     /// Which output files are missing or differ, in words; nil when all are as they should be.
     func staleFiles(of entry: FleetEntry, certificate: ClientCertificate) throws(CFCertsError) -> String? {
-        var missing: [String] = [], differing: [String] = []
+        var missing: [String] = [], differing: [String] = [], stale: [String] = []
         if let bundle = bundlePath(of: entry) {
             if !FleetFiles.exists(bundle) {
                 missing.append(entry.name + ".p12")
             } else if !bundleIsCurrent(bundle, of: entry, certificate: certificate) {
-                differing.append(entry.name + ".p12 (its certificate, password or profile)")
+                stale.append("\(entry.name).p12 holds another certificate, or does not open with the password and profile asked")
             }
         }
         for file in try expectedFiles(of: entry, certificate: certificate) {
@@ -63,7 +64,10 @@ struct FleetOutputWriter {
         }
         var parts: [String] = []
         if !missing.isEmpty { parts.append("missing \(missing.joined(separator: ", "))") }
-        if !differing.isEmpty { parts.append("\(differing.joined(separator: ", ")) differ from the certificate") }
+        if !differing.isEmpty {
+            parts.append("\(differing.joined(separator: ", ")) \(differing.count == 1 ? "differs" : "differ") from the certificate")
+        }
+        parts += stale
         return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 

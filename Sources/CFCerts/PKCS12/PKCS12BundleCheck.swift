@@ -5,18 +5,22 @@ extension PKCS12Bundle {
     /// Whether `der` is a PKCS#12 file, as `make` writes them, that holds `certificatePEM` and that `password`
     /// opens with `profile`'s MAC (HMAC-SHA256 for `.modern`, HMAC-SHA1 for `.legacy`): what a fleet apply keeps
     /// and what it makes again. Nothing is decrypted: the MAC, checked first, vouches for the unencrypted key bag's
-    /// `localKeyId`, the SHA-1 of the certificate it was made with.
+    /// `localKeyId`, the SHA-1 of the certificate it was made with. Without a password (a plan made where the
+    /// bundles' secret is not at hand) the MAC is not checked: only the certificate and the MAC's algorithm are.
     ///
     /// False for anything else: another password or profile, another certificate, a damaged or foreign file, a
     /// MAC with more than 16 times `make`'s iterations (checking it would block for long).
-    static func holds(certificatePEM: String, in der: [UInt8], password: String, profile: PKCS12Profile) -> Bool {
+    static func holds(certificatePEM: String, in der: [UInt8], password: String?, profile: PKCS12Profile) -> Bool {
         guard let file = try? PFXFields(der),
               let leaf = try? certificates(in: certificatePEM, of: "the certificate"), leaf.count == 1 else { return false }
         guard file.macAlgorithm == (profile == .modern ? PKCS12Encoder.OID.sha256 : PKCS12Encoder.OID.sha1),
               (1...iterations * 16).contains(file.macIterations) else { return false }
-        let mac = PKCS12Encoder.mac(of: file.authenticatedSafe, password: password, salt: file.macSalt,
-                                    iterations: file.macIterations, profile: profile)
-        return mac == file.mac && file.keyBagLocalKeyIDs.contains(Array(Insecure.SHA1.hash(data: leaf[0].der)))
+        if let password {
+            let mac = PKCS12Encoder.mac(of: file.authenticatedSafe, password: password, salt: file.macSalt,
+                                        iterations: file.macIterations, profile: profile)
+            guard mac == file.mac else { return false }
+        }
+        return file.keyBagLocalKeyIDs.contains(Array(Insecure.SHA1.hash(data: leaf[0].der)))
     }
 
     /// The parts of a PFX the check reads:
