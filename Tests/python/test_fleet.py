@@ -79,11 +79,43 @@ def test_hooks_run_with_the_new_files_and_a_failed_one_runs_again(client, zone, 
     assert not client.fleet.plan(document, state_dir=state, base_dir=str(tmp_path)).has_changes
 
 
-def test_a_hook_past_its_timeout_fails(client, zone, tmp_path):
-    document = manifest(zone, 1, hook="sleep 30")
+def alive(pid_file, wait=3.0):
+    """Whether the process whose pid the file holds still runs, once given `wait` seconds to end."""
+    import time
+
+    pid = int(pid_file.read_text())
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                if stat.read().split(") ")[-1].startswith("Z"):
+                    return False  # a zombie has ended
+        except FileNotFoundError:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_a_hook_past_its_timeout_is_ended_with_what_it_started(client, zone, tmp_path):
+    document = manifest(zone, 1, hook=f"sleep 30 & echo $! > {tmp_path}/child.pid; sleep 30")
     with client.fleet.apply(document, state_dir=str(tmp_path / "s"), base_dir=str(tmp_path), hook_timeout=0.5) as run:
         hooks = [r for r in run if r.action == "run_hook"]
     assert len(hooks) == 1 and hooks[0].outcome == "failed" and "timeout" in hooks[0].detail
+    assert not alive(tmp_path / "child.pid"), "the hook's background child outlived it"
+
+
+def test_cancel_from_another_thread_ends_a_running_hook(client, zone, tmp_path):
+    import threading
+    import time
+
+    document = manifest(zone, 1, hook=f"echo $$ > {tmp_path}/hook.pid; sleep 60")
+    run = client.fleet.apply(document, state_dir=str(tmp_path / "s"), base_dir=str(tmp_path))
+    started = time.monotonic()
+    threading.Timer(1.0, run.cancel).start()
+    results = list(run)
+    assert time.monotonic() - started < 15, "cancel waited for the hook"
+    assert [(r.action, r.outcome) for r in results if r.action == "run_hook"] == [("run_hook", "failed")]
+    assert run.report.interrupted and not alive(tmp_path / "hook.pid")
 
 
 def test_ctrl_c_while_a_hook_runs_stops_the_apply_and_the_next_apply_runs_it(client, zone, tmp_path):
@@ -91,7 +123,8 @@ def test_ctrl_c_while_a_hook_runs_stops_the_apply_and_the_next_apply_runs_it(cli
     import time
 
     marker = tmp_path / "interrupted-once"
-    document = manifest(zone, 1, hook=f"if [ ! -e {marker} ]; then touch {marker}; kill -INT $PPID; sleep 30; fi")
+    document = manifest(zone, 1, hook=f"if [ ! -e {marker} ]; then touch {marker}; echo $$ > {tmp_path}/hook.pid; "
+                                      "kill -INT $PPID; sleep 30; fi")
     state = str(tmp_path / "s")
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # whatever the runner passed on
     try:
@@ -99,6 +132,7 @@ def test_ctrl_c_while_a_hook_runs_stops_the_apply_and_the_next_apply_runs_it(cli
             list(client.fleet.apply(document, state_dir=state, base_dir=str(tmp_path)))
     finally:
         signal.signal(signal.SIGINT, previous)
+    assert not alive(tmp_path / "hook.pid"), "the hook outlived the interrupted apply"
     assert [s.action for s in client.fleet.plan(document, state_dir=state, base_dir=str(tmp_path)).steps] == ["run_hook"]
     deadline = time.monotonic() + 10
     while True:  # the cancelled apply holds the state folder until it has wound down

@@ -76,11 +76,41 @@ class FleetTest < Minitest::Test
     ENV["CLOUDFLARE_API_TOKEN"] = token_before
   end
 
-  def test_a_hook_past_its_timeout_fails
-    run = @client.fleet.apply(manifest(1, "hook" => "sleep 30"), state_dir: File.join(@dir, "s"), base_dir: @dir, hook_timeout: 0.5)
+  # Whether the process whose pid the file holds still runs, once given a few seconds to end.
+  def alive?(pid_file)
+    pid = File.read(pid_file).to_i
+    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 3
+    while Process.clock_gettime(Process::CLOCK_MONOTONIC) < deadline
+      stat = File.read("/proc/#{pid}/stat") rescue (return false)
+      return false if stat.split(") ").last.start_with?("Z")
+
+      sleep 0.05
+    end
+    true
+  end
+
+  def test_a_hook_past_its_timeout_is_ended_with_what_it_started
+    hook = "sleep 30 & echo $! > #{@dir}/child.pid; sleep 30"
+    run = @client.fleet.apply(manifest(1, "hook" => hook), state_dir: File.join(@dir, "s"), base_dir: @dir, hook_timeout: 0.5)
     hooks = run.select { |r| r.action == "run_hook" }
     assert_equal ["failed"], hooks.map(&:outcome)
     assert_match(/timeout/, hooks.first.detail)
+    refute alive?(File.join(@dir, "child.pid")), "the hook's background child outlived it"
+  end
+
+  def test_close_from_another_thread_ends_a_running_hook
+    hook = "echo $$ > #{@dir}/hook.pid; sleep 60"
+    run = @client.fleet.apply(manifest(1, "hook" => hook), state_dir: File.join(@dir, "s"), base_dir: @dir)
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    closer = Thread.new do
+      sleep 0.1 until File.exist?(File.join(@dir, "hook.pid"))
+      run.close
+    end
+    results = run.to_a
+    closer.join
+    assert_operator Process.clock_gettime(Process::CLOCK_MONOTONIC) - started, :<, 15, "close waited for the hook"
+    refute alive?(File.join(@dir, "hook.pid"))
+    assert(results.none? { |r| r.action == "run_hook" && r.outcome == "done" })
   end
 
   def test_hash_manifest_errors_and_saved_plan

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Tuple, Union
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, Mapping, Optional, Tuple,
 from . import _arguments as arguments
 from ._client import _NativeHandle
 from ._errors import InvalidArgument
+from ._hooks import HookProcess
 from ._library import call_for_string
 
 if TYPE_CHECKING:
@@ -99,10 +99,11 @@ class Fleet:
         no longer matches raises ``InvalidArgument`` (while iterating).
 
         An entry's hook runs as ``cfcerts apply`` runs it, in the iterating thread once the entry's new files are
-        in place: ``/bin/sh -c HOOK``, standard input from /dev/null, the ``CFCERTS_*`` variables added to this
-        process's environment and the credential variables left out, killed after ``hook_timeout`` seconds. One
-        that fails (or times out) is reported as a failed ``run_hook`` step, and the certificate its entry's new
-        one replaces stays active: the next apply runs it again."""
+        in place: ``/bin/sh -c HOOK`` in a process group of its own, standard input from /dev/null, the
+        ``CFCERTS_*`` variables added to this process's environment and the credential variables left out. After
+        ``hook_timeout`` seconds, on ``cancel()`` or on Ctrl-C its group gets SIGTERM, then SIGKILL 5 s later. One
+        that fails (or is ended) is reported as a failed ``run_hook`` step, and the certificate its entry's new one
+        replaces stays active: the next apply runs it again."""
         if isinstance(hook_timeout, bool) or not isinstance(hook_timeout, (int, float)) or not 0 < hook_timeout <= 86400:
             raise InvalidArgument("hook_timeout must be a number of seconds, above 0 and at most 86400")
         extra = {"concurrency": None if concurrency is None else arguments.integer(concurrency, "concurrency"),
@@ -121,6 +122,7 @@ class FleetApply(_NativeHandle, Iterator[FleetStepResult]):
         self._hook_timeout = hook_timeout
         # A hook runs between two pulls: one thread at a time pulls, runs and answers.
         self._step_lock = threading.Lock()
+        self._running_hook: Optional[HookProcess] = None
 
     def __iter__(self) -> "FleetApply":
         return self
@@ -134,11 +136,15 @@ class FleetApply(_NativeHandle, Iterator[FleetStepResult]):
                 fields = json.loads(text)
                 if "hook" not in fields:
                     return _result(fields)
+                hook = HookProcess(fields["hook"], self._hook_timeout)
+                self._running_hook = hook
                 try:
-                    succeeded, detail = run_hook(fields["hook"], self._hook_timeout)
+                    succeeded, detail = hook.run()
                 except BaseException:
                     self.close()  # Ctrl-C while the hook ran: the apply stops, the next one runs it again
                     raise
+                finally:
+                    self._running_hook = None
                 self._answer(succeeded, detail)
 
     def _answer(self, succeeded: bool, detail: Optional[str]) -> None:
@@ -146,7 +152,7 @@ class FleetApply(_NativeHandle, Iterator[FleetStepResult]):
             if self._handle:
                 # CFCERTS_EINVAL here means the apply was cancelled meanwhile: the next pull says how it ended.
                 self._lib.cfcerts_fleet_apply_hook_done(self._handle, 1 if succeeded else 0,
-                                                        None if detail is None else detail[:200].encode())
+                                                        None if detail is None else detail.encode()[:1000].decode("utf-8", "ignore").encode())
 
     def _read_report(self) -> None:
         code, text = call_for_string(self._lib.cfcerts_fleet_apply_report, self._handle)
@@ -157,7 +163,11 @@ class FleetApply(_NativeHandle, Iterator[FleetStepResult]):
                                       results=tuple(_result(result) for result in fields["results"]))
 
     def cancel(self) -> None:
-        """Stops the apply between steps; its requests in flight end at once. Safe from any thread."""
+        """Stops the apply between steps; its requests in flight end at once, and a hook that runs is ended
+        (SIGTERM to its group, SIGKILL 5 s later). Safe from any thread."""
+        hook = self._running_hook
+        if hook is not None:
+            hook.stop()
         with self._handle_lock:
             if self._handle:
                 self._lib.cfcerts_fleet_apply_cancel(self._handle)
@@ -171,25 +181,6 @@ class FleetApply(_NativeHandle, Iterator[FleetStepResult]):
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
-
-
-def run_hook(hook: Mapping[str, Any], timeout: float) -> Tuple[bool, Optional[str]]:
-    """Runs a hook the apply handed out (``cfcerts_fleet_apply_next``): whether it succeeded, and how it failed."""
-    unset = set(hook["unset"])
-    environment = {name: value for name, value in os.environ.items() if name not in unset}
-    environment.update(hook["environment"])
-    try:
-        completed = subprocess.run(["/bin/sh", "-c", hook["command"]], env=environment, stdin=subprocess.DEVNULL,
-                                   timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        return False, f"was ended after its timeout ({timeout:g} s)"
-    except OSError as error:
-        return False, f"could not be started: {error.strerror}"
-    if completed.returncode == 0:
-        return True, None
-    if completed.returncode < 0:
-        return False, f"was killed by signal {-completed.returncode}"
-    return False, f"exited with status {completed.returncode}"
 
 
 def _result(fields: Dict[str, Any]) -> FleetStepResult:

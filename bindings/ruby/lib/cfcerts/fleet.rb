@@ -46,10 +46,11 @@ module Cfcerts
     # that no longer matches, InvalidArgument.
     #
     # An entry's hook runs as `cfcerts apply` runs it, in the enumerating thread once the entry's new files are in
-    # place: /bin/sh -c HOOK, standard input from /dev/null, the CFCERTS_* variables added to this process's
-    # environment and the credential variables left out, killed after hook_timeout seconds. One that fails (or
-    # times out) is reported as a failed "run_hook" step, and the certificate its entry's new one replaces stays
-    # active: the next apply runs it again.
+    # place: /bin/sh -c HOOK in a process group of its own, standard input from /dev/null, the CFCERTS_* variables
+    # added to this process's environment and the credential variables left out. After hook_timeout seconds, on
+    # cancel or close, or on Interrupt, its group gets SIGTERM, then SIGKILL 5 s later. One that fails (or is
+    # ended) is reported as a failed "run_hook" step, and the certificate its entry's new one replaces stays active:
+    # the next apply runs it again.
     def apply(manifest, state_dir: nil, base_dir: nil, concurrency: nil, plan: nil, hook_timeout: 600)
       unless hook_timeout.is_a?(Numeric) && hook_timeout.positive? && hook_timeout <= 86_400
         raise InvalidArgument, "hook_timeout must be a number of seconds, above 0 and at most 86400"
@@ -59,43 +60,6 @@ module Cfcerts
                 plan_basis: plan&.basis, caller_runs_hooks: true }
       text, params = Fleet.arguments(manifest, state_dir, base_dir, extra)
       FleetApply.new(@client, text, params, hook_timeout)
-    end
-
-    # Runs a hook the apply handed out: [succeeded, how it failed].
-    def self.run_hook(hook, timeout)
-      environment = hook["unset"].to_h { |name| [name, nil] }.merge(hook["environment"])
-      pid = Process.spawn(environment, "/bin/sh", "-c", hook["command"], in: File::NULL)
-      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + timeout
-      begin
-        loop do
-          _, status = Process.wait2(pid, Process::WNOHANG)
-          return describe(status) if status
-
-          if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
-            Process.kill(:KILL, pid)
-            Process.wait(pid)
-            return [false, "was ended after its timeout (#{timeout} s)"]
-          end
-          sleep 0.02
-        end
-      rescue Exception # rubocop:disable Lint/RescueException -- Interrupt too: the hook must not outlive the apply
-        begin
-          Process.kill(:KILL, pid)
-          Process.wait(pid)
-        rescue SystemCallError
-          nil
-        end
-        raise
-      end
-    rescue SystemCallError => e
-      [false, "could not be started: #{e.message}"]
-    end
-
-    def self.describe(status)
-      return [true, nil] if status.success?
-      return [false, "was killed by signal #{status.termsig}"] if status.signaled?
-
-      [false, "exited with status #{status.exitstatus}"]
     end
 
     # @api private: the manifest's JSON text and the C call's params.
@@ -189,7 +153,15 @@ module Cfcerts
     def initialize(client, manifest, params, hook_timeout = 600)
       @report = nil
       @hook_timeout = hook_timeout
+      @running_hook = nil
       open_run(client, manifest, params)
+    end
+
+    # Stops the apply between steps: its requests in flight end at once, and a hook that runs is ended (SIGTERM to
+    # its group, SIGKILL 5 s later). Safe from any thread.
+    def cancel
+      @running_hook&.stop
+      super
     end
 
     private
@@ -198,16 +170,19 @@ module Cfcerts
     def answer_request(fields)
       return false unless fields.key?("hook")
 
+      @running_hook = HookProcess.new(fields["hook"], @hook_timeout)
       begin
-        succeeded, detail = Fleet.run_hook(fields["hook"], @hook_timeout)
+        succeeded, detail = @running_hook.run
       rescue Exception # rubocop:disable Lint/RescueException -- Ctrl-C while the hook ran: the next apply runs it
         cancel
         free_run
         raise
+      ensure
+        @running_hook = nil
       end
       @handle_lock.synchronize do
         # CFCERTS_EINVAL here means the apply was cancelled meanwhile: the next pull says how it ended.
-        Library.cfcerts_fleet_apply_hook_done(@run, succeeded ? 1 : 0, detail&.slice(0, 200)) if @run
+        Library.cfcerts_fleet_apply_hook_done(@run, succeeded ? 1 : 0, detail&.byteslice(0, 1000)&.scrub("")) if @run
       end
       true
     end
