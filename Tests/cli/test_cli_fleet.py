@@ -113,6 +113,7 @@ def test_a_malformed_manifest_names_the_field(cli, tmp_path):
     for text, reason in [("zone: a\n---\nzone: b\n", "holds more than one document"),
                          ("zone: !!python/object:os.system a\ncertificates: []\n", "zone has the tag tag:yaml.org,2002:python/object:os.system"),
                          ("certificates: [" * 200 + "]" * 200 + "\n", "nests deeper than 64 levels"),
+                         ("certificates:\n" + "- " * 100_000 + "x\n", "nests deeper than 64 levels"),
                          ("zone: *nowhere\n", "zone uses the alias *nowhere, which names no anchor before it"),
                          ("zone: [a\n", "is not valid YAML"),
                          ("? [a]\n: b\n", "has a key that is not a plain string")]:
@@ -130,6 +131,20 @@ def test_a_malformed_manifest_names_the_field(cli, tmp_path):
     (tmp_path / "fleet.yaml").write_text(shared.replace("validity_days: 12}\n  - {name: b", "validity_days: !!str 12}\n  - {name: b"))
     mistyped = cli("plan", "-f", "fleet.yaml", *offline).stderr
     assert "certificates[0].validity_days" in mistyped, mistyped
+    # What real files hold reads as any YAML parser reads it: a BOM and CRLF, a directive and document markers,
+    # block scalars, quoted and aliased keys, the non-specific tag, comments.
+    zone_line = "zone: 023e105f4ecef8ad9ca31a8372d0c353"
+    for text in ["\ufeff" + shared.replace("\n", "\r\n"),
+                 "%YAML 1.2\n---\n" + shared + "...\n",
+                 f"{zone_line}  # the zone\ncertificates:\n- name: a\n  subject:\n    common_name: a.example.com\n"
+                 "  hook: |\n    echo one\n    echo two\n",
+                 "&z zone: 023e105f4ecef8ad9ca31a8372d0c353\ncertificates: [{name: a, subject: {common_name: a.example.com}}]\n",
+                 f'"zone": 023e105f4ecef8ad9ca31a8372d0c353\ncertificates: [{{name: a, subject: {{common_name: ! 1234}}}}]\n',
+                 f"{zone_line}\ncertificates:\n- {{&k name: a, subject: {{common_name: a.example.com}}}}\n"
+                 "- {*k : b, subject: {common_name: b.example.com}}\n"]:
+        (tmp_path / "fleet.yaml").write_text(text, encoding="utf-8")
+        read = cli("plan", "-f", "fleet.yaml", *offline).stderr
+        assert "connection refused" in read, (text[:60], read)
 
 
 def test_hook_gates_the_old_certificates_revocation(cli, emulator, zone, tmp_path):

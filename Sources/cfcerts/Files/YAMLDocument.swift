@@ -43,6 +43,9 @@ struct YAMLDocument {
 
     private static func syntaxFailure(_ parser: yaml_parser_t) -> Failure {
         var reason = parser.problem.map { String(cString: $0) } ?? "unreadable"
+        if reason.hasPrefix("Maximum nesting level") {
+            return Failure(line: Int(parser.problem_mark.line) + 1, location: "", message: "nests deeper than \(maxDepth) levels")
+        }
         if let context = parser.context { reason += " " + String(cString: context) }
         return Failure(line: Int(parser.problem_mark.line) + 1, location: "", message: "is not valid YAML: \(reason)")
     }
@@ -85,7 +88,8 @@ struct YAMLDocument {
 
         let maxValues: Int
         private var stack: [Open] = []
-        private var anchors: [String: (value: JSONValue, values: Int)] = [:]
+        /// Each anchor's value, the values it holds, and, for a scalar, its text (an alias may be a key).
+        private var anchors: [String: (value: JSONValue, values: Int, text: String?)] = [:]
         private var values = 0
         private var documents = 0
         private(set) var result: JSONValue?
@@ -104,12 +108,13 @@ struct YAMLDocument {
                 let text = String(decoding: UnsafeBufferPointer(start: scalar.value, count: scalar.length), as: UTF8.self)
                 let value = try resolve(text, plain: scalar.style == YAML_PLAIN_SCALAR_STYLE, tag: Self.string(scalar.tag))
                 try count(1)
-                try add(value, values: 1, anchor: Self.string(scalar.anchor), keyText: text)
+                if let anchor = Self.string(scalar.anchor) { anchors[anchor] = (value, 1, text) }
+                try add(value, values: 1, anchor: nil, keyText: text)
             case YAML_ALIAS_EVENT:
                 let name = Self.string(event.data.alias.anchor) ?? ""
                 guard let anchored = anchors[name] else { throw failure(nextLocation, "uses the alias *\(name), which names no anchor before it") }
                 try count(anchored.values)
-                try add(anchored.value, values: anchored.values, anchor: nil, keyText: nil)
+                try add(anchored.value, values: anchored.values, anchor: nil, keyText: anchored.text)
             case YAML_SEQUENCE_START_EVENT:
                 try open(.sequence([]), tag: Self.string(event.data.sequence_start.tag), expected: "seq",
                          anchor: Self.string(event.data.sequence_start.anchor))
@@ -145,7 +150,7 @@ struct YAMLDocument {
         /// Places a finished value: the document, an item of the open sequence, or a key or value of the open mapping.
         /// `values`: the values it holds, itself included (already counted).
         private mutating func add(_ value: JSONValue, values added: Int, anchor: String?, keyText: String?) throws(Failure) {
-            if let anchor { anchors[anchor] = (value, added) }
+            if let anchor { anchors[anchor] = (value, added, nil) }
             guard var top = stack.popLast() else {
                 result = value
                 return
@@ -182,7 +187,8 @@ struct YAMLDocument {
         }
 
         private func resolve(_ text: String, plain: Bool, tag: String?) throws(Failure) -> JSONValue {
-            guard let tag, tag != "!" else { return plain ? YAMLDocument.coreSchema(text) : .string(text) }
+            guard let tag else { return plain ? YAMLDocument.coreSchema(text) : .string(text) }
+            if tag == "!" { return .string(text) }  // the non-specific tag: a string, however it is written
             let resolved = YAMLDocument.coreSchema(text)
             switch (tag, resolved) {
             case ("tag:yaml.org,2002:str", _): return .string(text)
