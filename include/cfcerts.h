@@ -64,10 +64,10 @@ extern "C" {
 /* Versions                                                                                                    */
 
 #define CFCERTS_VERSION_MAJOR 0
-#define CFCERTS_VERSION_MINOR 4
+#define CFCERTS_VERSION_MINOR 5
 #define CFCERTS_VERSION_PATCH 0
 /** "MAJOR.MINOR.PATCH" of this header. */
-#define CFCERTS_VERSION "0.4.0"
+#define CFCERTS_VERSION "0.5.0"
 /** MAJOR * 10000 + MINOR * 100 + PATCH of this header: compare with cfcerts_version_number() at run time. */
 #define CFCERTS_VERSION_NUMBER (CFCERTS_VERSION_MAJOR * 10000 + CFCERTS_VERSION_MINOR * 100 + CFCERTS_VERSION_PATCH)
 
@@ -79,7 +79,7 @@ extern "C" {
 /** The version number of the loaded library (CFCERTS_VERSION_NUMBER of the header it was built with). */
 int cfcerts_version_number(void);
 
-/** The version of the loaded library as a static string, e.g. "0.4.0". Never NULL; do not free. */
+/** The version of the loaded library as a static string, e.g. "0.5.0". Never NULL; do not free. */
 const char *cfcerts_version(void);
 
 /* ------------------------------------------------------------------------------------------------------------ */
@@ -143,7 +143,8 @@ typedef struct cfcerts_error {
     long long retry_after_ms;
     /** 1 when the failed call changes the zone (create, revoke, reactivate) and may have been carried out all the
      *  same: its answer was lost (a timeout, a broken connection, a cancel in flight) or was a 5xx. Read the zone
-     *  before sending it again (a bulk run does this itself). 0 otherwise. */
+     *  before sending it again (a bulk run does this itself). 0 otherwise. Since 0.5.0: read it only when
+     *  cfcerts_version_number() >= 500 (an older library's struct ends before it). */
     int outcome_unknown;
 } cfcerts_error;
 
@@ -532,8 +533,9 @@ int cfcerts_fleet_apply_new(cfcerts_fleet_apply **out, cfcerts_client *client, c
  * "failed", "certificate_id", "detail"}. With "caller_runs_hooks", also a hook to run: {"hook": {"name",
  * "command", "environment": {"CFCERTS_NAME": ..., "CFCERTS_NEW_ID": ..., "CFCERTS_CERT_FILE": ..., ...},
  * "unset": [the credential variables]}}: run `/bin/sh -c command` with your environment less "unset" plus
- * "environment" (what `cfcerts apply` does), then answer with cfcerts_fleet_apply_hook_done(); until then this
- * call returns CFCERTS_EINVAL. When the apply stopped with an error (its state folder in use by another
+ * "environment" (what `cfcerts apply` and the bindings do: stdin from /dev/null, a process group of its own, ended
+ * with SIGTERM and 5 s later SIGKILL after its timeout), then answer with cfcerts_fleet_apply_hook_done(); until
+ * then this call returns CFCERTS_EINVAL. When the apply stopped with an error (its state folder in use by another
  * apply: CFCERTS_EBUSY; a zone that could not be read; a saved plan that no longer matches: CFCERTS_EINVAL), that
  * error is returned in place of CFCERTS_ITEROVER, and again by later calls. Blocks until a step ends. Use from
  * one thread at a time; in a child of fork(), an apply started in the parent returns CFCERTS_EINVAL.
@@ -547,7 +549,7 @@ int cfcerts_fleet_apply_next(char **out, cfcerts_fleet_apply *apply);
  * stays active until then. CFCERTS_EINVAL when no hook waits: none was handed out, it was answered, or the apply
  * was cancelled meanwhile (the hook then counts as interrupted; the next apply runs it again).
  */
-int cfcerts_fleet_apply_hook_done(cfcerts_fleet_apply *apply, int succeeded, const char *detail);
+int cfcerts_fleet_apply_hook_done(cfcerts_fleet_apply *apply, int succeeded, const char *detail);  /* since 0.5.0 */
 
 /**
  * The apply's report, once cfcerts_fleet_apply_next() has returned CFCERTS_ITEROVER (CFCERTS_EINVAL before, and

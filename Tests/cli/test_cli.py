@@ -224,7 +224,7 @@ def test_help_version_and_completions(cli):
         assert "USAGE: cfcerts " + command in cli(command, "--help", check_status=0).stdout
     top = cli("--help", check_status=0).stdout
     assert "Exit codes: 0 success; 1 the API refused" in " ".join(top.split())
-    assert cli("--version", check_status=0).stdout.strip() == "0.4.0"
+    assert cli("--version", check_status=0).stdout.strip() == "0.5.0"
     assert "complete -o filenames -F _cfcerts cfcerts" in cli("--generate-completion-script", "bash", check_status=0).stdout
     assert "#compdef cfcerts" in cli("--generate-completion-script", "zsh", check_status=0).stdout
 

@@ -20,11 +20,11 @@ from ._models import (ACTIVE, PENDING_REACTIVATION, PENDING_REVOCATION, REVOKED,
                       CertificatePage, ClientCertificate, CSRInfo, CSRSubject, GeneratedCSR, ResultInfo)
 from ._pkcs12 import make_pkcs12
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 
 def library_version() -> str:
-    """The loaded libcfcerts's version, e.g. ``"0.4.0"``."""
+    """The loaded libcfcerts's version, e.g. ``"0.5.0"``."""
     return library().cfcerts_version().decode("ascii")
 
 

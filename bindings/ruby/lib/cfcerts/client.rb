@@ -345,6 +345,6 @@ module Cfcerts
     raise Decode, "the library handed out JSON this binding cannot read: #{e.message[0, 200]}"
   end
 
-  # The loaded libcfcerts's version, e.g. "0.4.0".
+  # The loaded libcfcerts's version, e.g. "0.5.0".
   def self.library_version = Library.cfcerts_version
 end
