@@ -125,11 +125,14 @@ def test_a_malformed_manifest_names_the_field(cli, tmp_path):
               "  - {name: a, subject: &s {common_name: a.example.com, country: NO}, validity_days: 12}\n"
               "  - {name: b, subject: *s, validity_days: 12}\n")
     (tmp_path / "fleet.yaml").write_text(shared)
-    offline = ("--base-url", "http://127.0.0.1:9/client/v4", "--max-retries", "0")
-    reading = cli("plan", "-f", "fleet.yaml", *offline)
-    assert "connection refused" in reading.stderr, reading.stderr  # read whole; then no server to ask
+    def planned(text):
+        (tmp_path / "fleet.yaml").write_text(text, encoding="utf-8")
+        plan = cli("plan", "-f", "fleet.yaml", "--output", "json")
+        assert plan.returncode == 0, (text[:60], plan.stderr)
+        return sorted((step["name"], step["action"]) for step in json.loads(plan.stdout)["steps"])
+    assert planned(shared) == [("a", "create"), ("b", "create")]
     (tmp_path / "fleet.yaml").write_text(shared.replace("validity_days: 12}\n  - {name: b", "validity_days: !!str 12}\n  - {name: b"))
-    mistyped = cli("plan", "-f", "fleet.yaml", *offline).stderr
+    mistyped = cli("plan", "-f", "fleet.yaml", check_status=2).stderr
     assert "certificates[0].validity_days" in mistyped, mistyped
     # What real files hold reads as any YAML parser reads it: a BOM and CRLF, a directive and document markers,
     # block scalars, quoted and aliased keys, the non-specific tag, comments.
@@ -142,9 +145,7 @@ def test_a_malformed_manifest_names_the_field(cli, tmp_path):
                  f'"zone": 023e105f4ecef8ad9ca31a8372d0c353\ncertificates: [{{name: a, subject: {{common_name: ! 1234}}}}]\n',
                  f"{zone_line}\ncertificates:\n- {{&k name: a, subject: {{common_name: a.example.com}}}}\n"
                  "- {*k : b, subject: {common_name: b.example.com}}\n"]:
-        (tmp_path / "fleet.yaml").write_text(text, encoding="utf-8")
-        read = cli("plan", "-f", "fleet.yaml", *offline).stderr
-        assert "connection refused" in read, (text[:60], read)
+        assert [name for name, _ in planned(text)] in (["a"], ["a", "b"]), text[:60]
 
 
 def test_hook_gates_the_old_certificates_revocation(cli, emulator, zone, tmp_path):
