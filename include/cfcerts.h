@@ -534,7 +534,7 @@ int cfcerts_fleet_apply_new(cfcerts_fleet_apply **out, cfcerts_client *client, c
  * "command", "environment": {"CFCERTS_NAME": ..., "CFCERTS_NEW_ID": ..., "CFCERTS_CERT_FILE": ..., ...},
  * "unset": [the credential variables]}}: run `/bin/sh -c command` with your environment less "unset" plus
  * "environment" (what `cfcerts apply` and the bindings do: stdin from /dev/null, a process group of its own, ended
- * with SIGTERM and 5 s later SIGKILL after its timeout), then answer with cfcerts_fleet_apply_hook_done(); until
+ * after its timeout with SIGTERM to the group, then SIGKILL 5 s later or once the shell has ended), then answer with cfcerts_fleet_apply_hook_done(); until
  * then this call returns CFCERTS_EINVAL. When the apply stopped with an error (its state folder in use by another
  * apply: CFCERTS_EBUSY; a zone that could not be read; a saved plan that no longer matches: CFCERTS_EINVAL), that
  * error is returned in place of CFCERTS_ITEROVER, and again by later calls. Blocks until a step ends. Use from

@@ -3,6 +3,7 @@ apply pulled step by step to its report, plan again, a held state folder (InUse)
 matches, hooks run as `cfcerts apply` runs them (environment, failure, timeout, asyncio), and an apply cancelled
 and finished by the next one."""
 
+import os
 import subprocess
 
 import pytest
@@ -143,6 +144,32 @@ def test_ctrl_c_while_a_hook_runs_stops_the_apply_and_the_next_apply_runs_it(cli
         except cfcerts.InUse:
             assert time.monotonic() < deadline
             time.sleep(0.1)
+
+
+def test_a_second_ctrl_c_kills_a_hook_that_ignores_sigterm_at_once(client, zone, tmp_path):
+    import signal
+    import threading
+    import time
+
+    pid_file = tmp_path / "hook.pid"
+    hook = f"trap '' TERM; echo $$ > {pid_file}; kill -INT $PPID; sleep 30"
+
+    def second_ctrl_c():
+        while not pid_file.exists():
+            time.sleep(0.05)
+        time.sleep(0.5)  # inside the 5 s grace the first Ctrl-C began
+        os.kill(os.getpid(), signal.SIGINT)
+
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Thread(target=second_ctrl_c, daemon=True).start()
+        started = time.monotonic()
+        with pytest.raises(KeyboardInterrupt):
+            list(client.fleet.apply(manifest(zone, 1, hook=hook), state_dir=str(tmp_path / "s"), base_dir=str(tmp_path)))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert not alive(pid_file, wait=1.0), "the hook outlived two Ctrl-C"
+    assert time.monotonic() - started < 4.5, "the second Ctrl-C waited out the grace"
 
 
 def test_held_state_and_saved_plan(client, emulator, zone, tmp_path):

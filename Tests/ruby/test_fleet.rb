@@ -113,6 +113,17 @@ class FleetTest < Minitest::Test
     assert(results.none? { |r| r.action == "run_hook" && r.outcome == "done" })
   end
 
+  def test_a_killed_enumerating_thread_ends_its_hook
+    pid_file = File.join(@dir, "hook.pid")
+    run = @client.fleet.apply(manifest(1, "hook" => "echo $$ > #{pid_file}; sleep 60"), state_dir: File.join(@dir, "s"), base_dir: @dir)
+    enumerating = Thread.new { run.to_a }
+    sleep 0.05 until File.exist?(pid_file) && !File.read(pid_file).empty?
+    enumerating.kill
+    enumerating.join
+    refute alive?(pid_file), "the hook outlived the thread that ran it"
+    run.close
+  end
+
   def test_hash_manifest_errors_and_saved_plan
     state = File.join(@dir, "state")
     error = assert_raises(Cfcerts::InvalidArgument) { @client.fleet.plan(manifest(1)) }

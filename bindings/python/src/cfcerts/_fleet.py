@@ -101,7 +101,8 @@ class Fleet:
         An entry's hook runs as ``cfcerts apply`` runs it, in the iterating thread once the entry's new files are
         in place: ``/bin/sh -c HOOK`` in a process group of its own, standard input from /dev/null, the
         ``CFCERTS_*`` variables added to this process's environment and the credential variables left out. After
-        ``hook_timeout`` seconds, on ``cancel()`` or on Ctrl-C its group gets SIGTERM, then SIGKILL 5 s later. One
+        ``hook_timeout`` seconds, on ``cancel()`` or on Ctrl-C its group gets SIGTERM, then SIGKILL 5 s later or as
+        soon as the shell has ended (a second Ctrl-C: at once). One
         that fails (or is ended) is reported as a failed ``run_hook`` step, and the certificate its entry's new one
         replaces stays active: the next apply runs it again."""
         if isinstance(hook_timeout, bool) or not isinstance(hook_timeout, (int, float)) or not 0 < hook_timeout <= 86400:
@@ -123,6 +124,8 @@ class FleetApply(_NativeHandle, Iterator[FleetStepResult]):
         # A hook runs between two pulls: one thread at a time pulls, runs and answers.
         self._step_lock = threading.Lock()
         self._running_hook: Optional[HookProcess] = None
+        self._cancelled = False
+        self._hook_lock = threading.Lock()  # a cancel never misses a hook as it starts
 
     def __iter__(self) -> "FleetApply":
         return self
@@ -137,14 +140,18 @@ class FleetApply(_NativeHandle, Iterator[FleetStepResult]):
                 if "hook" not in fields:
                     return _result(fields)
                 hook = HookProcess(fields["hook"], self._hook_timeout)
-                self._running_hook = hook
+                with self._hook_lock:
+                    self._running_hook = hook
+                    if self._cancelled:
+                        hook.stop()
                 try:
                     succeeded, detail = hook.run()
                 except BaseException:
                     self.close()  # Ctrl-C while the hook ran: the apply stops, the next one runs it again
                     raise
                 finally:
-                    self._running_hook = None
+                    with self._hook_lock:
+                        self._running_hook = None
                 self._answer(succeeded, detail)
 
     def _answer(self, succeeded: bool, detail: Optional[str]) -> None:
@@ -163,11 +170,12 @@ class FleetApply(_NativeHandle, Iterator[FleetStepResult]):
                                       results=tuple(_result(result) for result in fields["results"]))
 
     def cancel(self) -> None:
-        """Stops the apply between steps; its requests in flight end at once, and a hook that runs is ended
-        (SIGTERM to its group, SIGKILL 5 s later). Safe from any thread."""
-        hook = self._running_hook
-        if hook is not None:
-            hook.stop()
+        """Stops the apply between steps; its requests in flight end at once, and a hook that runs or is about to
+        is ended (SIGTERM to its group, SIGKILL 5 s later or once the shell has ended). Safe from any thread."""
+        with self._hook_lock:
+            self._cancelled = True
+            if self._running_hook is not None:
+                self._running_hook.stop()
         with self._handle_lock:
             if self._handle:
                 self._lib.cfcerts_fleet_apply_cancel(self._handle)

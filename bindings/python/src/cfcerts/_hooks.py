@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import threading
 import time
 from typing import Any, Mapping, Optional, Tuple
@@ -12,10 +11,11 @@ from typing import Any, Mapping, Optional, Tuple
 
 class HookProcess:
     """``/bin/sh -c HOOK`` with standard input from /dev/null, this process's environment less the credential
-    variables (``unset``) plus the entry's ``CFCERTS_*`` variables, in a process group of its own. It is ended after
-    ``timeout`` seconds, by ``stop()`` (a cancel, from any thread) or by an exception in the waiting thread (Ctrl-C):
-    SIGTERM to its group, SIGKILL 5 s later; whatever is left of the group is then killed, so nothing it started
-    outlives it. A hook that ends by itself keeps what it started in the background."""
+    variables (``unset``) plus the entry's ``CFCERTS_*`` variables, every signal at its default and none blocked, in
+    a process group of its own. It is ended after ``timeout`` seconds, by ``stop()`` (a cancel, from any thread) or
+    by an exception in the waiting thread (Ctrl-C; a second one kills at once): SIGTERM to its group, SIGKILL 5 s
+    later or as soon as the shell has ended, before the shell is reaped (its group id cannot have been reused). A
+    hook that ends by itself keeps what it started in the background."""
 
     #: Seconds between SIGTERM and SIGKILL.
     GRACE = 5.0
@@ -35,41 +35,52 @@ class HookProcess:
         unset = set(self._hook["unset"])
         environment = {name: value for name, value in os.environ.items() if name not in unset}
         environment.update(self._hook["environment"])
+        # posix_spawn returns once the shell runs: no moment where a Ctrl-C could lose its pid.
         try:
-            process = subprocess.Popen(["/bin/sh", "-c", self._hook["command"]], env=environment,
-                                       stdin=subprocess.DEVNULL, start_new_session=True)
+            pid = os.posix_spawn("/bin/sh", ["/bin/sh", "-c", self._hook["command"]], environment,
+                                 file_actions=[(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0)],
+                                 setpgroup=0, setsigmask=(), setsigdef=_DEFAULTED)
         except OSError as error:
             return False, f"could not be started: {error.strerror}"
+        try:
+            ended_because, code, number = self._watch(pid)
+        except ChildProcessError:
+            return False, "could not be waited for: something else in this process reaped it"
+        except BaseException:
+            _end(pid)  # Ctrl-C while the hook runs: it does not outlive the apply
+            raise
+        if ended_because is not None or code == os.CLD_KILLED or code == os.CLD_DUMPED:
+            _signal_group(pid, signal.SIGKILL)  # what it started goes with it; the shell is not reaped yet
+        _reap(pid)
+        if ended_because == "timeout":
+            return False, f"was ended after its timeout ({self._timeout:g} s)"
+        if ended_because == "cancel":
+            return False, "was ended: the apply was cancelled"
+        if code == os.CLD_EXITED:
+            return (True, None) if number == 0 else (False, f"exited with status {number}")
+        return False, f"was killed by signal {number}"
+
+    def _watch(self, pid: int) -> Tuple[Optional[str], int, int]:
+        """Waits until the shell has ended (left unreaped): why it was ended, if it was, and how it ended."""
         deadline = time.monotonic() + self._timeout
         ended_because: Optional[str] = None
         terminated_at = 0.0
-        try:
-            while True:
-                now = time.monotonic()
-                if ended_because is None and (now >= deadline or self._stop.is_set()):
-                    ended_because = "timeout" if now >= deadline else "cancel"
-                    _signal_group(process.pid, signal.SIGTERM)
-                    terminated_at = now
-                elif ended_because is not None and now >= terminated_at + self.GRACE:
-                    _signal_group(process.pid, signal.SIGKILL)
-                try:
-                    status = process.wait(self._POLL)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-        except BaseException:
-            _end(process)  # Ctrl-C while the hook runs: it does not outlive the apply
-            raise
-        if ended_because is not None:
-            _signal_group(process.pid, signal.SIGKILL)
-            if ended_because == "timeout":
-                return False, f"was ended after its timeout ({self._timeout:g} s)"
-            return False, "was ended: the apply was cancelled"
-        if status == 0:
-            return True, None
-        if status < 0:
-            return False, f"was killed by signal {-status}"
-        return False, f"exited with status {status}"
+        while True:
+            ended = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            if ended is not None and ended.si_pid == pid:
+                return ended_because, ended.si_code, ended.si_status
+            now = time.monotonic()
+            if ended_because is None and (now >= deadline or self._stop.is_set()):
+                ended_because = "timeout" if now >= deadline else "cancel"
+                _signal_group(pid, signal.SIGTERM)
+                terminated_at = now
+            elif ended_because is not None and now >= terminated_at + self.GRACE:
+                _signal_group(pid, signal.SIGKILL)
+            time.sleep(self._POLL)
+
+
+#: Signals the hook starts with at their default action, whatever this process does with them.
+_DEFAULTED = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP, signal.SIGPIPE, signal.SIGCHLD)
 
 
 def _signal_group(pid: int, number: int) -> None:
@@ -79,14 +90,27 @@ def _signal_group(pid: int, number: int) -> None:
         pass
 
 
-def _end(process: "subprocess.Popen[bytes]") -> None:
-    _signal_group(process.pid, signal.SIGTERM)
+def _reap(pid: int) -> None:
     try:
-        process.wait(HookProcess.GRACE)
-    except subprocess.TimeoutExpired:
-        pass
-    _signal_group(process.pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass  # reaped by someone else (a SIGCHLD handler of the host)
+
+
+def _end(pid: int) -> None:
+    """SIGTERM to the group, SIGKILL once it ended or after the grace; SIGKILL whatever interrupts the grace."""
+    ours = True
     try:
-        process.wait(1)
-    except subprocess.TimeoutExpired:
-        pass
+        _signal_group(pid, signal.SIGTERM)
+        deadline = time.monotonic() + HookProcess.GRACE
+        while time.monotonic() < deadline:
+            ended = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            if ended is not None and ended.si_pid == pid:
+                break
+            time.sleep(HookProcess._POLL)
+    except ChildProcessError:
+        ours = False  # reaped elsewhere: its group id may be another's by now
+    finally:
+        if ours:
+            _signal_group(pid, signal.SIGKILL)
+            _reap(pid)

@@ -48,9 +48,9 @@ module Cfcerts
     # An entry's hook runs as `cfcerts apply` runs it, in the enumerating thread once the entry's new files are in
     # place: /bin/sh -c HOOK in a process group of its own, standard input from /dev/null, the CFCERTS_* variables
     # added to this process's environment and the credential variables left out. After hook_timeout seconds, on
-    # cancel or close, or on Interrupt, its group gets SIGTERM, then SIGKILL 5 s later. One that fails (or is
-    # ended) is reported as a failed "run_hook" step, and the certificate its entry's new one replaces stays active:
-    # the next apply runs it again.
+    # cancel or close (which then waits for it to end, 5 s at most), or on Interrupt, its group gets SIGTERM, then
+    # SIGKILL 5 s later or as soon as the shell has ended. One that fails (or is ended) is reported as a failed
+    # "run_hook" step, and the certificate its entry's new one replaces stays active: the next apply runs it again.
     def apply(manifest, state_dir: nil, base_dir: nil, concurrency: nil, plan: nil, hook_timeout: 600)
       unless hook_timeout.is_a?(Numeric) && hook_timeout.positive? && hook_timeout <= 86_400
         raise InvalidArgument, "hook_timeout must be a number of seconds, above 0 and at most 86400"
@@ -154,13 +154,18 @@ module Cfcerts
       @report = nil
       @hook_timeout = hook_timeout
       @running_hook = nil
+      @cancelled = false
+      @hook_mutex = Mutex.new # a cancel never misses a hook as it starts
       open_run(client, manifest, params)
     end
 
-    # Stops the apply between steps: its requests in flight end at once, and a hook that runs is ended (SIGTERM to
-    # its group, SIGKILL 5 s later). Safe from any thread.
+    # Stops the apply between steps: its requests in flight end at once, and a hook that runs or is about to is
+    # ended (SIGTERM to its group, SIGKILL 5 s later or once the shell has ended). Safe from any thread.
     def cancel
-      @running_hook&.stop
+      @hook_mutex.synchronize do
+        @cancelled = true
+        @running_hook&.stop
+      end
       super
     end
 
@@ -170,15 +175,19 @@ module Cfcerts
     def answer_request(fields)
       return false unless fields.key?("hook")
 
-      @running_hook = HookProcess.new(fields["hook"], @hook_timeout)
+      hook = HookProcess.new(fields["hook"], @hook_timeout)
+      @hook_mutex.synchronize do
+        @running_hook = hook
+        hook.stop if @cancelled
+      end
       begin
-        succeeded, detail = @running_hook.run
+        succeeded, detail = hook.run
       rescue Exception # rubocop:disable Lint/RescueException -- Ctrl-C while the hook ran: the next apply runs it
         cancel
         free_run
         raise
       ensure
-        @running_hook = nil
+        @hook_mutex.synchronize { @running_hook = nil }
       end
       @handle_lock.synchronize do
         # CFCERTS_EINVAL here means the apply was cancelled meanwhile: the next pull says how it ended.
