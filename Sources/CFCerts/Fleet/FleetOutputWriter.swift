@@ -50,7 +50,10 @@ struct FleetOutputWriter {
             if !FleetFiles.exists(bundle) {
                 missing.append(entry.name + ".p12")
             } else if !bundleIsCurrent(bundle, of: entry, certificate: certificate) {
-                stale.append("\(entry.name).p12 holds another certificate, or does not open with the password and profile asked")
+                let passwordRead = (try? entry.outputs.pkcs12?.password()) != nil
+                stale.append(passwordRead
+                    ? "\(entry.name).p12 holds another certificate, or does not open with the password and profile asked"
+                    : "\(entry.name).p12 holds another certificate, or was made with another profile")
             }
         }
         for file in try expectedFiles(of: entry, certificate: certificate) {
