@@ -398,7 +398,7 @@ def test_pkcs12_bundles_written_with_each_new_certificate(cli, emulator, zone, t
     assert cli("plan", "-f", "fleet.yaml", "--detailed-exitcode").returncode == 0
     (tmp_path / "fleet.yaml").write_text(text.replace("profile: legacy", "profile: modern"))
     step = step_of("dev-000")
-    assert step["action"] == "write_outputs" and "does not open with the password and profile asked" in step["reason"], step
+    assert step["action"] == "write_outputs" and "was made with another profile" in step["reason"], step
     (tmp_path / "fleet.yaml").write_text(text)
     (tmp_path / "pass.away").rename(tmp_path / "pass")
     # A bundle of another certificate (a file copied over it): made again.
