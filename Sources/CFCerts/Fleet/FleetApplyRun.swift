@@ -16,7 +16,6 @@ public final class FleetApplyRun: Sendable {
         case hook(FleetHookRequest)
     }
 
-    private let events: AsyncStream<Event>
     private let iterator: IteratorBox
     private let end = NIOLockedValueBox<Result<FleetApplyReport, CFCertsError>?>(nil)
     private let task = NIOLockedValueBox<Task<Void, Never>?>(nil)
@@ -25,7 +24,6 @@ public final class FleetApplyRun: Sendable {
     init(taskExecutor: (any TaskExecutor)?, callerRunsHooks: Bool,
          apply: @escaping @Sendable (_ onEvent: @escaping @Sendable (Event) -> Void, _ hookRunner: FleetHookRunner?) async throws(CFCertsError) -> FleetApplyReport) {
         let (events, continuation) = AsyncStream<Event>.makeStream()
-        self.events = events
         iterator = IteratorBox(events.makeAsyncIterator())
         let end = self.end
         let hookAnswer = self.hookAnswer

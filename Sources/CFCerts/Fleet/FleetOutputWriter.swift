@@ -27,20 +27,27 @@ struct FleetOutputWriter {
     }
 
     /// The entry's PKCS#12 bundle, when asked. Its salts are random, so it is not compared byte for byte: it is
-    /// made again for a new certificate, and when it is missing or `bundleIsCurrent` says no.
+    /// made again for a new certificate, and when it is missing or `bundleStaleness` says why.
     func bundlePath(of entry: FleetEntry) -> String? {
         guard let folder = entry.outputs.folder, entry.outputs.files.contains(.pkcs12), case .generated = entry.source else { return nil }
         return folder + "/" + entry.name + ".p12"
     }
 
-    /// Whether the bundle on disk holds `certificate` and opens with the password and profile asked now (a
-    /// password file changed, a profile switched, another file copied over it: no). Where the password cannot be
-    /// read (a plan made without the bundles' secret), the certificate and the profile are checked, not the
-    /// password: a bundle that has to be made again then fails its step, naming the password's source.
-    func bundleIsCurrent(_ path: String, of entry: FleetEntry, certificate: ClientCertificate) -> Bool {
-        guard let settings = entry.outputs.pkcs12, let bytes = try? FleetFiles.read(path) else { return false }
-        return PKCS12Bundle.holds(certificatePEM: certificate.certificate, in: bytes, password: try? settings.password(),
-                                  profile: settings.profile)
+    /// Why the bundle on disk is not the one asked now, in words; nil when it holds `certificate` and opens with
+    /// the password and profile asked (a password file changed, a profile switched, another file copied over it:
+    /// not). Where the password cannot be read (a plan made without the bundles' secret), the certificate and the
+    /// profile are checked, not the password: a bundle that has to be made again then fails its step, naming the
+    /// password's source.
+    func bundleStaleness(_ path: String, of entry: FleetEntry, certificate: ClientCertificate) -> String? {
+        guard let settings = entry.outputs.pkcs12 else { return nil }
+        guard let bytes = try? FleetFiles.read(path) else { return "\(entry.name).p12 is missing or unreadable" }
+        let password = try? settings.password()
+        if PKCS12Bundle.holds(certificatePEM: certificate.certificate, in: bytes, password: password, profile: settings.profile) {
+            return nil
+        }
+        return password == nil
+            ? "\(entry.name).p12 holds another certificate, or was made with another profile"
+            : "\(entry.name).p12 holds another certificate, or does not open with the password and profile asked"
     }
 
     /// Which output files are missing or differ, in words; nil when all are as they should be.
@@ -49,11 +56,8 @@ struct FleetOutputWriter {
         if let bundle = bundlePath(of: entry) {
             if !FleetFiles.exists(bundle) {
                 missing.append(entry.name + ".p12")
-            } else if !bundleIsCurrent(bundle, of: entry, certificate: certificate) {
-                let passwordRead = (try? entry.outputs.pkcs12?.password()) != nil
-                stale.append(passwordRead
-                    ? "\(entry.name).p12 holds another certificate, or does not open with the password and profile asked"
-                    : "\(entry.name).p12 holds another certificate, or was made with another profile")
+            } else if let why = bundleStaleness(bundle, of: entry, certificate: certificate) {
+                stale.append(why)
             }
         }
         for file in try expectedFiles(of: entry, certificate: certificate) {
@@ -88,7 +92,7 @@ struct FleetOutputWriter {
             written.append(file.path)
         }
         if let bundle, let settings = entry.outputs.pkcs12,
-           newCertificate || !bundleIsCurrent(bundle, of: entry, certificate: certificate) {
+           newCertificate || bundleStaleness(bundle, of: entry, certificate: certificate) != nil {
             guard let key = try FleetFiles.readText(state.keyPath(entry.name)) else {
                 throw .invalidArgument("\(entry.name): its key \(state.keyPath(entry.name)) is missing from the state folder")
             }
