@@ -40,7 +40,8 @@ class ErrorsTest < Minitest::Test
 
     fault(kind: "delay", delay_ms: 3000, path: CERTIFICATES)
     client = new_client(timeout: 0.3, max_retries: 0)
-    error = assert_raises(Cfcerts::Timeout) { client.client_certificates.get("0123", zone_id: new_zone) }
+    timeout_zone = new_zone
+    error = assert_raises(Cfcerts::Timeout) { client.client_certificates.get("0123", zone_id: timeout_zone) }
     refute error.outcome_unknown?, "a read changes nothing"
     # A create whose answer is lost may have been carried out: read the zone before sending it again.
     fault(kind: "delay", method: "POST", delay_ms: 1500, path: "/client/v4/zones/*/client_certificates")
@@ -49,9 +50,10 @@ class ErrorsTest < Minitest::Test
     error = assert_raises(Cfcerts::Timeout) { client.client_certificates.create(zone_id: lost_zone, csr: csr, validity_days: 30) }
     assert error.outcome_unknown?
     client.close
-    # The delayed POST is still being served: let it end here, not in the middle of a later test's count.
+    # The delayed GET and POST are still being served: let them end here, not in a later test's count.
     deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 10
-    sleep 0.05 while request_count(lost_zone).zero? && Process.clock_gettime(Process::CLOCK_MONOTONIC) < deadline
+    sleep 0.05 while (request_count(lost_zone).zero? || request_count(timeout_zone).zero?) &&
+                     Process.clock_gettime(Process::CLOCK_MONOTONIC) < deadline
 
     server = TCPServer.new("127.0.0.1", 0)
     port = server.addr[1]
